@@ -1,0 +1,131 @@
+//! The application shell: document, header, navigation and routes.
+
+use crate::conversations::view::ConversationPage;
+use crate::customers::view::CustomersPage;
+use crate::error::AppError;
+use crate::representatives::view::RepresentativePage;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Redirect, Route, Router, Routes, A},
+    hooks::use_params_map,
+    path, SsrMode,
+};
+
+/// The product's name, as the header and page titles show it.
+pub const PRODUCT_NAME: &str = "Playbook";
+
+/// The HTML document around the app. Runs on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_security_headers();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// A Content-Security-Policy that allows the app's own files, the wasm, and only those inline
+/// scripts Leptos writes (hydration and resource data), each carrying this response's nonce.
+#[cfg(feature = "ssr")]
+fn set_security_headers() {
+    use axum::http::{header, HeaderValue};
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let nonce = leptos::nonce::use_nonce().map(|nonce| format!(" 'nonce-{nonce}'")).unwrap_or_default();
+    let policy = format!(
+        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response.insert_header(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response.insert_header(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/custs.css" />
+        <Title formatter=|page: String| {
+            if page.is_empty() { PRODUCT_NAME.to_owned() } else { format!("{page} · {PRODUCT_NAME}") }
+        } />
+        <Router>
+            <a class="skip-link" href="#main">
+                "Skip to content"
+            </a>
+            <header class="app-header">
+                <a class="brand" href="/customers">
+                    {PRODUCT_NAME}
+                </a>
+                <nav class="main-nav" aria-label="Main">
+                    <A href="/customers">"Custs."</A>
+                </nav>
+            </header>
+            <main id="main">
+                // Every route waits for its data on the server and sends the whole page at once:
+                // readable before the wasm arrives, and no out-of-order fragments to move.
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/customers" /> } />
+                    <Route
+                        path=path!("/customers")
+                        view=|| view! { <Title text="Customers" /> <CustomersPage /> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("/conversations/:id") view=ConversationPage ssr=SsrMode::Async />
+                    <Route path=path!("/representatives/:id") view=RepresentativePage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// The numeric `:id` of the current route, `None` when it is not a number.
+pub struct RouteId;
+
+impl RouteId {
+    pub fn read() -> Memo<Option<i64>> {
+        let params = use_params_map();
+        Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok())))
+    }
+}
+
+/// A not-found (or other error) message in the page, with the matching HTTP status.
+#[component]
+pub fn NotFoundMessage(error: AppError) -> impl IntoView {
+    view! {
+        <div class="empty-state" role="alert">
+            <h1>{if matches!(error, AppError::NotFound(_)) { "Not found" } else { "Something went wrong" }}</h1>
+            <p>{error.to_string()}</p>
+            <a class="button" href="/customers">
+                "Back to customers"
+            </a>
+        </div>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found" />
+        <NotFoundMessage error=AppError::NotFound("This page".to_owned()) />
+    }
+}

@@ -1,0 +1,8 @@
+//! Conversations: how they are stored (the write path every loader uses) and the
+//! conversation page.
+
+pub mod model;
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod store;
+pub mod view;

@@ -1,0 +1,37 @@
+use super::model::ConversationDetail;
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+/// One conversation of the viewer's organisation; another organisation's id is not found,
+/// exactly like an id that does not exist.
+#[server(endpoint = "conversation", input = Json)]
+pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
+    use super::model::{format_score, ConversationKind};
+    use super::store::find_conversation;
+    use crate::error::with_status;
+    use crate::orgs::time::format_date_time;
+    use crate::session::{app_state, current_viewer};
+
+    let state = app_state()?;
+    let viewer = current_viewer(&state).await.map_err(with_status)?;
+    let found = find_conversation(&state.db, viewer.org_id, id)
+        .await
+        .map_err(|e| with_status(e.into()))?;
+    let Some((record, fields)) = found else {
+        return Err(with_status(AppError::NotFound("The conversation".to_owned())));
+    };
+    Ok(ConversationDetail {
+        id: record.id,
+        external_id: record.external_id,
+        title: record.title,
+        kind: ConversationKind::parse(&record.kind).unwrap_or(ConversationKind::Chat),
+        occurred_at: format_date_time(record.occurred_at_ms, viewer.time_zone),
+        customer_identifier: record.customer_identifier,
+        customer_name: record.customer_name,
+        representative_id: record.representative_id,
+        representative_name: record.representative_name,
+        score: record.score_hundredths.map(format_score),
+        fields: fields.into_iter().map(|field| (field.label, field.value)).collect(),
+    })
+}

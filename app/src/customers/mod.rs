@@ -1,0 +1,8 @@
+//! The Customers page: its query type, store code, server functions and views.
+
+pub mod model;
+pub mod query;
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod store;
+pub mod view;

@@ -1,0 +1,361 @@
+//! The database handle: one type for both backends, chosen by `DATABASE_URL`.
+//!
+//! SQL is written once with `$N` placeholders, which SQLite and PostgreSQL both accept,
+//! and bound from a small list of portable values. Store modules build [`Sql`] values and
+//! run them through [`Db`] or [`Tx`]; nothing outside the store layer sees SQL.
+
+use sqlx::{
+    error::BoxDynError,
+    postgres::{PgPool, PgPoolOptions, PgRow},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous},
+    AssertSqlSafe, Arguments, Database, Encode, FromRow, Postgres, Sqlite, Type,
+};
+use std::{str::FromStr, time::Duration};
+
+/// Errors of the store layer. Each carries what was being done, for the logs;
+/// users are shown a short message instead (see `crate::error`).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error while {context}: {source}")]
+    Database {
+        context: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("unsupported DATABASE_URL `{0}`: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("could not prepare the database directory {path}: {source}")]
+    Directory {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Adds what was being done to a sqlx error.
+pub trait Context<T> {
+    fn context(self, context: &'static str) -> StoreResult<T>;
+}
+
+impl<T> Context<T> for Result<T, sqlx::Error> {
+    fn context(self, context: &'static str) -> StoreResult<T> {
+        self.map_err(|source| StoreError::Database { context, source })
+    }
+}
+
+/// Which SQL engine a [`Db`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// A value bound to a placeholder. Only the types the schema uses.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arg {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+    OptText(Option<String>),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::OptInt(v)
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::OptText(v)
+    }
+}
+
+/// A statement under construction: text with `$N` placeholders and the values for them.
+#[derive(Clone, Debug, Default)]
+pub struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Sql {
+            text: text.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Appends SQL text. Only for text written in the source, never for user input.
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `value`.
+    pub fn bind(&mut self, value: impl Into<Arg>) -> &mut Self {
+        self.args.push(value.into());
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn arguments<'q, DB: Database>(&self) -> Result<DB::Arguments, BoxDynError>
+    where
+        i64: Encode<'q, DB> + Type<DB>,
+        Option<i64>: Encode<'q, DB> + Type<DB>,
+        String: Encode<'q, DB> + Type<DB>,
+        Option<String>: Encode<'q, DB> + Type<DB>,
+    {
+        let mut arguments = DB::Arguments::default();
+        for arg in &self.args {
+            match arg {
+                Arg::Int(v) => arguments.add(*v)?,
+                Arg::OptInt(v) => arguments.add(*v)?,
+                Arg::Text(v) => arguments.add(v.clone())?,
+                Arg::OptText(v) => arguments.add(v.clone())?,
+            }
+        }
+        Ok(arguments)
+    }
+}
+
+/// A row type readable from both backends.
+pub trait AnyRow: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> AnyRow for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+/// A scalar readable from both backends.
+pub trait AnyScalar:
+    for<'r> sqlx::Decode<'r, Sqlite> + Type<Sqlite> + for<'r> sqlx::Decode<'r, Postgres> + Type<Postgres> + Send + Unpin
+{
+}
+impl<T> AnyScalar for T where
+    T: for<'r> sqlx::Decode<'r, Sqlite>
+        + Type<Sqlite>
+        + for<'r> sqlx::Decode<'r, Postgres>
+        + Type<Postgres>
+        + Send
+        + Unpin
+{
+}
+
+/// Runs one statement on an executor of either backend. `$exec` is an expression usable as
+/// an executor (a pool reference, or `&mut *transaction`); the same body compiles for each.
+macro_rules! run_on {
+    ($db:ty, $exec:expr, $sql:expr, $($call:tt)+) => {
+        match $sql.arguments::<$db>() {
+            Ok(arguments) => run_on!(@call $db, $exec, $sql, arguments, $($call)+),
+            Err(error) => Err(sqlx::Error::Encode(error)),
+        }
+    };
+    (@call $db:ty, $exec:expr, $sql:expr, $args:ident, fetch_all as $row:ty) => {
+        sqlx::query_as_with::<$db, $row, _>(AssertSqlSafe($sql.text.clone()), $args).fetch_all($exec).await
+    };
+    (@call $db:ty, $exec:expr, $sql:expr, $args:ident, fetch_optional as $row:ty) => {
+        sqlx::query_as_with::<$db, $row, _>(AssertSqlSafe($sql.text.clone()), $args).fetch_optional($exec).await
+    };
+    (@call $db:ty, $exec:expr, $sql:expr, $args:ident, scalar as $row:ty) => {
+        sqlx::query_scalar_with::<$db, $row, _>(AssertSqlSafe($sql.text.clone()), $args).fetch_one($exec).await
+    };
+    (@call $db:ty, $exec:expr, $sql:expr, $args:ident, execute) => {
+        sqlx::query_with::<$db, _>(AssertSqlSafe($sql.text.clone()), $args)
+            .execute($exec)
+            .await
+            .map(|done| done.rows_affected())
+    };
+}
+
+/// The application's database: a connection pool on one of the two backends.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// An open transaction on either backend.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://PATH` or `postgres://…`), creating an SQLite file and its
+    /// directory when missing.
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Db> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .context("reading the SQLite URL")?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            if let Some(dir) = std::path::Path::new(options.get_filename()).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
+                        path: dir.display().to_string(),
+                        source,
+                    })?;
+                }
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .connect_with(options)
+                .await
+                .context("opening the SQLite database")?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .context("connecting to PostgreSQL")?;
+            Ok(Db::Postgres(pool))
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Brings the schema up to date. Each backend has its own migration set.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match self {
+            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await.context("starting a transaction")?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await.context("starting a transaction")?),
+        })
+    }
+
+    pub async fn fetch_all<R: AnyRow>(&self, sql: &Sql, context: &'static str) -> StoreResult<Vec<R>> {
+        match self {
+            Db::Sqlite(pool) => run_on!(Sqlite, pool, sql, fetch_all as R),
+            Db::Postgres(pool) => run_on!(Postgres, pool, sql, fetch_all as R),
+        }
+        .context(context)
+    }
+
+    pub async fn fetch_optional<R: AnyRow>(&self, sql: &Sql, context: &'static str) -> StoreResult<Option<R>> {
+        match self {
+            Db::Sqlite(pool) => run_on!(Sqlite, pool, sql, fetch_optional as R),
+            Db::Postgres(pool) => run_on!(Postgres, pool, sql, fetch_optional as R),
+        }
+        .context(context)
+    }
+
+    pub async fn scalar<T: AnyScalar>(&self, sql: &Sql, context: &'static str) -> StoreResult<T> {
+        match self {
+            Db::Sqlite(pool) => run_on!(Sqlite, pool, sql, scalar as T),
+            Db::Postgres(pool) => run_on!(Postgres, pool, sql, scalar as T),
+        }
+        .context(context)
+    }
+
+    pub async fn execute(&self, sql: &Sql, context: &'static str) -> StoreResult<u64> {
+        match self {
+            Db::Sqlite(pool) => run_on!(Sqlite, pool, sql, execute),
+            Db::Postgres(pool) => run_on!(Postgres, pool, sql, execute),
+        }
+        .context(context)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> StoreResult<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+        .context("committing a transaction")
+    }
+
+    pub async fn fetch_optional<R: AnyRow>(&mut self, sql: &Sql, context: &'static str) -> StoreResult<Option<R>> {
+        match self {
+            Tx::Sqlite(tx) => run_on!(Sqlite, &mut **tx, sql, fetch_optional as R),
+            Tx::Postgres(tx) => run_on!(Postgres, &mut **tx, sql, fetch_optional as R),
+        }
+        .context(context)
+    }
+
+    pub async fn scalar<T: AnyScalar>(&mut self, sql: &Sql, context: &'static str) -> StoreResult<T> {
+        match self {
+            Tx::Sqlite(tx) => run_on!(Sqlite, &mut **tx, sql, scalar as T),
+            Tx::Postgres(tx) => run_on!(Postgres, &mut **tx, sql, scalar as T),
+        }
+        .context(context)
+    }
+
+    pub async fn execute(&mut self, sql: &Sql, context: &'static str) -> StoreResult<u64> {
+        match self {
+            Tx::Sqlite(tx) => run_on!(Sqlite, &mut **tx, sql, execute),
+            Tx::Postgres(tx) => run_on!(Postgres, &mut **tx, sql, execute),
+        }
+        .context(context)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_in_bind_order() {
+        let mut sql = Sql::new("SELECT 1 WHERE a = ");
+        sql.bind(1_i64).push(" AND b = ").bind("x");
+        assert_eq!(sql.text(), "SELECT 1 WHERE a = $1 AND b = $2");
+        assert_eq!(sql.args, vec![Arg::Int(1), Arg::Text("x".into())]);
+    }
+}

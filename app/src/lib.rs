@@ -1,0 +1,20 @@
+//! The Playbook web app: one codebase for the server (feature `ssr`) and the browser
+//! (feature `hydrate`). Features are organised by folder: each keeps its query types, store
+//! code, server functions and views together.
+
+pub mod app;
+pub mod conversations;
+pub mod customers;
+pub mod error;
+pub mod orgs;
+pub mod representatives;
+pub mod text;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod demo;
+#[cfg(feature = "ssr")]
+pub mod session;
+
+pub use app::{shell, App};

@@ -1,0 +1,171 @@
+//! Store code for organisations, users and custom field definitions.
+
+use super::model::{CustomField, FieldKind, Role};
+use crate::customers::query::is_field_key;
+use crate::db::{Db, Sql, StoreError, StoreResult, Tx};
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Organisation {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub time_zone: String,
+}
+
+/// A custom field with its database id, for the store's own joins.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredField {
+    pub id: i64,
+    pub field: CustomField,
+}
+
+#[derive(sqlx::FromRow)]
+struct FieldRow {
+    id: i64,
+    key: String,
+    label: String,
+    kind: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct OptionRow {
+    field_id: i64,
+    value: String,
+}
+
+pub fn is_org_slug(slug: &str) -> bool {
+    !slug.is_empty() && slug.len() <= 64 && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+pub async fn create_organisation(tx: &mut Tx, slug: &str, name: &str, time_zone: &str) -> StoreResult<i64> {
+    if !is_org_slug(slug) {
+        return Err(StoreError::Invalid(format!(
+            "`{slug}` is not a valid organisation slug: use lower-case letters, digits and dashes"
+        )));
+    }
+    if super::time::parse_time_zone(time_zone).is_none() {
+        return Err(StoreError::Invalid(format!(
+            "`{time_zone}` is not an IANA time zone (for example Europe/London)"
+        )));
+    }
+    if name.trim().is_empty() {
+        return Err(StoreError::Invalid("an organisation needs a name".to_owned()));
+    }
+    let mut sql = Sql::new("INSERT INTO organisations (slug, name, time_zone) VALUES (");
+    sql.bind(slug).push(", ").bind(name.trim()).push(", ").bind(time_zone).push(") RETURNING id");
+    tx.scalar(&sql, "creating an organisation").await
+}
+
+pub async fn find_organisation(db: &Db, slug: &str) -> StoreResult<Option<Organisation>> {
+    let mut sql = Sql::new("SELECT id, slug, name, time_zone FROM organisations WHERE slug = ");
+    sql.bind(slug);
+    db.fetch_optional(&sql, "finding an organisation").await
+}
+
+/// The organisation created first: the one a single-tenant installation serves.
+pub async fn first_organisation(db: &Db) -> StoreResult<Option<Organisation>> {
+    let sql = Sql::new("SELECT id, slug, name, time_zone FROM organisations ORDER BY id LIMIT 1");
+    db.fetch_optional(&sql, "finding the first organisation").await
+}
+
+pub async fn count_organisations(db: &Db) -> StoreResult<i64> {
+    db.scalar(&Sql::new("SELECT COUNT(*) FROM organisations"), "counting organisations").await
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub password_hash: Option<&'a str>,
+}
+
+/// Adds a user, or updates the name and role of the one with that email.
+pub async fn upsert_user(tx: &mut Tx, org_id: i64, user: &NewUser<'_>) -> StoreResult<i64> {
+    let email = user.email.trim().to_lowercase();
+    if !email.contains('@') {
+        return Err(StoreError::Invalid(format!("`{}` is not an email address", user.email)));
+    }
+    let mut sql = Sql::new("INSERT INTO users (org_id, email, name, role, password_hash) VALUES (");
+    sql.bind(org_id)
+        .push(", ")
+        .bind(email)
+        .push(", ")
+        .bind(user.name.trim())
+        .push(", ")
+        .bind(user.role.as_str())
+        .push(", ")
+        .bind(user.password_hash.map(str::to_owned))
+        .push(
+            ") ON CONFLICT (org_id, email) DO UPDATE SET name = excluded.name, role = excluded.role \
+             RETURNING id",
+        );
+    tx.scalar(&sql, "saving a user").await
+}
+
+/// Defines a custom field, or updates the label, kind and options of the one with that key.
+pub async fn define_field(tx: &mut Tx, org_id: i64, field: &CustomField, position: i64) -> StoreResult<i64> {
+    if !is_field_key(&field.key) {
+        return Err(StoreError::Invalid(format!(
+            "`{}` is not a valid field key: use lower-case letters, digits and underscores",
+            field.key
+        )));
+    }
+    let mut sql = Sql::new("INSERT INTO custom_fields (org_id, key, label, kind, position) VALUES (");
+    sql.bind(org_id)
+        .push(", ")
+        .bind(field.key.as_str())
+        .push(", ")
+        .bind(field.label.trim())
+        .push(", ")
+        .bind(field.kind.as_str())
+        .push(", ")
+        .bind(position)
+        .push(
+            ") ON CONFLICT (org_id, key) DO UPDATE SET label = excluded.label, kind = excluded.kind, \
+             position = excluded.position RETURNING id",
+        );
+    let field_id: i64 = tx.scalar(&sql, "saving a custom field").await?;
+    let mut clear = Sql::new("DELETE FROM custom_field_options WHERE field_id = ");
+    clear.bind(field_id);
+    tx.execute(&clear, "replacing custom field options").await?;
+    for (position, option) in field.options.iter().enumerate() {
+        let mut insert = Sql::new("INSERT INTO custom_field_options (org_id, field_id, position, value) VALUES (");
+        insert
+            .bind(org_id)
+            .push(", ")
+            .bind(field_id)
+            .push(", ")
+            .bind(position as i64)
+            .push(", ")
+            .bind(option.as_str())
+            .push(") ON CONFLICT (field_id, value) DO NOTHING");
+        tx.execute(&insert, "saving a custom field option").await?;
+    }
+    Ok(field_id)
+}
+
+/// The organisation's custom fields, in display order, with their options.
+pub async fn list_fields(db: &Db, org_id: i64) -> StoreResult<Vec<StoredField>> {
+    let mut sql = Sql::new("SELECT id, key, label, kind FROM custom_fields WHERE org_id = ");
+    sql.bind(org_id).push(" ORDER BY position, key");
+    let rows: Vec<FieldRow> = db.fetch_all(&sql, "listing custom fields").await?;
+    let mut options_sql = Sql::new("SELECT field_id, value FROM custom_field_options WHERE org_id = ");
+    options_sql.bind(org_id).push(" ORDER BY field_id, position");
+    let options: Vec<OptionRow> = db.fetch_all(&options_sql, "listing custom field options").await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| StoredField {
+            id: row.id,
+            field: CustomField {
+                options: options
+                    .iter()
+                    .filter(|option| option.field_id == row.id)
+                    .map(|option| option.value.clone())
+                    .collect(),
+                kind: FieldKind::parse(&row.kind).unwrap_or(FieldKind::Text),
+                key: row.key,
+                label: row.label,
+            },
+        })
+        .collect())
+}

@@ -1,0 +1,46 @@
+use super::model::RepresentativeProfile;
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+/// A representative's profile in the viewer's organisation; other organisations' ids are
+/// not found.
+#[server(endpoint = "representative", input = Json)]
+pub async fn get_representative(id: i64, page: u32) -> Result<RepresentativeProfile, AppError> {
+    use super::model::ProfileConversation;
+    use super::store::representative_profile;
+    use crate::conversations::model::{format_average, format_score, ConversationKind};
+    use crate::error::with_status;
+    use crate::orgs::time::format_date_time;
+    use crate::session::{app_state, current_viewer};
+
+    let state = app_state()?;
+    let viewer = current_viewer(&state).await.map_err(with_status)?;
+    let found = representative_profile(&state.db, viewer.org_id, id, page.max(1))
+        .await
+        .map_err(|e| with_status(e.into()))?;
+    let Some((record, conversations, page, page_count)) = found else {
+        return Err(with_status(AppError::NotFound("The representative".to_owned())));
+    };
+    Ok(RepresentativeProfile {
+        id: record.id,
+        name: record.name,
+        email: record.email,
+        scored_conversations: record.scored,
+        average_score: format_average(record.score_sum, record.scored),
+        conversations: conversations
+            .into_iter()
+            .map(|row| ProfileConversation {
+                id: row.id,
+                title: row.title,
+                kind: ConversationKind::parse(&row.kind).unwrap_or(ConversationKind::Chat),
+                occurred_at: format_date_time(row.occurred_at_ms, viewer.time_zone),
+                customer_identifier: row.customer_identifier,
+                score: row.score_hundredths.map(format_score),
+            })
+            .collect(),
+        total_conversations: record.total,
+        page,
+        page_count,
+    })
+}

@@ -1,0 +1,62 @@
+use super::model::PROFILE_PAGE_SIZE;
+use crate::customers::store::page_count;
+use crate::db::{Db, Sql, StoreResult};
+
+#[derive(sqlx::FromRow)]
+pub struct RepresentativeRecord {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub scored: i64,
+    pub score_sum: i64,
+    pub total: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ProfileConversationRecord {
+    pub id: i64,
+    pub title: String,
+    pub kind: String,
+    pub occurred_at_ms: i64,
+    pub customer_identifier: String,
+    pub score_hundredths: Option<i64>,
+}
+
+/// A user of the organisation with their conversation totals, and one page of their
+/// conversations (scored or not), newest first. `None` for an id outside the organisation.
+pub async fn representative_profile(
+    db: &Db,
+    org_id: i64,
+    user_id: i64,
+    page: u32,
+) -> StoreResult<Option<(RepresentativeRecord, Vec<ProfileConversationRecord>, u32, u32)>> {
+    let mut sql = Sql::new(
+        "SELECT u.id, u.name, u.email, \
+         (SELECT COUNT(*) FROM conversations v WHERE v.org_id = u.org_id AND v.representative_id = u.id \
+            AND v.score_hundredths IS NOT NULL) AS scored, \
+         (SELECT CAST(COALESCE(SUM(v.score_hundredths), 0) AS BIGINT) FROM conversations v \
+            WHERE v.org_id = u.org_id AND v.representative_id = u.id) AS score_sum, \
+         (SELECT COUNT(*) FROM conversations v WHERE v.org_id = u.org_id AND v.representative_id = u.id) AS total \
+         FROM users u WHERE u.org_id = ",
+    );
+    sql.bind(org_id).push(" AND u.id = ").bind(user_id);
+    let Some(record) = db.fetch_optional::<RepresentativeRecord>(&sql, "reading a representative").await? else {
+        return Ok(None);
+    };
+    let page_count = page_count(record.total, PROFILE_PAGE_SIZE);
+    let page = page.clamp(1, page_count);
+    let mut list = Sql::new(
+        "SELECT v.id, v.title, v.kind, v.occurred_at_ms, c.identifier AS customer_identifier, v.score_hundredths \
+         FROM conversations v JOIN customers c ON c.id = v.customer_id AND c.org_id = v.org_id \
+         WHERE v.org_id = ",
+    );
+    list.bind(org_id)
+        .push(" AND v.representative_id = ")
+        .bind(user_id)
+        .push(" ORDER BY v.occurred_at_ms DESC, v.id DESC LIMIT ")
+        .bind(i64::from(PROFILE_PAGE_SIZE))
+        .push(" OFFSET ")
+        .bind(i64::from(page - 1) * i64::from(PROFILE_PAGE_SIZE));
+    let conversations = db.fetch_all(&list, "listing a representative's conversations").await?;
+    Ok(Some((record, conversations, page, page_count)))
+}

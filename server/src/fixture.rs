@@ -1,0 +1,166 @@
+//! Loads a fixed dataset from JSON: organisations with their people, custom fields and
+//! conversations. The browser tests create their data this way. One transaction per batch;
+//! a malformed file is refused before anything is written.
+
+use app::conversations::model::ConversationKind;
+use app::conversations::store::{write_conversations, NewConversation};
+use app::db::Db;
+use app::orgs::model::{CustomField, FieldKind, Role};
+use app::orgs::store::{create_organisation, define_field, upsert_user, NewUser};
+use chrono::DateTime;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fixture {
+    organisations: Vec<FixtureOrganisation>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixtureOrganisation {
+    slug: String,
+    name: String,
+    time_zone: String,
+    #[serde(default)]
+    users: Vec<FixtureUser>,
+    #[serde(default)]
+    fields: Vec<FixtureField>,
+    #[serde(default)]
+    conversations: Vec<FixtureConversation>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixtureUser {
+    email: String,
+    name: String,
+    role: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixtureField {
+    key: String,
+    label: String,
+    kind: String,
+    #[serde(default)]
+    options: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixtureConversation {
+    external_id: String,
+    customer: String,
+    #[serde(default)]
+    customer_name: Option<String>,
+    representative: String,
+    #[serde(default)]
+    representative_name: Option<String>,
+    title: String,
+    #[serde(rename = "type")]
+    kind: String,
+    /// RFC 3339 with an offset.
+    occurred_at: String,
+    #[serde(default)]
+    score: Option<f64>,
+    #[serde(default)]
+    fields: BTreeMap<String, String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    #[error("could not read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path} is not a valid fixture: {source}")]
+    Parse { path: String, source: serde_json::Error },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error(transparent)]
+    Store(#[from] app::db::StoreError),
+}
+
+fn convert(conversation: FixtureConversation) -> Result<NewConversation, String> {
+    let id = conversation.external_id.clone();
+    let kind = ConversationKind::parse(&conversation.kind)
+        .ok_or_else(|| format!("conversation {id}: unknown type `{}` (voice, chat or email)", conversation.kind))?;
+    let occurred_at = DateTime::parse_from_rfc3339(&conversation.occurred_at)
+        .map_err(|e| format!("conversation {id}: occurred_at `{}`: {e}", conversation.occurred_at))?;
+    let score_hundredths = match conversation.score {
+        Some(score) if (0.0..=100.0).contains(&score) => Some((score * 100.0).round() as i64),
+        Some(score) => return Err(format!("conversation {id}: score {score} is not between 0 and 100")),
+        None => None,
+    };
+    Ok(NewConversation {
+        external_id: conversation.external_id,
+        customer: conversation.customer,
+        customer_name: conversation.customer_name,
+        representative: conversation.representative,
+        representative_name: conversation.representative_name,
+        title: conversation.title,
+        kind,
+        occurred_at_ms: occurred_at.timestamp_millis(),
+        score_hundredths,
+        fields: conversation.fields.into_iter().collect(),
+    })
+}
+
+pub async fn load(db: &Db, path: &Path) -> Result<String, FixtureError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| FixtureError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let fixture: Fixture = serde_json::from_str(&text).map_err(|source| FixtureError::Parse {
+        path: shown.clone(),
+        source,
+    })?;
+    let invalid = |message: String| FixtureError::Invalid {
+        path: shown.clone(),
+        message,
+    };
+    // Validate everything before writing anything.
+    let mut prepared = Vec::new();
+    for organisation in fixture.organisations {
+        let mut users = Vec::new();
+        for user in &organisation.users {
+            let role = Role::parse(&user.role).ok_or_else(|| invalid(format!("user {}: unknown role `{}`", user.email, user.role)))?;
+            users.push((user.email.clone(), user.name.clone(), role));
+        }
+        let mut fields = Vec::new();
+        for field in &organisation.fields {
+            let kind = FieldKind::parse(&field.kind).ok_or_else(|| invalid(format!("field {}: unknown kind `{}`", field.key, field.kind)))?;
+            fields.push(CustomField {
+                key: field.key.clone(),
+                label: field.label.clone(),
+                kind,
+                options: field.options.clone(),
+            });
+        }
+        let conversations = organisation
+            .conversations
+            .into_iter()
+            .map(convert)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(invalid)?;
+        prepared.push((organisation.slug, organisation.name, organisation.time_zone, users, fields, conversations));
+    }
+    let mut summary = Vec::new();
+    for (slug, name, time_zone, users, fields, conversations) in prepared {
+        let mut tx = db.begin().await?;
+        let org_id = create_organisation(&mut tx, &slug, &name, &time_zone).await?;
+        for (email, name, role) in &users {
+            upsert_user(&mut tx, org_id, &NewUser { email, name, role: *role, password_hash: None }).await?;
+        }
+        for (position, field) in fields.iter().enumerate() {
+            define_field(&mut tx, org_id, field, position as i64).await?;
+        }
+        tx.commit().await?;
+        write_conversations(db, org_id, &conversations).await?;
+        summary.push(format!("{slug}: {} users, {} fields, {} conversations", users.len(), fields.len(), conversations.len()));
+    }
+    Ok(format!("loaded {}", summary.join("; ")))
+}

@@ -1,0 +1,124 @@
+//! The HTTP server: Leptos pages and server functions, static files, health check,
+//! request logging and graceful shutdown.
+
+use app::db::Db;
+use app::session::AppState;
+use app::{shell, App};
+use axum::{
+    extract::{FromRef, Request, State},
+    http::StatusCode,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+
+#[derive(Clone)]
+struct ServerState {
+    leptos_options: LeptosOptions,
+    app: AppState,
+}
+
+impl FromRef<ServerState> for LeptosOptions {
+    fn from_ref(state: &ServerState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<ServerState> for AppState {
+    fn from_ref(state: &ServerState) -> Self {
+        state.app.clone()
+    }
+}
+
+pub async fn serve(db: Db, addr: Option<SocketAddr>, org: Option<String>) -> Result<(), Box<dyn std::error::Error>> {
+    let configuration = get_configuration(None)?;
+    let mut leptos_options = configuration.leptos_options;
+    if let Some(addr) = addr {
+        leptos_options.site_addr = addr;
+    }
+    let addr = leptos_options.site_addr;
+    let state = ServerState {
+        leptos_options: leptos_options.clone(),
+        app: AppState { db: db.clone(), org_slug: org },
+    };
+    let routes = generate_route_list(App);
+    let context_state = state.app.clone();
+    let provide = move || {
+        provide_context(context_state.clone());
+        leptos::nonce::provide_nonce();
+    };
+    let router = Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes_with_context(&state, routes, provide.clone(), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<ServerState, _>(provide, shell))
+        .layer(middleware::from_fn(log_requests))
+        .with_state(state);
+
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(backend = db.backend().name(), "listening on http://{addr}");
+    println!("Playbook is running: open http://{addr}/customers");
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("shutting down: closing the database");
+    db.close().await;
+    Ok(())
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match app::orgs::store::count_organisations(&state.db).await {
+        Ok(_) => Json(serde_json::json!({ "status": "ok", "database": state.db.backend().name() })).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable", "database": state.db.backend().name() })),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn log_requests(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if status.is_server_error() {
+        tracing::warn!(%method, %path, status = status.as_u16(), elapsed_ms, "request failed");
+    } else {
+        tracing::debug!(%method, %path, status = status.as_u16(), elapsed_ms, "request");
+    }
+    response
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "could not listen for Ctrl-C");
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => tracing::error!(%error, "could not listen for SIGTERM"),
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("signal received: finishing requests in flight");
+}

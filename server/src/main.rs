@@ -1,0 +1,139 @@
+//! The Playbook server: serves the app and runs its maintenance commands.
+
+mod fixture;
+mod http;
+
+use app::db::Db;
+use app::demo::{seed_demo, DemoOptions};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+/// The embedded default: an SQLite file under `data/`.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/playbook.db";
+
+#[derive(Parser, Debug)]
+#[command(name = "server", version, about = "Playbook: review how your team handles customer conversations")]
+struct Cli {
+    /// sqlite://PATH (the default, a file) or postgres://USER@HOST/DB
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the web app (migrates the database first).
+    Serve {
+        /// Address to listen on; defaults to LEPTOS_SITE_ADDR or 127.0.0.1:3000.
+        #[arg(long, env = "PLAYBOOK_ADDR")]
+        addr: Option<std::net::SocketAddr>,
+        /// Organisation to serve (its slug); defaults to the first one created.
+        #[arg(long, env = "PLAYBOOK_ORG")]
+        org: Option<String>,
+        /// Seed the demo organisation when the database has no organisation yet.
+        #[arg(long)]
+        demo: bool,
+        /// Most database connections in the pool.
+        #[arg(long, env = "PLAYBOOK_DB_CONNECTIONS", default_value_t = 8)]
+        db_connections: u32,
+    },
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Create the demo organisation with deterministic, realistic data.
+    Demo {
+        #[arg(long, default_value_t = DemoOptions::default().customers)]
+        customers: u32,
+        #[arg(long, default_value_t = DemoOptions::default().conversations)]
+        conversations: u32,
+        #[arg(long, default_value_t = DemoOptions::default().seed)]
+        seed: u64,
+    },
+    /// Load a fixed dataset from a JSON file (used by the browser tests).
+    LoadFixture { file: PathBuf },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            let mut source = std::error::Error::source(error.as_ref());
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(url: &str, connections: u32) -> Result<Db, Box<dyn std::error::Error>> {
+    let db = Db::connect(url, connections).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    match cli.command {
+        Command::Serve {
+            addr,
+            org,
+            demo,
+            db_connections,
+        } => {
+            let db = open(&cli.database_url, db_connections).await?;
+            if demo && app::orgs::store::count_organisations(&db).await? == 0 {
+                tracing::info!("empty database: creating the demo organisation (a few seconds)");
+                seed_demo(&db, DemoOptions::default()).await?;
+            }
+            http::serve(db, addr, org).await
+        }
+        Command::Migrate => {
+            let db = open(&cli.database_url, 1).await?;
+            println!("{} schema is up to date", db.backend().name());
+            db.close().await;
+            Ok(())
+        }
+        Command::Demo {
+            customers,
+            conversations,
+            seed,
+        } => {
+            let db = open(&cli.database_url, 4).await?;
+            let started = std::time::Instant::now();
+            seed_demo(
+                &db,
+                DemoOptions {
+                    customers,
+                    conversations,
+                    seed,
+                },
+            )
+            .await?;
+            println!(
+                "created the demo organisation: {customers} customers, {conversations} conversations in {:.1}s",
+                started.elapsed().as_secs_f64()
+            );
+            db.close().await;
+            Ok(())
+        }
+        Command::LoadFixture { file } => {
+            let db = open(&cli.database_url, 4).await?;
+            let summary = fixture::load(&db, &file).await?;
+            println!("{summary}");
+            db.close().await;
+            Ok(())
+        }
+    }
+}
