@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The Playbook web app: one codebase for the server (feature `ssr`) and the browser
 //! (feature `hydrate`). Features are organised by folder: each keeps its query types, store
 //! code, server functions and views together.
