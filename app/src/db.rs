@@ -7,8 +7,11 @@
 use sqlx::{
     error::BoxDynError,
     postgres::{PgPool, PgPoolOptions, PgRow},
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous},
-    AssertSqlSafe, Arguments, Database, Encode, FromRow, Postgres, Sqlite, Type,
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+        SqliteSynchronous,
+    },
+    Arguments, AssertSqlSafe, Database, Encode, FromRow, Postgres, Sqlite, Type,
 };
 use std::{str::FromStr, time::Duration};
 
@@ -154,12 +157,23 @@ impl Sql {
 }
 
 /// A row type readable from both backends.
-pub trait AnyRow: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-impl<T> AnyRow for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+pub trait AnyRow:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> AnyRow for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
 
 /// A scalar readable from both backends.
 pub trait AnyScalar:
-    for<'r> sqlx::Decode<'r, Sqlite> + Type<Sqlite> + for<'r> sqlx::Decode<'r, Postgres> + Type<Postgres> + Send + Unpin
+    for<'r> sqlx::Decode<'r, Sqlite>
+    + Type<Sqlite>
+    + for<'r> sqlx::Decode<'r, Postgres>
+    + Type<Postgres>
+    + Send
+    + Unpin
 {
 }
 impl<T> AnyScalar for T where
@@ -276,11 +290,17 @@ impl Db {
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self {
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await.context("starting a transaction")?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await.context("starting a transaction")?),
+            Db::Postgres(pool) => {
+                Tx::Postgres(pool.begin().await.context("starting a transaction")?)
+            }
         })
     }
 
-    pub async fn fetch_all<R: AnyRow>(&self, sql: &Sql, context: &'static str) -> StoreResult<Vec<R>> {
+    pub async fn fetch_all<R: AnyRow>(
+        &self,
+        sql: &Sql,
+        context: &'static str,
+    ) -> StoreResult<Vec<R>> {
         match self {
             Db::Sqlite(pool) => run_on!(Sqlite, pool, sql, fetch_all as R),
             Db::Postgres(pool) => run_on!(Postgres, pool, sql, fetch_all as R),
@@ -288,7 +308,11 @@ impl Db {
         .context(context)
     }
 
-    pub async fn fetch_optional<R: AnyRow>(&self, sql: &Sql, context: &'static str) -> StoreResult<Option<R>> {
+    pub async fn fetch_optional<R: AnyRow>(
+        &self,
+        sql: &Sql,
+        context: &'static str,
+    ) -> StoreResult<Option<R>> {
         match self {
             Db::Sqlite(pool) => run_on!(Sqlite, pool, sql, fetch_optional as R),
             Db::Postgres(pool) => run_on!(Postgres, pool, sql, fetch_optional as R),
@@ -322,7 +346,11 @@ impl Tx {
         .context("committing a transaction")
     }
 
-    pub async fn fetch_optional<R: AnyRow>(&mut self, sql: &Sql, context: &'static str) -> StoreResult<Option<R>> {
+    pub async fn fetch_optional<R: AnyRow>(
+        &mut self,
+        sql: &Sql,
+        context: &'static str,
+    ) -> StoreResult<Option<R>> {
         match self {
             Tx::Sqlite(tx) => run_on!(Sqlite, &mut **tx, sql, fetch_optional as R),
             Tx::Postgres(tx) => run_on!(Postgres, &mut **tx, sql, fetch_optional as R),
@@ -330,7 +358,11 @@ impl Tx {
         .context(context)
     }
 
-    pub async fn scalar<T: AnyScalar>(&mut self, sql: &Sql, context: &'static str) -> StoreResult<T> {
+    pub async fn scalar<T: AnyScalar>(
+        &mut self,
+        sql: &Sql,
+        context: &'static str,
+    ) -> StoreResult<T> {
         match self {
             Tx::Sqlite(tx) => run_on!(Sqlite, &mut **tx, sql, scalar as T),
             Tx::Postgres(tx) => run_on!(Postgres, &mut **tx, sql, scalar as T),

@@ -5,7 +5,9 @@ use crate::conversations::model::ConversationKind;
 use crate::conversations::store::{write_conversations, NewConversation};
 use crate::db::{Db, StoreError, StoreResult};
 use crate::orgs::model::{CustomField, FieldKind, Role};
-use crate::orgs::store::{create_organisation, define_field, find_organisation, upsert_user, NewUser};
+use crate::orgs::store::{
+    create_organisation, define_field, find_organisation, upsert_user, NewUser,
+};
 
 pub const DEMO_ORG_SLUG: &str = "demo";
 
@@ -59,21 +61,58 @@ impl Rng {
 }
 
 const FIRST_NAMES: &[&str] = &[
-    "Olivia", "Liam", "Amara", "Noah", "Zoë", "Mateo", "Sofia", "Yusuf", "Hannah", "Kenji", "Priya", "Lucas", "Chloé",
-    "Ibrahim", "Maya", "Oskar", "Leila", "Tomás", "Ingrid", "Arjun", "Fatima", "Jonas", "Mei", "Diego", "Aoife",
-    "Ravi", "Elena", "Kwame", "Sara", "Björn",
+    "Olivia", "Liam", "Amara", "Noah", "Zoë", "Mateo", "Sofia", "Yusuf", "Hannah", "Kenji",
+    "Priya", "Lucas", "Chloé", "Ibrahim", "Maya", "Oskar", "Leila", "Tomás", "Ingrid", "Arjun",
+    "Fatima", "Jonas", "Mei", "Diego", "Aoife", "Ravi", "Elena", "Kwame", "Sara", "Björn",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Okafor", "Lindqvist", "García", "Chen", "Müller", "Haddad", "Kowalski", "Nakamura", "O'Brien", "Silva",
-    "Andersen", "Patel", "Rossi", "Dubois", "Novak", "Kim", "Mensah", "Fernández", "Ivanova", "Walsh", "Schmidt",
-    "Costa", "Yilmaz", "Brennan", "Sato",
+    "Okafor",
+    "Lindqvist",
+    "García",
+    "Chen",
+    "Müller",
+    "Haddad",
+    "Kowalski",
+    "Nakamura",
+    "O'Brien",
+    "Silva",
+    "Andersen",
+    "Patel",
+    "Rossi",
+    "Dubois",
+    "Novak",
+    "Kim",
+    "Mensah",
+    "Fernández",
+    "Ivanova",
+    "Walsh",
+    "Schmidt",
+    "Costa",
+    "Yilmaz",
+    "Brennan",
+    "Sato",
 ];
 const DOMAINS: &[&str] = &[
-    "gmail.com", "outlook.com", "proton.me", "northwind.co", "fabrikam.io", "contoso.com", "yahoo.com", "icloud.com",
+    "gmail.com",
+    "outlook.com",
+    "proton.me",
+    "northwind.co",
+    "fabrikam.io",
+    "contoso.com",
+    "yahoo.com",
+    "icloud.com",
 ];
 const COMPANIES: &[&str] = &[
-    "Northwind Traders", "Fabrikam Ltd", "Contoso Retail", "Tailspin Toys", "Litware Inc", "Adventure Works",
-    "Wide World Importers", "Proseware", "Lucerne Publishing", "Alpine Ski House",
+    "Northwind Traders",
+    "Fabrikam Ltd",
+    "Contoso Retail",
+    "Tailspin Toys",
+    "Litware Inc",
+    "Adventure Works",
+    "Wide World Importers",
+    "Proseware",
+    "Lucerne Publishing",
+    "Alpine Ski House",
 ];
 const REPRESENTATIVES: &[(&str, &str)] = &[
     ("Alex Morgan", "alex.morgan"),
@@ -105,7 +144,17 @@ const TOPICS: &[(&str, &str)] = &[
     ("Retention", "Unhappy with recent price change"),
     ("Retention", "Pausing account over the summer"),
 ];
-const PRODUCTS: &[&str] = &["Router X200", "Mesh Pro", "Cloud Backup", "Team Plan", "Router X100", "Smart Hub"];
+const PRODUCTS: &[&str] = &[
+    "Router X200",
+    "Mesh Pro",
+    "Cloud Backup",
+    "Team Plan",
+    "Router X100",
+    "Smart Hub",
+];
+
+/// Where demo customers are, weighted towards EMEA.
+const DEMO_REGIONS: &[&str] = &["EMEA", "EMEA", "Americas", "APAC"];
 
 /// The demo's custom fields: two select fields and one text field.
 pub fn demo_fields() -> Vec<CustomField> {
@@ -114,7 +163,9 @@ pub fn demo_fields() -> Vec<CustomField> {
             key: "queue".to_owned(),
             label: "Queue".to_owned(),
             kind: FieldKind::Select,
-            options: ["Billing", "Technical", "Sales", "Retention"].map(str::to_owned).to_vec(),
+            options: ["Billing", "Technical", "Sales", "Retention"]
+                .map(str::to_owned)
+                .to_vec(),
         },
         CustomField {
             key: "region".to_owned(),
@@ -157,7 +208,10 @@ fn make_customer(rng: &mut Rng, index: u32) -> DemoCustomer {
                 other => other,
             })
             .collect::<String>();
-        (format!("{local}@{}", rng.pick(DOMAINS)), Some(format!("{first} {last}")))
+        (
+            format!("{local}@{}", rng.pick(DOMAINS)),
+            Some(format!("{first} {last}")),
+        )
     } else if roll < 85 {
         // 7919 is coprime with 10^9, so every index gets its own number.
         let n = (u64::from(index) * 7_919 + 12_345) % 1_000_000_000;
@@ -165,12 +219,16 @@ fn make_customer(rng: &mut Rng, index: u32) -> DemoCustomer {
         let named = rng.below(100) < 70;
         (number, named.then(|| format!("{first} {last}")))
     } else {
-        (format!("ACC-{:06}", 100_000 + index), Some(rng.pick(COMPANIES).to_string()))
+        (
+            format!("ACC-{:06}", 100_000 + index),
+            Some(rng.pick(COMPANIES).to_string()),
+        )
     };
+    let region = *rng.pick(DEMO_REGIONS);
     DemoCustomer {
         identifier,
         name,
-        region: *rng.pick(&["EMEA", "EMEA", "Americas", "APAC"]),
+        region,
         unscored_only: rng.below(100) < 3,
     }
 }
@@ -191,24 +249,42 @@ pub async fn seed_demo(db: &Db, options: DemoOptions) -> StoreResult<()> {
         )));
     }
     if options.customers == 0 {
-        return Err(StoreError::Invalid("the demo needs at least one customer".to_owned()));
+        return Err(StoreError::Invalid(
+            "the demo needs at least one customer".to_owned(),
+        ));
     }
     let mut rng = Rng(options.seed);
     let mut tx = db.begin().await?;
-    let org_id = create_organisation(&mut tx, DEMO_ORG_SLUG, "Northwind Support", "Europe/London").await?;
+    let org_id =
+        create_organisation(&mut tx, DEMO_ORG_SLUG, "Northwind Support", "Europe/London").await?;
     for (email, name, role) in [
         ("admin@demo.example", "Ada Admin", Role::Admin),
         ("manager@demo.example", "Max Manager", Role::Manager),
     ] {
-        upsert_user(&mut tx, org_id, &NewUser { email, name, role, password_hash: None }).await?;
+        upsert_user(
+            &mut tx,
+            org_id,
+            &NewUser {
+                email,
+                name,
+                role,
+                password_hash: None,
+            },
+        )
+        .await?;
     }
     for (position, field) in demo_fields().iter().enumerate() {
         define_field(&mut tx, org_id, field, position as i64).await?;
     }
     tx.commit().await?;
 
-    let customers: Vec<DemoCustomer> = (0..options.customers).map(|i| make_customer(&mut rng, i)).collect();
-    let skills: Vec<f64> = REPRESENTATIVES.iter().map(|_| rng.normal(0.0, 5.0)).collect();
+    let customers: Vec<DemoCustomer> = (0..options.customers)
+        .map(|i| make_customer(&mut rng, i))
+        .collect();
+    let skills: Vec<f64> = REPRESENTATIVES
+        .iter()
+        .map(|_| rng.normal(0.0, 5.0))
+        .collect();
     // The demo's "now": fixed, so the data does not depend on the day it is made.
     let end_ms: i64 = 1_793_491_200_000; // 2026-11-01T00:00:00Z
     let span_ms: i64 = 540 * 24 * 3_600_000;
@@ -221,7 +297,7 @@ pub async fn seed_demo(db: &Db, options: DemoOptions) -> StoreResult<()> {
             index as usize
         } else {
             let u = rng.unit();
-            ((u * u * u) * f64::from(options.customers)) as usize % customers.len()
+            (u.powf(1.6) * f64::from(options.customers)) as usize % customers.len()
         };
         let customer = &customers[customer_index];
         let rep_index = rng.below(REPRESENTATIVES.len() as u64) as usize;
@@ -271,8 +347,12 @@ mod tests {
     fn the_generator_is_deterministic() {
         let mut a = Rng(42);
         let mut b = Rng(42);
-        let first: Vec<String> = (0..50).map(|i| make_customer(&mut a, i).identifier).collect();
-        let second: Vec<String> = (0..50).map(|i| make_customer(&mut b, i).identifier).collect();
+        let first: Vec<String> = (0..50)
+            .map(|i| make_customer(&mut a, i).identifier)
+            .collect();
+        let second: Vec<String> = (0..50)
+            .map(|i| make_customer(&mut b, i).identifier)
+            .collect();
         assert_eq!(first, second);
     }
 

@@ -34,13 +34,21 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        match value {
+        // On the server this runs while a call's arguments are decoded: a malformed call is the
+        // caller's mistake, and its response says so (400), not a server failure (500).
+        mark_status(match value {
             ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
+                AppError::BadRequest(format!("The request was not understood: {message}"))
+            }
+            // On the server, what fails to deserialize is the caller's request body; in the
+            // browser it would be the server's answer, which is not the user's fault.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(message) => {
                 AppError::BadRequest(format!("The request was not understood: {message}"))
             }
             ServerFnErrorErr::Request(_) => AppError::Unreachable,
             _ => AppError::Internal,
-        }
+        })
     }
 }
 
@@ -50,6 +58,16 @@ impl From<crate::db::StoreError> for AppError {
         tracing::error!(error = %error, "store error");
         AppError::Internal
     }
+}
+
+/// On the server, sets the response status from the error (see [`with_status`]); in the
+/// browser, where there is no response to mark, passes the error on.
+#[cfg(feature = "ssr")]
+pub use with_status as mark_status;
+
+#[cfg(not(feature = "ssr"))]
+pub fn mark_status(error: AppError) -> AppError {
+    error
 }
 
 /// Sets the HTTP status of the current server response from an error, then passes it on.

@@ -19,9 +19,18 @@ fn ms(rfc3339: &str) -> i64 {
 
 /// Parses `YYYY-MM-DDTHH:MM:SSZ` without pulling chrono into the tests' dependencies.
 fn chrono_like(text: &str) -> i64 {
-    let (date, time) = text.trim_end_matches('Z').split_once('T').expect("date and time");
-    let parts: Vec<i64> = date.split('-').map(|p| p.parse().expect("date part")).collect();
-    let clock: Vec<i64> = time.split(':').map(|p| p.parse().expect("time part")).collect();
+    let (date, time) = text
+        .trim_end_matches('Z')
+        .split_once('T')
+        .expect("date and time");
+    let parts: Vec<i64> = date
+        .split('-')
+        .map(|p| p.parse().expect("date part"))
+        .collect();
+    let clock: Vec<i64> = time
+        .split(':')
+        .map(|p| p.parse().expect("time part"))
+        .collect();
     let (y, m, d) = (parts[0], parts[1], parts[2]);
     // Days from civil (Howard Hinnant's algorithm).
     let y = if m <= 2 { y - 1 } else { y };
@@ -34,7 +43,12 @@ fn chrono_like(text: &str) -> i64 {
     ((days * 24 + clock[0]) * 60 + clock[1]) * 60_000 + clock[2] * 1000
 }
 
-fn conversation(external_id: &str, customer: &str, at: &str, score: Option<f64>) -> NewConversation {
+fn conversation(
+    external_id: &str,
+    customer: &str,
+    at: &str,
+    score: Option<f64>,
+) -> NewConversation {
     NewConversation {
         external_id: external_id.to_owned(),
         customer: customer.to_owned(),
@@ -72,7 +86,9 @@ impl With for NewConversation {
 
 async fn organisation(db: &Db, slug: &str) -> i64 {
     let mut tx = db.begin().await.expect("begin");
-    let org_id = create_organisation(&mut tx, slug, "Test Org", "Europe/London").await.expect("org");
+    let org_id = create_organisation(&mut tx, slug, "Test Org", "Europe/London")
+        .await
+        .expect("org");
     let fields = [
         CustomField {
             key: "queue".to_owned(),
@@ -88,7 +104,9 @@ async fn organisation(db: &Db, slug: &str) -> i64 {
         },
     ];
     for (position, field) in fields.iter().enumerate() {
-        define_field(&mut tx, org_id, field, position as i64).await.expect("field");
+        define_field(&mut tx, org_id, field, position as i64)
+            .await
+            .expect("field");
     }
     tx.commit().await.expect("commit");
     org_id
@@ -97,11 +115,16 @@ async fn organisation(db: &Db, slug: &str) -> i64 {
 async fn page(db: &Db, org_id: i64, query: &CustomerQuery) -> CustomerPageData {
     let fields = list_fields(db, org_id).await.expect("fields");
     let filters = resolve_filters(query, &fields);
-    customer_page(db, org_id, query, &filters).await.expect("customer page")
+    customer_page(db, org_id, query, &filters)
+        .await
+        .expect("customer page")
 }
 
 fn identifiers(data: &CustomerPageData) -> Vec<&str> {
-    data.rows.iter().map(|row| row.identifier.as_str()).collect()
+    data.rows
+        .iter()
+        .map(|row| row.identifier.as_str())
+        .collect()
 }
 
 /// A small organisation exercising every rule of the page.
@@ -109,22 +132,35 @@ async fn standard_dataset(db: &Db) -> i64 {
     let org_id = organisation(db, "acme").await;
     let batch = vec![
         // ann: 3 scored, 1 unscored
-        conversation("a1", "ann@example.com", "2026-01-10T09:00:00Z", Some(80.0)).named("Ann Archer").field("queue", "Billing"),
-        conversation("a2", "ann@example.com", "2026-02-10T09:00:00Z", Some(90.0)).field("queue", "Technical").field("product", "Router X200"),
-        conversation("a3", "ann@example.com", "2026-03-10T09:00:00Z", Some(70.5)).field("queue", "Billing").field("product", "Mesh Pro"),
-        conversation("a4", "ann@example.com", "2026-04-10T09:00:00Z", None).field("queue", "Billing"),
+        conversation("a1", "ann@example.com", "2026-01-10T09:00:00Z", Some(80.0))
+            .named("Ann Archer")
+            .field("queue", "Billing"),
+        conversation("a2", "ann@example.com", "2026-02-10T09:00:00Z", Some(90.0))
+            .field("queue", "Technical")
+            .field("product", "Router X200"),
+        conversation("a3", "ann@example.com", "2026-03-10T09:00:00Z", Some(70.5))
+            .field("queue", "Billing")
+            .field("product", "Mesh Pro"),
+        conversation("a4", "ann@example.com", "2026-04-10T09:00:00Z", None)
+            .field("queue", "Billing"),
         // zoë: 2 scored, unicode name
-        conversation("z1", "+44 7700 900123", "2025-12-01T12:00:00Z", Some(95.0)).named("Zoë Ångström").field("queue", "Technical"),
-        conversation("z2", "+44 7700 900123", "2026-05-01T12:00:00Z", Some(85.25)).field("product", "router x100"),
+        conversation("z1", "+44 7700 900123", "2025-12-01T12:00:00Z", Some(95.0))
+            .named("Zoë Ångström")
+            .field("queue", "Technical"),
+        conversation("z2", "+44 7700 900123", "2026-05-01T12:00:00Z", Some(85.25))
+            .field("product", "router x100"),
         // bob: 2 scored (ties with zoë on interactions)
-        conversation("b1", "bob@example.com", "2026-01-01T08:00:00Z", Some(60.0)).named("Bob 100%_\\ Ltd"),
+        conversation("b1", "bob@example.com", "2026-01-01T08:00:00Z", Some(60.0))
+            .named("Bob 100%_\\ Ltd"),
         conversation("b2", "bob@example.com", "2026-01-02T08:00:00Z", Some(65.0)),
         // uma: only unscored conversations: never shown
         conversation("u1", "uma@example.com", "2026-01-05T08:00:00Z", None).named("Uma Unscored"),
         // ACC: 1 scored; upper-case identifiers sort before lower-case in byte order
         conversation("c1", "ACC-000123", "2026-06-01T08:00:00Z", Some(100.0)).named("Contoso"),
     ];
-    write_conversations(db, org_id, &batch).await.expect("write");
+    write_conversations(db, org_id, &batch)
+        .await
+        .expect("write");
     org_id
 }
 

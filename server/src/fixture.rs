@@ -74,9 +74,15 @@ struct FixtureConversation {
 #[derive(Debug, thiserror::Error)]
 pub enum FixtureError {
     #[error("could not read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path} is not a valid fixture: {source}")]
-    Parse { path: String, source: serde_json::Error },
+    Parse {
+        path: String,
+        source: serde_json::Error,
+    },
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
     #[error(transparent)]
@@ -85,13 +91,25 @@ pub enum FixtureError {
 
 fn convert(conversation: FixtureConversation) -> Result<NewConversation, String> {
     let id = conversation.external_id.clone();
-    let kind = ConversationKind::parse(&conversation.kind)
-        .ok_or_else(|| format!("conversation {id}: unknown type `{}` (voice, chat or email)", conversation.kind))?;
-    let occurred_at = DateTime::parse_from_rfc3339(&conversation.occurred_at)
-        .map_err(|e| format!("conversation {id}: occurred_at `{}`: {e}", conversation.occurred_at))?;
+    let kind = ConversationKind::parse(&conversation.kind).ok_or_else(|| {
+        format!(
+            "conversation {id}: unknown type `{}` (voice, chat or email)",
+            conversation.kind
+        )
+    })?;
+    let occurred_at = DateTime::parse_from_rfc3339(&conversation.occurred_at).map_err(|e| {
+        format!(
+            "conversation {id}: occurred_at `{}`: {e}",
+            conversation.occurred_at
+        )
+    })?;
     let score_hundredths = match conversation.score {
         Some(score) if (0.0..=100.0).contains(&score) => Some((score * 100.0).round() as i64),
-        Some(score) => return Err(format!("conversation {id}: score {score} is not between 0 and 100")),
+        Some(score) => {
+            return Err(format!(
+                "conversation {id}: score {score} is not between 0 and 100"
+            ))
+        }
         None => None,
     };
     Ok(NewConversation {
@@ -108,31 +126,49 @@ fn convert(conversation: FixtureConversation) -> Result<NewConversation, String>
     })
 }
 
-pub async fn load(db: &Db, path: &Path) -> Result<String, FixtureError> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| FixtureError::Read {
-        path: shown.clone(),
-        source,
-    })?;
-    let fixture: Fixture = serde_json::from_str(&text).map_err(|source| FixtureError::Parse {
-        path: shown.clone(),
+/// An organisation from the file, checked and ready to write.
+struct PreparedOrganisation {
+    slug: String,
+    name: String,
+    time_zone: String,
+    users: Vec<(String, String, Role)>,
+    fields: Vec<CustomField>,
+    conversations: Vec<NewConversation>,
+}
+
+/// Parses and checks a whole file; nothing is written unless all of it is valid.
+fn prepare(text: &str, shown: &str) -> Result<Vec<PreparedOrganisation>, FixtureError> {
+    let fixture: Fixture = serde_json::from_str(text).map_err(|source| FixtureError::Parse {
+        path: shown.to_owned(),
         source,
     })?;
     let invalid = |message: String| FixtureError::Invalid {
-        path: shown.clone(),
+        path: shown.to_owned(),
         message,
     };
-    // Validate everything before writing anything.
     let mut prepared = Vec::new();
     for organisation in fixture.organisations {
+        if app::orgs::time::parse_time_zone(&organisation.time_zone).is_none() {
+            return Err(invalid(format!(
+                "organisation {}: `{}` is not an IANA time zone (e.g. Europe/London)",
+                organisation.slug, organisation.time_zone
+            )));
+        }
         let mut users = Vec::new();
         for user in &organisation.users {
-            let role = Role::parse(&user.role).ok_or_else(|| invalid(format!("user {}: unknown role `{}`", user.email, user.role)))?;
+            let role = Role::parse(&user.role).ok_or_else(|| {
+                invalid(format!("user {}: unknown role `{}`", user.email, user.role))
+            })?;
             users.push((user.email.clone(), user.name.clone(), role));
         }
         let mut fields = Vec::new();
         for field in &organisation.fields {
-            let kind = FieldKind::parse(&field.kind).ok_or_else(|| invalid(format!("field {}: unknown kind `{}`", field.key, field.kind)))?;
+            let kind = FieldKind::parse(&field.kind).ok_or_else(|| {
+                invalid(format!(
+                    "field {}: unknown kind `{}`",
+                    field.key, field.kind
+                ))
+            })?;
             fields.push(CustomField {
                 key: field.key.clone(),
                 label: field.label.clone(),
@@ -146,21 +182,120 @@ pub async fn load(db: &Db, path: &Path) -> Result<String, FixtureError> {
             .map(convert)
             .collect::<Result<Vec<_>, _>>()
             .map_err(invalid)?;
-        prepared.push((organisation.slug, organisation.name, organisation.time_zone, users, fields, conversations));
+        prepared.push(PreparedOrganisation {
+            slug: organisation.slug,
+            name: organisation.name,
+            time_zone: organisation.time_zone,
+            users,
+            fields,
+            conversations,
+        });
     }
+    Ok(prepared)
+}
+
+pub async fn load(db: &Db, path: &Path) -> Result<String, FixtureError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| FixtureError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let prepared = prepare(&text, &shown)?;
     let mut summary = Vec::new();
-    for (slug, name, time_zone, users, fields, conversations) in prepared {
+    for PreparedOrganisation {
+        slug,
+        name,
+        time_zone,
+        users,
+        fields,
+        conversations,
+    } in prepared
+    {
         let mut tx = db.begin().await?;
         let org_id = create_organisation(&mut tx, &slug, &name, &time_zone).await?;
         for (email, name, role) in &users {
-            upsert_user(&mut tx, org_id, &NewUser { email, name, role: *role, password_hash: None }).await?;
+            upsert_user(
+                &mut tx,
+                org_id,
+                &NewUser {
+                    email,
+                    name,
+                    role: *role,
+                    password_hash: None,
+                },
+            )
+            .await?;
         }
         for (position, field) in fields.iter().enumerate() {
             define_field(&mut tx, org_id, field, position as i64).await?;
         }
         tx.commit().await?;
         write_conversations(db, org_id, &conversations).await?;
-        summary.push(format!("{slug}: {} users, {} fields, {} conversations", users.len(), fields.len(), conversations.len()));
+        summary.push(format!(
+            "{slug}: {} users, {} fields, {} conversations",
+            users.len(),
+            fields.len(),
+            conversations.len()
+        ));
     }
     Ok(format!("loaded {}", summary.join("; ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(conversation: &str) -> String {
+        format!(
+            r#"{{"organisations": [{{"slug": "acme", "name": "Acme", "time_zone": "Europe/London",
+                "users": [{{"email": "rep@acme.example", "name": "Rep", "role": "representative"}}],
+                "fields": [{{"key": "queue", "label": "Queue", "kind": "select", "options": ["Billing"]}}],
+                "conversations": [{conversation}]}}]}}"#
+        )
+    }
+
+    const GOOD: &str = r#"{"external_id": "c1", "customer": "zoe@example.com", "representative": "rep@acme.example",
+        "title": "Hello", "type": "chat", "occurred_at": "2026-03-14T09:30:00+01:00", "score": 87.25,
+        "fields": {"queue": "Billing"}}"#;
+
+    fn error_of(text: &str) -> String {
+        match prepare(text, "test.json") {
+            Ok(_) => panic!("expected the file to be refused"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_valid_file_is_prepared_with_utc_times_and_hundredth_scores() {
+        let prepared = prepare(&file(GOOD), "test.json").expect("valid");
+        let conversation = &prepared[0].conversations[0];
+        assert_eq!(conversation.score_hundredths, Some(8725));
+        assert_eq!(conversation.occurred_at_ms, 1_773_477_000_000); // 08:30 UTC
+        assert_eq!(prepared[0].users[0].2, Role::Representative);
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_a_message_that_says_where() {
+        assert!(error_of("{").contains("test.json is not a valid fixture"));
+        assert!(error_of(&file(&GOOD.replace("\"chat\"", "\"fax\"")))
+            .contains("conversation c1: unknown type `fax`"));
+        assert!(error_of(&file(&GOOD.replace("87.25", "120")))
+            .contains("score 120 is not between 0 and 100"));
+        assert!(error_of(&file(
+            &GOOD.replace("2026-03-14T09:30:00+01:00", "yesterday")
+        ))
+        .contains("occurred_at `yesterday`"));
+        assert!(error_of(&file(
+            &GOOD.replace("\"title\"", "\"colour\": 1, \"title\"")
+        ))
+        .contains("unknown field `colour`"));
+        assert!(
+            error_of(&file(GOOD).replace("Europe/London", "Mars/Olympus"))
+                .contains("not an IANA time zone")
+        );
+        assert!(
+            error_of(&file(GOOD).replace("\"representative\"}", "\"boss\"}"))
+                .contains("unknown role `boss`")
+        );
+    }
 }

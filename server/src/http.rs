@@ -34,7 +34,11 @@ impl FromRef<ServerState> for AppState {
     }
 }
 
-pub async fn serve(db: Db, addr: Option<SocketAddr>, org: Option<String>) -> Result<(), Box<dyn std::error::Error>> {
+pub async fn serve(
+    db: Db,
+    addr: Option<SocketAddr>,
+    org: Option<String>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let configuration = get_configuration(None)?;
     let mut leptos_options = configuration.leptos_options;
     if let Some(addr) = addr {
@@ -43,7 +47,10 @@ pub async fn serve(db: Db, addr: Option<SocketAddr>, org: Option<String>) -> Res
     let addr = leptos_options.site_addr;
     let state = ServerState {
         leptos_options: leptos_options.clone(),
-        app: AppState { db: db.clone(), org_slug: org },
+        app: AppState {
+            db: db.clone(),
+            org_slug: org,
+        },
     };
     let routes = generate_route_list(App);
     let context_state = state.app.clone();
@@ -57,14 +64,19 @@ pub async fn serve(db: Db, addr: Option<SocketAddr>, org: Option<String>) -> Res
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<ServerState, _>(provide, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            ServerState,
+            _,
+        >(provide, shell))
         .layer(middleware::from_fn(log_requests))
         .with_state(state);
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(backend = db.backend().name(), "listening on http://{addr}");
     println!("Playbook is running: open http://{addr}/customers");
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     tracing::info!("shutting down: closing the database");
     db.close().await;
     Ok(())
@@ -72,7 +84,8 @@ pub async fn serve(db: Db, addr: Option<SocketAddr>, org: Option<String>) -> Res
 
 async fn healthz(State(state): State<AppState>) -> Response {
     match app::orgs::store::count_organisations(&state.db).await {
-        Ok(_) => Json(serde_json::json!({ "status": "ok", "database": state.db.backend().name() })).into_response(),
+        Ok(_) => Json(serde_json::json!({ "status": "ok", "database": state.db.backend().name() }))
+            .into_response(),
         Err(error) => {
             tracing::error!(%error, "health check failed");
             (

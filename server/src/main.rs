@@ -14,7 +14,11 @@ use tracing_subscriber::EnvFilter;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/playbook.db";
 
 #[derive(Parser, Debug)]
-#[command(name = "server", version, about = "Playbook: review how your team handles customer conversations")]
+#[command(
+    name = "server",
+    version,
+    about = "Playbook: review how your team handles customer conversations"
+)]
 struct Cli {
     /// sqlite://PATH (the default, a file) or postgres://USER@HOST/DB
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
@@ -26,7 +30,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Serve the web app (migrates the database first).
+    /// Serve the web app (migrates the database first). The default when no command is given.
     Serve {
         /// Address to listen on; defaults to LEPTOS_SITE_ADDR or 127.0.0.1:3000.
         #[arg(long, env = "PLAYBOOK_ADDR")]
@@ -60,10 +64,16 @@ enum Command {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn")),
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn")),
         )
         .init();
-    let cli = Cli::parse();
+    // `server` alone serves, as `cargo leptos serve` and `cargo leptos end-to-end` start it.
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.len() == 1 {
+        args.push("serve".into());
+    }
+    let cli = Cli::parse_from(args);
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

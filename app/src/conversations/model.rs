@@ -9,7 +9,11 @@ pub enum ConversationKind {
 }
 
 impl ConversationKind {
-    pub const ALL: [ConversationKind; 3] = [ConversationKind::Voice, ConversationKind::Chat, ConversationKind::Email];
+    pub const ALL: [ConversationKind; 3] = [
+        ConversationKind::Voice,
+        ConversationKind::Chat,
+        ConversationKind::Email,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -20,7 +24,9 @@ impl ConversationKind {
     }
 
     pub fn parse(value: &str) -> Option<ConversationKind> {
-        ConversationKind::ALL.into_iter().find(|kind| kind.as_str() == value)
+        ConversationKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
     }
 
     /// The accessible name of the type icon.

@@ -19,7 +19,9 @@ pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
         .await
         .map_err(|e| with_status(e.into()))?;
     let Some((record, fields)) = found else {
-        return Err(with_status(AppError::NotFound("The conversation".to_owned())));
+        return Err(with_status(AppError::NotFound(
+            "The conversation".to_owned(),
+        )));
     };
     Ok(ConversationDetail {
         id: record.id,
@@ -32,6 +34,9 @@ pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
         representative_id: record.representative_id,
         representative_name: record.representative_name,
         score: record.score_hundredths.map(format_score),
-        fields: fields.into_iter().map(|field| (field.label, field.value)).collect(),
+        fields: fields
+            .into_iter()
+            .map(|field| (field.label, field.value))
+            .collect(),
     })
 }

@@ -41,13 +41,19 @@ impl NewConversation {
             Some("a customer identifier is required")
         } else if self.title.trim().is_empty() {
             Some("a title is required")
-        } else if self.score_hundredths.is_some_and(|s| !(0..=10_000).contains(&s)) {
+        } else if self
+            .score_hundredths
+            .is_some_and(|s| !(0..=10_000).contains(&s))
+        {
             Some("the score must be between 0 and 100")
         } else {
             None
         };
         match problem {
-            Some(problem) => Err(StoreError::Invalid(format!("conversation `{}`: {problem}", self.external_id))),
+            Some(problem) => Err(StoreError::Invalid(format!(
+                "conversation `{}`: {problem}",
+                self.external_id
+            ))),
             None => Ok(()),
         }
     }
@@ -61,7 +67,11 @@ pub struct WriteSummary {
 
 /// Writes a batch of conversations in one transaction: all of them or none. Re-writing an
 /// external id updates that conversation and replaces its field values.
-pub async fn write_conversations(db: &Db, org_id: i64, batch: &[NewConversation]) -> StoreResult<WriteSummary> {
+pub async fn write_conversations(
+    db: &Db,
+    org_id: i64,
+    batch: &[NewConversation],
+) -> StoreResult<WriteSummary> {
     for conversation in batch {
         conversation.check()?;
     }
@@ -73,7 +83,13 @@ pub async fn write_conversations(db: &Db, org_id: i64, batch: &[NewConversation]
         let customer_id = match customers.get(&conversation.customer) {
             Some(id) if conversation.customer_name.is_none() => *id,
             _ => {
-                let id = upsert_customer(&mut tx, org_id, &conversation.customer, conversation.customer_name.as_deref()).await?;
+                let id = upsert_customer(
+                    &mut tx,
+                    org_id,
+                    &conversation.customer,
+                    conversation.customer_name.as_deref(),
+                )
+                .await?;
                 customers.insert(conversation.customer.clone(), id);
                 id
             }
@@ -81,10 +97,14 @@ pub async fn write_conversations(db: &Db, org_id: i64, batch: &[NewConversation]
         let representative_id = match representatives.get(&conversation.representative) {
             Some(id) => *id,
             None => {
-                let name = conversation
-                    .representative_name
-                    .clone()
-                    .unwrap_or_else(|| conversation.representative.split('@').next().unwrap_or_default().to_owned());
+                let name = conversation.representative_name.clone().unwrap_or_else(|| {
+                    conversation
+                        .representative
+                        .split('@')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned()
+                });
                 let user = NewUser {
                     email: &conversation.representative,
                     name: &name,
@@ -125,7 +145,8 @@ pub async fn write_conversations(db: &Db, org_id: i64, batch: &[NewConversation]
         let conversation_id: i64 = tx.scalar(&upsert, "saving a conversation").await?;
         let mut clear = Sql::new("DELETE FROM conversation_field_values WHERE conversation_id = ");
         clear.bind(conversation_id);
-        tx.execute(&clear, "replacing conversation field values").await?;
+        tx.execute(&clear, "replacing conversation field values")
+            .await?;
         for (key, value) in &conversation.fields {
             let Some(field_id) = fields.get(key) else {
                 return Err(StoreError::Invalid(format!(
@@ -147,7 +168,8 @@ pub async fn write_conversations(db: &Db, org_id: i64, batch: &[NewConversation]
                 .push(", ")
                 .bind(fold(value))
                 .push(")");
-            tx.execute(&insert, "saving a conversation field value").await?;
+            tx.execute(&insert, "saving a conversation field value")
+                .await?;
         }
     }
     tx.commit().await?;
@@ -165,14 +187,20 @@ async fn field_ids(db: &Db, org_id: i64) -> StoreResult<HashMap<String, i64>> {
 }
 
 /// Finds a customer by identifier or adds one; a given display name replaces the stored one.
-async fn upsert_customer(tx: &mut Tx, org_id: i64, identifier: &str, display_name: Option<&str>) -> StoreResult<i64> {
+async fn upsert_customer(
+    tx: &mut Tx,
+    org_id: i64,
+    identifier: &str,
+    display_name: Option<&str>,
+) -> StoreResult<i64> {
     let identifier = identifier.trim();
     let display_name = display_name.map(str::trim).filter(|name| !name.is_empty());
     let search_text = match display_name {
         Some(name) => fold(&format!("{identifier}\n{name}")),
         None => fold(identifier),
     };
-    let mut sql = Sql::new("INSERT INTO customers (org_id, identifier, display_name, search_text) VALUES (");
+    let mut sql =
+        Sql::new("INSERT INTO customers (org_id, identifier, display_name, search_text) VALUES (");
     sql.bind(org_id)
         .push(", ")
         .bind(identifier)
@@ -194,14 +222,23 @@ async fn upsert_customer(tx: &mut Tx, org_id: i64, identifier: &str, display_nam
 
 /// A representative named in conversation data: an existing user of any role keeps their
 /// role and name; an unknown email becomes a representative without a password.
-async fn find_or_add_representative(tx: &mut Tx, org_id: i64, user: &NewUser<'_>) -> StoreResult<i64> {
+async fn find_or_add_representative(
+    tx: &mut Tx,
+    org_id: i64,
+    user: &NewUser<'_>,
+) -> StoreResult<i64> {
     let mut find = Sql::new("SELECT id FROM users WHERE org_id = ");
-    find.bind(org_id).push(" AND email = ").bind(user.email.trim().to_lowercase());
+    find.bind(org_id)
+        .push(" AND email = ")
+        .bind(user.email.trim().to_lowercase());
     #[derive(sqlx::FromRow)]
     struct Id {
         id: i64,
     }
-    match tx.fetch_optional::<Id>(&find, "finding a representative").await? {
+    match tx
+        .fetch_optional::<Id>(&find, "finding a representative")
+        .await?
+    {
         Some(found) => Ok(found.id),
         None => upsert_user(tx, org_id, user).await,
     }
@@ -243,7 +280,10 @@ pub async fn find_conversation(
          WHERE v.org_id = ",
     );
     sql.bind(org_id).push(" AND v.id = ").bind(conversation_id);
-    let Some(record) = db.fetch_optional::<ConversationRecord>(&sql, "reading a conversation").await? else {
+    let Some(record) = db
+        .fetch_optional::<ConversationRecord>(&sql, "reading a conversation")
+        .await?
+    else {
         return Ok(None);
     };
     let mut fields_sql = Sql::new(
@@ -251,7 +291,13 @@ pub async fn find_conversation(
          JOIN custom_fields f ON f.id = fv.field_id AND f.org_id = fv.org_id \
          WHERE fv.org_id = ",
     );
-    fields_sql.bind(org_id).push(" AND fv.conversation_id = ").bind(conversation_id).push(" ORDER BY f.position, f.key");
-    let fields = db.fetch_all(&fields_sql, "reading conversation field values").await?;
+    fields_sql
+        .bind(org_id)
+        .push(" AND fv.conversation_id = ")
+        .bind(conversation_id)
+        .push(" ORDER BY f.position, f.key");
+    let fields = db
+        .fetch_all(&fields_sql, "reading conversation field values")
+        .await?;
     Ok(Some((record, fields)))
 }

@@ -1,18 +1,23 @@
 use super::server::get_conversation;
 use crate::app::{NotFoundMessage, RouteId};
-use crate::error::AppError;
+use crate::error::{mark_status, AppError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn ConversationPage() -> impl IntoView {
     let id = RouteId::read();
-    let conversation = Resource::new(move || id.get(), |id| async move {
-        match id {
-            Some(id) => get_conversation(id).await,
-            None => Err(AppError::NotFound("The conversation".to_owned())),
-        }
-    });
+    let conversation = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_conversation(id).await,
+                None => Err(mark_status(AppError::NotFound(
+                    "The conversation".to_owned(),
+                ))),
+            }
+        },
+    );
     view! {
         <section class="page detail-page">
             <Suspense fallback=|| view! { <p class="loading">"Loading conversation…"</p> }>

@@ -53,7 +53,12 @@ pub fn range_label(page: u32, page_size: u32, shown: usize, total: i64) -> Strin
     }
     let first = i64::from(page - 1) * i64::from(page_size) + 1;
     let last = first + shown as i64 - 1;
-    format!("{}–{} of {}", group_thousands(first), group_thousands(last), group_thousands(total))
+    format!(
+        "{}–{} of {}",
+        group_thousands(first),
+        group_thousands(last),
+        group_thousands(total)
+    )
 }
 
 /// 1234567 → "1,234,567"
@@ -61,7 +66,7 @@ pub fn group_thousands(value: i64) -> String {
     let digits = value.abs().to_string();
     let mut out = String::new();
     for (index, ch) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);

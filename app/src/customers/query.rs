@@ -34,7 +34,12 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 4] = [SortKey::Interactions, SortKey::First, SortKey::Latest, SortKey::Score];
+    pub const ALL: [SortKey; 4] = [
+        SortKey::Interactions,
+        SortKey::First,
+        SortKey::Latest,
+        SortKey::Score,
+    ];
 
     pub fn param(self) -> &'static str {
         match self {
@@ -108,17 +113,29 @@ impl Default for CustomerQuery {
 
 /// Whether `key` is a well-formed custom field key.
 pub fn is_field_key(key: &str) -> bool {
-    !key.is_empty() && key.len() <= 64 && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    !key.is_empty()
+        && key.len() <= 64
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 fn clean_text(value: &str, max_chars: usize) -> String {
-    value.trim().chars().take(max_chars).collect::<String>().trim_end().to_owned()
+    value
+        .trim()
+        .chars()
+        .take(max_chars)
+        .collect::<String>()
+        .trim_end()
+        .to_owned()
 }
 
 impl CustomerQuery {
     /// Reads a view from URL parameters, leniently: anything unknown or invalid falls back to
     /// its default, so a hand-edited or stale link still opens the page.
-    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> CustomerQuery {
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> CustomerQuery {
         let mut query = CustomerQuery::default();
         for (key, value) in pairs {
             let (key, value) = (key.as_ref(), value.as_ref());
@@ -130,7 +147,10 @@ impl CustomerQuery {
                 _ => {
                     if let Some(field) = key.strip_prefix(FILTER_PREFIX) {
                         let value = clean_text(value, MAX_FILTER_CHARS);
-                        if is_field_key(field) && !value.is_empty() && query.filters.len() < MAX_FILTERS {
+                        if is_field_key(field)
+                            && !value.is_empty()
+                            && query.filters.len() < MAX_FILTERS
+                        {
                             query.filters.insert(field.to_owned(), value);
                         }
                     }
@@ -149,20 +169,26 @@ impl CustomerQuery {
     /// is refused with a message rather than silently repaired.
     pub fn validate(&self) -> Result<(), String> {
         if self.search.chars().count() > MAX_SEARCH_CHARS {
-            return Err(format!("The search text is longer than {MAX_SEARCH_CHARS} characters."));
+            return Err(format!(
+                "The search text is longer than {MAX_SEARCH_CHARS} characters."
+            ));
         }
         if self.page == 0 || self.page > MAX_PAGE {
             return Err(format!("The page number must be between 1 and {MAX_PAGE}."));
         }
         if self.filters.len() > MAX_FILTERS {
-            return Err(format!("At most {MAX_FILTERS} filters can be applied at once."));
+            return Err(format!(
+                "At most {MAX_FILTERS} filters can be applied at once."
+            ));
         }
         for (key, value) in &self.filters {
             if !is_field_key(key) {
                 return Err(format!("`{key}` is not a valid custom field key."));
             }
             if value.chars().count() > MAX_FILTER_CHARS {
-                return Err(format!("The filter value for `{key}` is longer than {MAX_FILTER_CHARS} characters."));
+                return Err(format!(
+                    "The filter value for `{key}` is longer than {MAX_FILTER_CHARS} characters."
+                ));
             }
         }
         Ok(())
@@ -211,7 +237,11 @@ impl CustomerQuery {
     /// The view after a click on a column header: a new column sorts descending, the sorted
     /// column flips direction. Either way the view returns to page 1.
     pub fn with_sort_clicked(&self, key: SortKey) -> CustomerQuery {
-        let dir = if self.sort == key { self.dir.flipped() } else { SortDir::Desc };
+        let dir = if self.sort == key {
+            self.dir.flipped()
+        } else {
+            SortDir::Desc
+        };
         CustomerQuery {
             sort: key,
             dir,
@@ -231,7 +261,10 @@ impl CustomerQuery {
 
     /// The view with one filter set (or removed, when `value` is blank), back on page 1.
     pub fn with_filter(&self, key: &str, value: &str) -> CustomerQuery {
-        let mut next = CustomerQuery { page: 1, ..self.clone() };
+        let mut next = CustomerQuery {
+            page: 1,
+            ..self.clone()
+        };
         let value = clean_text(value, MAX_FILTER_CHARS);
         if value.is_empty() {
             next.filters.remove(key);
@@ -288,11 +321,16 @@ mod tests {
 
     #[test]
     fn invalid_values_fall_back_to_defaults() {
-        let query = CustomerQuery::from_query_string("sort=colour&dir=up&page=0&f.Bad-Key=x&f.region=%20%20&q=%20");
+        let query = CustomerQuery::from_query_string(
+            "sort=colour&dir=up&page=0&f.Bad-Key=x&f.region=%20%20&q=%20",
+        );
         assert_eq!(query, CustomerQuery::default());
         assert_eq!(CustomerQuery::from_query_string("page=-3").page, 1);
         assert_eq!(CustomerQuery::from_query_string("page=99999999999").page, 1);
-        assert_eq!(CustomerQuery::from_query_string("page=5000000").page, MAX_PAGE);
+        assert_eq!(
+            CustomerQuery::from_query_string("page=5000000").page,
+            MAX_PAGE
+        );
     }
 
     #[test]
@@ -304,26 +342,44 @@ mod tests {
             page: 3,
             filters: BTreeMap::new(),
         };
-        query.filters.insert("region".to_owned(), "EMEA & APAC".to_owned());
+        query
+            .filters
+            .insert("region".to_owned(), "EMEA & APAC".to_owned());
         let href = query.href();
-        let (_, query_string) = href.split_once('?').expect("a non-default view has a query string");
+        let (_, query_string) = href
+            .split_once('?')
+            .expect("a non-default view has a query string");
         assert_eq!(CustomerQuery::from_query_string(query_string), query);
     }
 
     #[test]
     fn search_is_trimmed_and_capped() {
         let long = "x".repeat(MAX_SEARCH_CHARS + 50);
-        assert_eq!(CustomerQuery::from_pairs([("q", long.as_str())]).search.len(), MAX_SEARCH_CHARS);
-        assert_eq!(CustomerQuery::default().with_search("  ann  ").search, "ann");
+        assert_eq!(
+            CustomerQuery::from_pairs([("q", long.as_str())])
+                .search
+                .len(),
+            MAX_SEARCH_CHARS
+        );
+        assert_eq!(
+            CustomerQuery::default().with_search("  ann  ").search,
+            "ann"
+        );
     }
 
     #[test]
     fn clicking_headers_sorts_descending_then_flips_and_resets_the_page() {
         let query = CustomerQuery::default().with_page(4);
         let by_score = query.with_sort_clicked(SortKey::Score);
-        assert_eq!((by_score.sort, by_score.dir, by_score.page), (SortKey::Score, SortDir::Desc, 1));
+        assert_eq!(
+            (by_score.sort, by_score.dir, by_score.page),
+            (SortKey::Score, SortDir::Desc, 1)
+        );
         let flipped = by_score.with_page(2).with_sort_clicked(SortKey::Score);
-        assert_eq!((flipped.sort, flipped.dir, flipped.page), (SortKey::Score, SortDir::Asc, 1));
+        assert_eq!(
+            (flipped.sort, flipped.dir, flipped.page),
+            (SortKey::Score, SortDir::Asc, 1)
+        );
         let back = flipped.with_sort_clicked(SortKey::Score);
         assert_eq!(back.dir, SortDir::Desc);
         let other = flipped.with_sort_clicked(SortKey::Latest);
@@ -332,12 +388,20 @@ mod tests {
 
     #[test]
     fn filters_are_set_and_cleared_and_reset_the_page() {
-        let query = CustomerQuery::default().with_page(3).with_filter("region", "EMEA");
-        assert_eq!(query.filters.get("region").map(String::as_str), Some("EMEA"));
+        let query = CustomerQuery::default()
+            .with_page(3)
+            .with_filter("region", "EMEA");
+        assert_eq!(
+            query.filters.get("region").map(String::as_str),
+            Some("EMEA")
+        );
         assert_eq!(query.page, 1);
         let cleared = query.with_filter("region", "  ");
         assert!(cleared.filters.is_empty());
-        assert!(CustomerQuery::default().with_filter("No Such", "x").filters.is_empty());
+        assert!(CustomerQuery::default()
+            .with_filter("No Such", "x")
+            .filters
+            .is_empty());
     }
 
     #[test]
@@ -352,7 +416,9 @@ mod tests {
         query.page = 0;
         assert!(query.validate().is_err());
         query.page = 1;
-        query.filters.insert("DROP TABLE".to_owned(), "x".to_owned());
+        query
+            .filters
+            .insert("DROP TABLE".to_owned(), "x".to_owned());
         assert!(query.validate().is_err());
     }
 
@@ -360,12 +426,40 @@ mod tests {
     fn the_pager_shows_ends_and_a_window_with_ellipses() {
         assert_eq!(pager_items(1, 1), vec![Some(1)]);
         assert_eq!(pager_items(1, 4), vec![Some(1), Some(2), Some(3), Some(4)]);
-        assert_eq!(pager_items(1, 10), vec![Some(1), Some(2), Some(3), None, Some(10)]);
+        assert_eq!(
+            pager_items(1, 10),
+            vec![Some(1), Some(2), Some(3), None, Some(10)]
+        );
         assert_eq!(
             pager_items(6, 12),
-            vec![Some(1), None, Some(4), Some(5), Some(6), Some(7), Some(8), None, Some(12)]
+            vec![
+                Some(1),
+                None,
+                Some(4),
+                Some(5),
+                Some(6),
+                Some(7),
+                Some(8),
+                None,
+                Some(12)
+            ]
         );
-        assert_eq!(pager_items(10, 10), vec![Some(1), None, Some(8), Some(9), Some(10)]);
-        assert_eq!(pager_items(4, 10), vec![Some(1), Some(2), Some(3), Some(4), Some(5), Some(6), None, Some(10)]);
+        assert_eq!(
+            pager_items(10, 10),
+            vec![Some(1), None, Some(8), Some(9), Some(10)]
+        );
+        assert_eq!(
+            pager_items(4, 10),
+            vec![
+                Some(1),
+                Some(2),
+                Some(3),
+                Some(4),
+                Some(5),
+                Some(6),
+                None,
+                Some(10)
+            ]
+        );
     }
 }

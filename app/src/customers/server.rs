@@ -11,7 +11,9 @@ use leptos::server_fn::codec::Json;
 #[cfg(feature = "ssr")]
 mod ssr {
     pub use super::super::model::{CustomerRow, InteractionRow};
-    pub use super::super::store::{applied_query, customer_page, interaction_page, resolve_filters};
+    pub use super::super::store::{
+        applied_query, customer_page, interaction_page, resolve_filters,
+    };
     pub use crate::conversations::model::{format_average, format_score, ConversationKind};
     pub use crate::error::with_status;
     pub use crate::orgs::store::list_fields;
@@ -25,7 +27,9 @@ pub async fn customer_fields() -> Result<Vec<CustomField>, AppError> {
     use ssr::*;
     let state = app_state()?;
     let viewer = current_viewer(&state).await.map_err(with_status)?;
-    let fields = list_fields(&state.db, viewer.org_id).await.map_err(|e| with_status(e.into()))?;
+    let fields = list_fields(&state.db, viewer.org_id)
+        .await
+        .map_err(|e| with_status(e.into()))?;
     Ok(fields.into_iter().map(|stored| stored.field).collect())
 }
 
@@ -33,10 +37,14 @@ pub async fn customer_fields() -> Result<Vec<CustomField>, AppError> {
 #[server(endpoint = "customers", input = Json)]
 pub async fn list_customers(query: CustomerQuery) -> Result<CustomerPage, AppError> {
     use ssr::*;
-    query.validate().map_err(|message| with_status(AppError::BadRequest(message)))?;
+    query
+        .validate()
+        .map_err(|message| with_status(AppError::BadRequest(message)))?;
     let state = app_state()?;
     let viewer = current_viewer(&state).await.map_err(with_status)?;
-    let fields = list_fields(&state.db, viewer.org_id).await.map_err(|e| with_status(e.into()))?;
+    let fields = list_fields(&state.db, viewer.org_id)
+        .await
+        .map_err(|e| with_status(e.into()))?;
     let filters = resolve_filters(&query, &fields);
     let data = customer_page(&state.db, viewer.org_id, &query, &filters)
         .await
@@ -66,12 +74,20 @@ pub async fn list_customers(query: CustomerQuery) -> Result<CustomerPage, AppErr
 
 /// One page of a customer's interaction history, under the view's filters.
 #[server(endpoint = "customer_interactions", input = Json)]
-pub async fn list_interactions(customer_id: i64, query: CustomerQuery, page: u32) -> Result<InteractionPage, AppError> {
+pub async fn list_interactions(
+    customer_id: i64,
+    query: CustomerQuery,
+    page: u32,
+) -> Result<InteractionPage, AppError> {
     use ssr::*;
-    query.validate().map_err(|message| with_status(AppError::BadRequest(message)))?;
+    query
+        .validate()
+        .map_err(|message| with_status(AppError::BadRequest(message)))?;
     let state = app_state()?;
     let viewer = current_viewer(&state).await.map_err(with_status)?;
-    let fields = list_fields(&state.db, viewer.org_id).await.map_err(|e| with_status(e.into()))?;
+    let fields = list_fields(&state.db, viewer.org_id)
+        .await
+        .map_err(|e| with_status(e.into()))?;
     let filters = resolve_filters(&query, &fields);
     let data = interaction_page(&state.db, viewer.org_id, customer_id, &filters, page.max(1))
         .await

@@ -32,9 +32,12 @@ pub fn resolve_filters(query: &CustomerQuery, fields: &[StoredField]) -> Vec<Res
         .filter_map(|(key, value)| {
             let stored = fields.iter().find(|stored| &stored.field.key == key)?;
             let matcher = match stored.field.kind {
-                FieldKind::Select => {
-                    stored.field.options.iter().any(|option| option == value).then(|| Matcher::Equals(value.clone()))?
-                }
+                FieldKind::Select => stored
+                    .field
+                    .options
+                    .iter()
+                    .any(|option| option == value)
+                    .then(|| Matcher::Equals(value.clone()))?,
                 FieldKind::Text => Matcher::Contains(fold(value)),
             };
             Some(ResolvedFilter {
@@ -52,7 +55,8 @@ pub fn applied_query(query: &CustomerQuery, fields: &[StoredField]) -> CustomerQ
     applied.filters.retain(|key, value| {
         fields.iter().any(|stored| {
             &stored.field.key == key
-                && (stored.field.kind == FieldKind::Text || stored.field.options.iter().any(|option| option == value))
+                && (stored.field.kind == FieldKind::Text
+                    || stored.field.options.iter().any(|option| option == value))
         })
     });
     applied
@@ -82,15 +86,19 @@ fn push_matching_conversations(
     filters: &[ResolvedFilter],
     with_representative: bool,
 ) {
-    sql.push(" FROM conversations v JOIN customers c ON c.id = v.customer_id AND c.org_id = v.org_id");
+    sql.push(
+        " FROM conversations v JOIN customers c ON c.id = v.customer_id AND c.org_id = v.org_id",
+    );
     if with_representative {
         sql.push(" JOIN users u ON u.id = v.representative_id AND u.org_id = v.org_id");
     }
     sql.push(" WHERE v.org_id = ")
-    .bind(org_id)
-    .push(" AND v.score_hundredths IS NOT NULL");
+        .bind(org_id)
+        .push(" AND v.score_hundredths IS NOT NULL");
     if !search.is_empty() {
-        sql.push(" AND c.search_text LIKE ").bind(like_contains(&fold(search))).push(" ESCAPE '\\'");
+        sql.push(" AND c.search_text LIKE ")
+            .bind(like_contains(&fold(search)))
+            .push(" ESCAPE '\\'");
     }
     for filter in filters {
         sql.push(
@@ -100,9 +108,10 @@ fn push_matching_conversations(
         .bind(filter.field_id);
         match &filter.matcher {
             Matcher::Equals(value) => sql.push(" AND fv.value = ").bind(value.as_str()),
-            Matcher::Contains(folded) => {
-                sql.push(" AND fv.value_folded LIKE ").bind(like_contains(folded)).push(" ESCAPE '\\'")
-            }
+            Matcher::Contains(folded) => sql
+                .push(" AND fv.value_folded LIKE ")
+                .bind(like_contains(folded))
+                .push(" ESCAPE '\\'"),
         };
         sql.push(")");
     }
@@ -216,7 +225,9 @@ pub async fn interaction_page(
     let mut count = Sql::new("SELECT COUNT(*)");
     push_matching_conversations(&mut count, org_id, "", filters, false);
     count.push(" AND v.customer_id = ").bind(customer_id);
-    let total: i64 = db.scalar(&count, "counting a customer's interactions").await?;
+    let total: i64 = db
+        .scalar(&count, "counting a customer's interactions")
+        .await?;
     let page_count = page_count(total, HISTORY_PAGE_SIZE);
     let page = page.clamp(1, page_count);
 
@@ -231,7 +242,9 @@ pub async fn interaction_page(
         .bind(i64::from(HISTORY_PAGE_SIZE))
         .push(" OFFSET ")
         .bind(i64::from(page - 1) * i64::from(HISTORY_PAGE_SIZE));
-    let rows = db.fetch_all(&sql, "listing a customer's interactions").await?;
+    let rows = db
+        .fetch_all(&sql, "listing a customer's interactions")
+        .await?;
     Ok(InteractionPageData {
         rows,
         total,

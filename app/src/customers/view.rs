@@ -2,8 +2,10 @@
 //! next view, and the page reads its [`CustomerQuery`] from the URL, so reload, shared links,
 //! back and forward all show the same thing.
 
-use super::model::{range_label, CustomerPage, CustomerRow, InteractionPage};
-use super::query::{pager_items, CustomerQuery, SortDir, SortKey, HISTORY_PAGE_SIZE, MAX_SEARCH_CHARS, PAGE_SIZE};
+use super::model::{group_thousands, range_label, CustomerPage, CustomerRow, InteractionPage};
+use super::query::{
+    pager_items, CustomerQuery, SortDir, SortKey, HISTORY_PAGE_SIZE, MAX_SEARCH_CHARS, PAGE_SIZE,
+};
 use super::server::{customer_fields, list_customers, list_interactions};
 use crate::conversations::model::ConversationKind;
 use crate::error::AppError;
@@ -16,8 +18,8 @@ use std::time::Duration;
 /// How long typing pauses before the view follows the search box.
 const TYPING_DEBOUNCE: Duration = Duration::from_millis(250);
 
-/// Navigates to a view of the page. Typing replaces the history entry, so back does not
-/// step through every keystroke; clicks push one.
+/// Navigates to a view of the page. Refining a search replaces the history entry, so back
+/// does not step through every keystroke; clicks push one.
 fn go_to(query: &CustomerQuery, replace: bool) {
     let navigate = use_navigate();
     navigate(
@@ -161,9 +163,12 @@ fn DebouncedText(
 fn SearchBox(query: Memo<CustomerQuery>) -> impl IntoView {
     let value = Signal::derive(move || query.with(|q| q.search.clone()));
     let on_settle = move |text: String| {
-        let next = query.get_untracked().with_search(&text);
-        if next != query.get_untracked() {
-            go_to(&next, true);
+        let current = query.get_untracked();
+        let next = current.with_search(&text);
+        if next != current {
+            // Starting or clearing a search is a step back can return to; refining one is not.
+            let refining = !current.search.is_empty() && !next.search.is_empty();
+            go_to(&next, refining);
         }
     };
     view! {
@@ -226,11 +231,11 @@ fn FieldFilters(fields: Vec<CustomField>, query: Memo<CustomerQuery>) -> impl In
                         </select>
                     </div>
                 }
-                    .into_any(),
+                .into_any(),
                 FieldKind::Text => view! {
                     <DebouncedText id=id label=field.label.clone() value=value on_settle=apply />
                 }
-                    .into_any(),
+                .into_any(),
             }
         })
         .collect_view()
@@ -276,7 +281,7 @@ fn CustomerTable(page: CustomerPage, query: Memo<CustomerQuery>) -> impl IntoVie
     let rows = page.rows.clone();
     view! {
         <div class="table-wrap">
-            <table class="customers">
+            <table class="customers" aria-label="Customers">
                 <thead>
                     <tr>
                         <th scope="col" class="customer-col">
@@ -298,13 +303,16 @@ fn CustomerTable(page: CustomerPage, query: Memo<CustomerQuery>) -> impl IntoVie
         </div>
         <Pager page=page />
     }
-        .into_any()
+    .into_any()
 }
 
 #[component]
 fn EmptyState(query: CustomerQuery, total: i64) -> impl IntoView {
     let message = match (query.search.is_empty(), query.filters.is_empty()) {
-        (true, true) if total == 0 => "No customers yet: customers appear here once a conversation with them is scored.".to_owned(),
+        (true, true) if total == 0 => {
+            "No customers yet: customers appear here once a conversation with them is scored."
+                .to_owned()
+        }
         (false, true) => format!("No customers match “{}”.", query.search),
         (true, false) => "No customers have conversations matching these filters.".to_owned(),
         _ => format!("No customers match “{}” with these filters.", query.search),
@@ -347,7 +355,7 @@ fn CustomerRowView(row: CustomerRow, query: CustomerQuery) -> impl IntoView {
                 <span class="identifier">{row.identifier.clone()}</span>
                 {row.display_name.clone().map(|name| view! { <span class="display-name">{name}</span> })}
             </td>
-            <td class="numeric">{row.interactions}</td>
+            <td class="numeric">{group_thousands(row.interactions)}</td>
             <td class="numeric">{row.first_interaction.clone()}</td>
             <td class="numeric">{row.latest_interaction.clone()}</td>
             <td class="numeric">{row.avg_score.clone()}</td>
@@ -365,7 +373,10 @@ fn CustomerRowView(row: CustomerRow, query: CustomerQuery) -> impl IntoView {
 #[component]
 fn InteractionHistory(customer_id: i64, query: CustomerQuery) -> impl IntoView {
     let page = RwSignal::new(1_u32);
-    let history = Resource::new(move || page.get(), move |page| list_interactions(customer_id, query.clone(), page));
+    let history = Resource::new(
+        move || page.get(),
+        move |page| list_interactions(customer_id, query.clone(), page),
+    );
     view! {
         <div class="history">
             <Transition fallback=|| view! { <p class="loading">"Loading interactions…"</p> }>
@@ -427,15 +438,17 @@ fn HistoryTable(data: InteractionPage, page: RwSignal<u32>) -> impl IntoView {
                     .map(|row| {
                         view! {
                             <tr>
-                                <td class="conversation-cell">
-                                    {kind_icon(row.kind)}
-                                    <a
-                                        href=format!("/conversations/{}", row.conversation_id)
-                                        target="_blank"
-                                        rel="noopener"
-                                    >
-                                        {row.title}
-                                    </a>
+                                <td>
+                                    <span class="conversation-cell">
+                                        {kind_icon(row.kind)}
+                                        <a
+                                            href=format!("/conversations/{}", row.conversation_id)
+                                            target="_blank"
+                                            rel="noopener"
+                                        >
+                                            {row.title}
+                                        </a>
+                                    </span>
                                 </td>
                                 <td>{row.occurred_at}</td>
                                 <td>
@@ -484,10 +497,17 @@ fn HistoryTable(data: InteractionPage, page: RwSignal<u32>) -> impl IntoView {
 
 #[component]
 fn Pager(page: CustomerPage) -> impl IntoView {
-    let range = format!("{} customers", range_label(page.page, PAGE_SIZE, page.rows.len(), page.total));
     if page.page_count <= 1 {
-        return view! { <p class="pager-range">{range}</p> }.into_any();
+        let count = match page.total {
+            1 => "1 customer".to_owned(),
+            total => format!("{} customers", group_thousands(total)),
+        };
+        return view! { <p class="pager-range">{count}</p> }.into_any();
     }
+    let range = format!(
+        "{} customers",
+        range_label(page.page, PAGE_SIZE, page.rows.len(), page.total)
+    );
     let query = page.query.clone();
     let current = page.page;
     let last = page.page_count;
@@ -556,20 +576,25 @@ fn Pager(page: CustomerPage) -> impl IntoView {
 }
 
 #[component]
-fn PagerLink(label: &'static str, text: &'static str, href: String, enabled: bool) -> impl IntoView {
+fn PagerLink(
+    label: &'static str,
+    text: &'static str,
+    href: String,
+    enabled: bool,
+) -> impl IntoView {
     if enabled {
         view! {
             <a class="page-step" href=href aria-label=label>
                 {text}
             </a>
         }
-            .into_any()
+        .into_any()
     } else {
         view! {
             <span class="page-step disabled" aria-label=label aria-disabled="true">
                 {text}
             </span>
         }
-            .into_any()
+        .into_any()
     }
 }

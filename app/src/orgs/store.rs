@@ -34,10 +34,19 @@ struct OptionRow {
 }
 
 pub fn is_org_slug(slug: &str) -> bool {
-    !slug.is_empty() && slug.len() <= 64 && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !slug.is_empty()
+        && slug.len() <= 64
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-pub async fn create_organisation(tx: &mut Tx, slug: &str, name: &str, time_zone: &str) -> StoreResult<i64> {
+pub async fn create_organisation(
+    tx: &mut Tx,
+    slug: &str,
+    name: &str,
+    time_zone: &str,
+) -> StoreResult<i64> {
     if !is_org_slug(slug) {
         return Err(StoreError::Invalid(format!(
             "`{slug}` is not a valid organisation slug: use lower-case letters, digits and dashes"
@@ -49,10 +58,17 @@ pub async fn create_organisation(tx: &mut Tx, slug: &str, name: &str, time_zone:
         )));
     }
     if name.trim().is_empty() {
-        return Err(StoreError::Invalid("an organisation needs a name".to_owned()));
+        return Err(StoreError::Invalid(
+            "an organisation needs a name".to_owned(),
+        ));
     }
     let mut sql = Sql::new("INSERT INTO organisations (slug, name, time_zone) VALUES (");
-    sql.bind(slug).push(", ").bind(name.trim()).push(", ").bind(time_zone).push(") RETURNING id");
+    sql.bind(slug)
+        .push(", ")
+        .bind(name.trim())
+        .push(", ")
+        .bind(time_zone)
+        .push(") RETURNING id");
     tx.scalar(&sql, "creating an organisation").await
 }
 
@@ -65,11 +81,16 @@ pub async fn find_organisation(db: &Db, slug: &str) -> StoreResult<Option<Organi
 /// The organisation created first: the one a single-tenant installation serves.
 pub async fn first_organisation(db: &Db) -> StoreResult<Option<Organisation>> {
     let sql = Sql::new("SELECT id, slug, name, time_zone FROM organisations ORDER BY id LIMIT 1");
-    db.fetch_optional(&sql, "finding the first organisation").await
+    db.fetch_optional(&sql, "finding the first organisation")
+        .await
 }
 
 pub async fn count_organisations(db: &Db) -> StoreResult<i64> {
-    db.scalar(&Sql::new("SELECT COUNT(*) FROM organisations"), "counting organisations").await
+    db.scalar(
+        &Sql::new("SELECT COUNT(*) FROM organisations"),
+        "counting organisations",
+    )
+    .await
 }
 
 pub struct NewUser<'a> {
@@ -83,7 +104,10 @@ pub struct NewUser<'a> {
 pub async fn upsert_user(tx: &mut Tx, org_id: i64, user: &NewUser<'_>) -> StoreResult<i64> {
     let email = user.email.trim().to_lowercase();
     if !email.contains('@') {
-        return Err(StoreError::Invalid(format!("`{}` is not an email address", user.email)));
+        return Err(StoreError::Invalid(format!(
+            "`{}` is not an email address",
+            user.email
+        )));
     }
     let mut sql = Sql::new("INSERT INTO users (org_id, email, name, role, password_hash) VALUES (");
     sql.bind(org_id)
@@ -103,14 +127,20 @@ pub async fn upsert_user(tx: &mut Tx, org_id: i64, user: &NewUser<'_>) -> StoreR
 }
 
 /// Defines a custom field, or updates the label, kind and options of the one with that key.
-pub async fn define_field(tx: &mut Tx, org_id: i64, field: &CustomField, position: i64) -> StoreResult<i64> {
+pub async fn define_field(
+    tx: &mut Tx,
+    org_id: i64,
+    field: &CustomField,
+    position: i64,
+) -> StoreResult<i64> {
     if !is_field_key(&field.key) {
         return Err(StoreError::Invalid(format!(
             "`{}` is not a valid field key: use lower-case letters, digits and underscores",
             field.key
         )));
     }
-    let mut sql = Sql::new("INSERT INTO custom_fields (org_id, key, label, kind, position) VALUES (");
+    let mut sql =
+        Sql::new("INSERT INTO custom_fields (org_id, key, label, kind, position) VALUES (");
     sql.bind(org_id)
         .push(", ")
         .bind(field.key.as_str())
@@ -129,7 +159,9 @@ pub async fn define_field(tx: &mut Tx, org_id: i64, field: &CustomField, positio
     clear.bind(field_id);
     tx.execute(&clear, "replacing custom field options").await?;
     for (position, option) in field.options.iter().enumerate() {
-        let mut insert = Sql::new("INSERT INTO custom_field_options (org_id, field_id, position, value) VALUES (");
+        let mut insert = Sql::new(
+            "INSERT INTO custom_field_options (org_id, field_id, position, value) VALUES (",
+        );
         insert
             .bind(org_id)
             .push(", ")
@@ -149,9 +181,14 @@ pub async fn list_fields(db: &Db, org_id: i64) -> StoreResult<Vec<StoredField>> 
     let mut sql = Sql::new("SELECT id, key, label, kind FROM custom_fields WHERE org_id = ");
     sql.bind(org_id).push(" ORDER BY position, key");
     let rows: Vec<FieldRow> = db.fetch_all(&sql, "listing custom fields").await?;
-    let mut options_sql = Sql::new("SELECT field_id, value FROM custom_field_options WHERE org_id = ");
-    options_sql.bind(org_id).push(" ORDER BY field_id, position");
-    let options: Vec<OptionRow> = db.fetch_all(&options_sql, "listing custom field options").await?;
+    let mut options_sql =
+        Sql::new("SELECT field_id, value FROM custom_field_options WHERE org_id = ");
+    options_sql
+        .bind(org_id)
+        .push(" ORDER BY field_id, position");
+    let options: Vec<OptionRow> = db
+        .fetch_all(&options_sql, "listing custom field options")
+        .await?;
     Ok(rows
         .into_iter()
         .map(|row| StoredField {

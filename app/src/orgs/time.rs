@@ -14,12 +14,16 @@ fn local(ms: i64, zone: Tz) -> Option<DateTime<Tz>> {
 
 /// "14 Mar 2026"
 pub fn format_date(ms: i64, zone: Tz) -> String {
-    local(ms, zone).map(|t| t.format("%-d %b %Y").to_string()).unwrap_or_default()
+    local(ms, zone)
+        .map(|t| t.format("%-d %b %Y").to_string())
+        .unwrap_or_default()
 }
 
 /// "14 Mar 2026, 09:32"
 pub fn format_date_time(ms: i64, zone: Tz) -> String {
-    local(ms, zone).map(|t| t.format("%-d %b %Y, %H:%M").to_string()).unwrap_or_default()
+    local(ms, zone)
+        .map(|t| t.format("%-d %b %Y, %H:%M").to_string())
+        .unwrap_or_default()
 }
 
 /// An ISO 8601 timestamp with the zone's offset, for `<time datetime=…>`.
@@ -34,10 +38,21 @@ mod tests {
     #[test]
     fn dates_are_shown_in_the_organisation_time_zone() {
         // 2026-03-14 23:30 UTC is already the 15th in Tokyo and still the 14th in New York.
-        let ms = DateTime::parse_from_rfc3339("2026-03-14T23:30:00Z").unwrap().timestamp_millis();
-        assert_eq!(format_date(ms, parse_time_zone("Asia/Tokyo").unwrap()), "15 Mar 2026");
-        assert_eq!(format_date(ms, parse_time_zone("America/New_York").unwrap()), "14 Mar 2026");
-        assert_eq!(format_date_time(ms, parse_time_zone("Europe/London").unwrap()), "14 Mar 2026, 23:30");
+        let ms = DateTime::parse_from_rfc3339("2026-03-14T23:30:00Z")
+            .unwrap()
+            .timestamp_millis();
+        assert_eq!(
+            format_date(ms, parse_time_zone("Asia/Tokyo").unwrap()),
+            "15 Mar 2026"
+        );
+        assert_eq!(
+            format_date(ms, parse_time_zone("America/New_York").unwrap()),
+            "14 Mar 2026"
+        );
+        assert_eq!(
+            format_date_time(ms, parse_time_zone("Europe/London").unwrap()),
+            "14 Mar 2026, 23:30"
+        );
         assert!(parse_time_zone("Mars/Olympus").is_none());
     }
 }

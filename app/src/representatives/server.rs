@@ -20,7 +20,9 @@ pub async fn get_representative(id: i64, page: u32) -> Result<RepresentativeProf
         .await
         .map_err(|e| with_status(e.into()))?;
     let Some((record, conversations, page, page_count)) = found else {
-        return Err(with_status(AppError::NotFound("The representative".to_owned())));
+        return Err(with_status(AppError::NotFound(
+            "The representative".to_owned(),
+        )));
     };
     Ok(RepresentativeProfile {
         id: record.id,

@@ -29,7 +29,14 @@ pub async fn representative_profile(
     org_id: i64,
     user_id: i64,
     page: u32,
-) -> StoreResult<Option<(RepresentativeRecord, Vec<ProfileConversationRecord>, u32, u32)>> {
+) -> StoreResult<
+    Option<(
+        RepresentativeRecord,
+        Vec<ProfileConversationRecord>,
+        u32,
+        u32,
+    )>,
+> {
     let mut sql = Sql::new(
         "SELECT u.id, u.name, u.email, \
          (SELECT COUNT(*) FROM conversations v WHERE v.org_id = u.org_id AND v.representative_id = u.id \
@@ -40,7 +47,10 @@ pub async fn representative_profile(
          FROM users u WHERE u.org_id = ",
     );
     sql.bind(org_id).push(" AND u.id = ").bind(user_id);
-    let Some(record) = db.fetch_optional::<RepresentativeRecord>(&sql, "reading a representative").await? else {
+    let Some(record) = db
+        .fetch_optional::<RepresentativeRecord>(&sql, "reading a representative")
+        .await?
+    else {
         return Ok(None);
     };
     let page_count = page_count(record.total, PROFILE_PAGE_SIZE);
@@ -57,6 +67,8 @@ pub async fn representative_profile(
         .bind(i64::from(PROFILE_PAGE_SIZE))
         .push(" OFFSET ")
         .bind(i64::from(page - 1) * i64::from(PROFILE_PAGE_SIZE));
-    let conversations = db.fetch_all(&list, "listing a representative's conversations").await?;
+    let conversations = db
+        .fetch_all(&list, "listing a representative's conversations")
+        .await?;
     Ok(Some((record, conversations, page, page_count)))
 }

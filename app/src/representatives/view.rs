@@ -2,7 +2,7 @@ use super::model::PROFILE_PAGE_SIZE;
 use super::server::get_representative;
 use crate::app::{NotFoundMessage, RouteId};
 use crate::customers::model::range_label;
-use crate::error::AppError;
+use crate::error::{mark_status, AppError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -12,14 +12,21 @@ pub fn RepresentativePage() -> impl IntoView {
     let id = RouteId::read();
     let query = use_query_map();
     let page = Memo::new(move |_| {
-        query.with(|q| q.get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1).max(1))
+        query.with(|q| {
+            q.get("page")
+                .and_then(|p| p.parse::<u32>().ok())
+                .unwrap_or(1)
+                .max(1)
+        })
     });
     let profile = Resource::new(
         move || (id.get(), page.get()),
         |(id, page)| async move {
             match id {
                 Some(id) => get_representative(id, page).await,
-                None => Err(AppError::NotFound("The representative".to_owned())),
+                None => Err(mark_status(AppError::NotFound(
+                    "The representative".to_owned(),
+                ))),
             }
         },
     );

@@ -10,12 +10,18 @@ fn unique_name(prefix: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or_default();
-    format!("{prefix}_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos)
+    format!(
+        "{prefix}_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
 }
 
 /// The PostgreSQL server the tests create their databases on.
 pub fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 pub struct TestDb {
@@ -33,9 +39,14 @@ impl TestDb {
         let dir = std::env::temp_dir().join("playbook-tests");
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join(format!("{}.db", unique_name("store")));
-        let db = Db::connect(&format!("sqlite://{}", path.display()), 4).await.expect("open SQLite");
+        let db = Db::connect(&format!("sqlite://{}", path.display()), 4)
+            .await
+            .expect("open SQLite");
         db.migrate().await.expect("migrate SQLite");
-        TestDb { db, cleanup: Cleanup::File(path) }
+        TestDb {
+            db,
+            cleanup: Cleanup::File(path),
+        }
     }
 
     pub async fn postgres() -> TestDb {
@@ -45,7 +56,10 @@ impl TestDb {
             panic!("PostgreSQL is needed for the store tests at {admin_url} (set TEST_POSTGRES_URL): {error}")
         });
         admin
-            .execute(&app::db::Sql::new(&format!("CREATE DATABASE {name}")), "creating a test database")
+            .execute(
+                &app::db::Sql::new(&format!("CREATE DATABASE {name}")),
+                "creating a test database",
+            )
             .await
             .expect("create test database");
         admin.close().await;
@@ -53,9 +67,14 @@ impl TestDb {
             Some((server, _)) => format!("{server}/{name}"),
             None => panic!("TEST_POSTGRES_URL must end in /DATABASE"),
         };
-        let db = Db::connect(&url, 4).await.expect("connect to the test database");
+        let db = Db::connect(&url, 4)
+            .await
+            .expect("connect to the test database");
         db.migrate().await.expect("migrate PostgreSQL");
-        TestDb { db, cleanup: Cleanup::Database(name) }
+        TestDb {
+            db,
+            cleanup: Cleanup::Database(name),
+        }
     }
 
     pub async fn drop_database(self) {
@@ -69,7 +88,12 @@ impl TestDb {
             Cleanup::Database(name) => {
                 if let Ok(admin) = Db::connect(&postgres_admin_url(), 1).await {
                     let _ = admin
-                        .execute(&app::db::Sql::new(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")), "dropping")
+                        .execute(
+                            &app::db::Sql::new(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            )),
+                            "dropping",
+                        )
                         .await;
                     admin.close().await;
                 }
