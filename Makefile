@@ -1,0 +1,37 @@
+# The two set-up commands the README promises, and the steps behind them.
+# Every install step lives in scripts/; nothing here relies on what a machine happens to have.
+SHELL := /usr/bin/env bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: run test tools build lint unit e2e e2e-leptos bench clean help
+
+help:
+	@echo "make run    build and serve the app on SQLite with demo data (http://127.0.0.1:3000)"
+	@echo "make test   fmt, clippy, unit + store tests (SQLite and PostgreSQL), browser tests in Chromium"
+	@echo "make lint | unit | e2e | build | tools   the parts of make test"
+
+tools:
+	@bash scripts/install-tools.sh
+
+# One release build serves `make run` and the browser tests alike.
+build: tools
+	cargo leptos build --release
+
+run: build
+	@bash scripts/run.sh
+
+lint: tools
+	@bash scripts/test.sh lint
+
+unit: tools
+	@bash scripts/test.sh unit
+
+e2e: tools
+	@bash scripts/test.sh e2e
+
+test: tools
+	@bash scripts/test.sh all
+
+clean:
+	cargo clean
+	rm -rf end2end/node_modules end2end/.e2e end2end/test-results end2end/playwright-report

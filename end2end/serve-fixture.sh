@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Starts the release server on a fresh SQLite database holding the browser tests' fixed dataset.
+# Playwright runs this (see playwright.config.ts); `make test` builds the server first.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+server="$root/target/release/server"
+if [[ ! -x "$server" || ! -f "$root/target/site/pkg/custs.wasm" ]]; then
+  echo "The release build is missing: run 'make build' (or 'cargo leptos build --release') first." >&2
+  exit 1
+fi
+work="$root/end2end/.e2e"
+mkdir -p "$work"
+rm -f "$work"/fixture.db "$work"/fixture.db-wal "$work"/fixture.db-shm
+node "$root/end2end/fixtures/dataset.mjs" "$work/dataset.json"
+export DATABASE_URL="sqlite://$work/fixture.db"
+"$server" load-fixture "$work/dataset.json"
+export LEPTOS_SITE_ROOT="$root/target/site"
+exec "$server" serve --addr "${E2E_ADDR:-127.0.0.1:3100}" --org acme

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Everything `make test` runs: formatting, clippy (server and wasm builds), unit and store
+# tests on SQLite and PostgreSQL, and the browser tests in Chromium against the release build.
+# Usage: scripts/test.sh [lint|unit|e2e|all]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+phase="${1:-all}"
+logs="target/test-logs"
+mkdir -p "$logs"
+summary=()
+say() { printf '\n==> %s\n' "$*"; }
+elapsed() { local start=$1; echo "$(( $(date +%s) - start ))s"; }
+
+lint() {
+  local start; start=$(date +%s)
+  say "cargo fmt --check"
+  cargo fmt --all -- --check
+  say "clippy, server build (ssr), warnings denied"
+  cargo clippy -p app -p server --features app/ssr --all-targets --locked -- -D warnings
+  say "clippy, browser build (hydrate, wasm32), warnings denied"
+  cargo clippy -p frontend --target wasm32-unknown-unknown --locked -- -D warnings
+  summary+=("lint: rustfmt and clippy clean ($(elapsed "$start"))")
+}
+
+unit() {
+  local start; start=$(date +%s)
+  say "PostgreSQL for the store tests"
+  bash scripts/ensure-postgres.sh
+  say "unit and store tests (SQLite and PostgreSQL)"
+  cargo test -p app -p server --features app/ssr --locked 2>&1 | tee "$logs/cargo-test.log"
+  local passed sqlite postgres
+  passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{s+=$4} END {print s+0}')
+  sqlite=$(grep -Ec '^test sqlite::.* \.\.\. ok$' "$logs/cargo-test.log" || true)
+  postgres=$(grep -Ec '^test postgres::.* \.\.\. ok$' "$logs/cargo-test.log" || true)
+  if [[ "$sqlite" -eq 0 || "$postgres" -eq 0 || "$sqlite" -ne "$postgres" ]]; then
+    echo "store tests must run on both backends alike: $sqlite on SQLite, $postgres on PostgreSQL" >&2
+    exit 1
+  fi
+  summary+=("rust: $passed tests passed, of which store tests: $sqlite on SQLite and $postgres on PostgreSQL ($(elapsed "$start"))")
+}
+
+e2e() {
+  local start; start=$(date +%s)
+  say "Chromium and the browser-test packages"
+  bash scripts/ensure-chromium.sh
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  say "release build and browser tests, the cargo-leptos way (cargo leptos end-to-end --release)"
+  # cargo-leptos builds, starts the server it built, then runs end2end-cmd in end2end-dir;
+  # Playwright starts that same binary again on its own port with the fixed dataset.
+  # Its own address too, so a `make run` on port 3000 does not get in the way.
+  LEPTOS_SITE_ADDR=127.0.0.1:3099 DATABASE_URL="sqlite://end2end/.e2e/cargo-leptos.db" cargo leptos end-to-end --release 2>&1 | tee "$logs/e2e.log"
+  local passed failed
+  passed=$( (grep -Eo '^ +[0-9]+ passed' "$logs/e2e.log" || true) | tail -1 | tr -dc '0-9')
+  failed=$( (grep -Eo '^ +[0-9]+ (failed|flaky)' "$logs/e2e.log" || true) | tail -1 | tr -dc '0-9')
+  if [[ -z "$passed" || -n "$failed" ]]; then
+    echo "browser tests did not all pass (passed: ${passed:-0}, failed: ${failed:-0})" >&2
+    exit 1
+  fi
+  summary+=("browser: $passed Playwright tests passed in $($(command -v chromium || echo /usr/bin/chromium) --version 2>/dev/null | head -1) ($(elapsed "$start"))")
+}
+
+case "$phase" in
+  lint) lint ;;
+  unit) unit ;;
+  e2e) e2e ;;
+  all) lint; unit; e2e ;;
+  *) echo "usage: $0 [lint|unit|e2e|all]" >&2; exit 2 ;;
+esac
+say "summary"
+printf '  %s\n' "${summary[@]}"
