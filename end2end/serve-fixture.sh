@@ -16,4 +16,4 @@ node "$root/end2end/fixtures/dataset.mjs" "$work/dataset.json"
 export DATABASE_URL="sqlite://$work/fixture.db"
 "$server" load-fixture "$work/dataset.json"
 export LEPTOS_SITE_ROOT="$root/target/site"
-exec "$server" serve --addr "${E2E_ADDR:-127.0.0.1:3100}" --org acme
+exec "$server" serve --addr "${E2E_ADDR:-127.0.0.1:3100}"

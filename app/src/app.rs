@@ -1,5 +1,6 @@
 //! The application shell: document, header, navigation and routes.
 
+use crate::auth::view::{AccountMenu, AuthContext, HomePage, LoginPage, RequireReviewer};
 use crate::conversations::view::ConversationPage;
 use crate::customers::view::CustomersPage;
 use crate::error::AppError;
@@ -7,7 +8,7 @@ use crate::representatives::view::RepresentativePage;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
-    components::{Redirect, Route, Router, Routes, A},
+    components::{Route, Router, Routes, A},
     hooks::use_params_map,
     path, SsrMode,
 };
@@ -68,6 +69,7 @@ fn set_security_headers() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let auth = AuthContext::provide();
     view! {
         <Stylesheet id="leptos" href="/pkg/custs.css" />
         <Title formatter=|page: String| {
@@ -78,25 +80,57 @@ pub fn App() -> impl IntoView {
                 "Skip to content"
             </a>
             <header class="app-header">
-                <a class="brand" href="/customers">
+                <a class="brand" href="/">
                     {PRODUCT_NAME}
                 </a>
-                <nav class="main-nav" aria-label="Main">
-                    <A href="/customers">"Custs."</A>
-                </nav>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match auth.user.await {
+                            Ok(Some(user)) => {
+                                let may_review = user.may_review();
+                                view! {
+                                    <nav class="main-nav" aria-label="Main">
+                                        {may_review.then(|| view! { <A href="/customers">"Custs."</A> })}
+                                    </nav>
+                                    <AccountMenu user=user />
+                                }
+                                    .into_any()
+                            }
+                            _ => ().into_any(),
+                        }
+                    })}
+                </Transition>
             </header>
             <main id="main">
                 // Every route waits for its data on the server and sends the whole page at once:
                 // readable before the wasm arrives, and no out-of-order fragments to move.
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=|| view! { <Redirect path="/customers" /> } />
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                     <Route
-                        path=path!("/customers")
-                        view=|| view! { <Title text="Customers" /> <CustomersPage /> }
+                        path=path!("/login")
+                        view=|| view! { <Title text="Sign in" /> <LoginPage /> }
                         ssr=SsrMode::Async
                     />
-                    <Route path=path!("/conversations/:id") view=ConversationPage ssr=SsrMode::Async />
-                    <Route path=path!("/representatives/:id") view=RepresentativePage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/customers")
+                        view=|| view! {
+                            <Title text="Customers" />
+                            <RequireReviewer>
+                                <CustomersPage />
+                            </RequireReviewer>
+                        }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/conversations/:id")
+                        view=|| view! { <RequireReviewer><ConversationPage /></RequireReviewer> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/representatives/:id")
+                        view=|| view! { <RequireReviewer><RepresentativePage /></RequireReviewer> }
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

@@ -114,6 +114,18 @@ const COMPANIES: &[&str] = &[
     "Lucerne Publishing",
     "Alpine Ski House",
 ];
+/// The demo's password for its sign-ins below. Only `server demo` and `serve --demo` use it.
+pub const DEMO_PASSWORD: &str = "playbook-demo";
+/// One sign-in per role; Alex Morgan is also one of the representatives in the data.
+pub const DEMO_SIGN_INS: &[(&str, &str, Role)] = &[
+    ("admin@demo.example", "Ada Admin", Role::Admin),
+    ("manager@demo.example", "Max Manager", Role::Manager),
+    (
+        "alex.morgan@demo.example",
+        "Alex Morgan",
+        Role::Representative,
+    ),
+];
 const REPRESENTATIVES: &[(&str, &str)] = &[
     ("Alex Morgan", "alex.morgan"),
     ("Bea Santos", "bea.santos"),
@@ -240,6 +252,46 @@ fn make_score(rng: &mut Rng, skill: f64) -> i64 {
     ((score * 4.0).round() * 25.0) as i64
 }
 
+/// Gives the demo's sign-ins their password when a demo database made before sign-in existed
+/// lacks it. Never touches an account that already has a password, nor any other organisation.
+pub async fn ensure_demo_sign_ins(db: &Db) -> StoreResult<()> {
+    let Some(organisation) = find_organisation(db, DEMO_ORG_SLUG).await? else {
+        return Ok(());
+    };
+    for (email, name, role) in DEMO_SIGN_INS {
+        let accounts = crate::auth::store::login_accounts(db, email).await?;
+        if accounts
+            .iter()
+            .any(|account| account.org_id == organisation.id)
+        {
+            continue;
+        }
+        let hash = crate::auth::password::hash_password(DEMO_PASSWORD)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        match crate::auth::store::find_user_id(db, organisation.id, email).await? {
+            Some(user_id) => {
+                crate::auth::store::set_password_hash(db, organisation.id, user_id, &hash).await?
+            }
+            None => {
+                let mut tx = db.begin().await?;
+                upsert_user(
+                    &mut tx,
+                    organisation.id,
+                    &NewUser {
+                        email,
+                        name,
+                        role: *role,
+                        password_hash: Some(&hash),
+                    },
+                )
+                .await?;
+                tx.commit().await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Creates the demo organisation with its people, fields, customers and conversations.
 /// Refuses when it already exists, so nothing is ever duplicated or overwritten.
 pub async fn seed_demo(db: &Db, options: DemoOptions) -> StoreResult<()> {
@@ -257,18 +309,18 @@ pub async fn seed_demo(db: &Db, options: DemoOptions) -> StoreResult<()> {
     let mut tx = db.begin().await?;
     let org_id =
         create_organisation(&mut tx, DEMO_ORG_SLUG, "Northwind Support", "Europe/London").await?;
-    for (email, name, role) in [
-        ("admin@demo.example", "Ada Admin", Role::Admin),
-        ("manager@demo.example", "Max Manager", Role::Manager),
-    ] {
+    // The demo's sign-ins all share DEMO_PASSWORD: it is a demo, and `make run` prints it.
+    let demo_hash = crate::auth::password::hash_password(DEMO_PASSWORD)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    for (email, name, role) in DEMO_SIGN_INS {
         upsert_user(
             &mut tx,
             org_id,
             &NewUser {
                 email,
                 name,
-                role,
-                password_hash: None,
+                role: *role,
+                password_hash: Some(&demo_hash),
             },
         )
         .await?;

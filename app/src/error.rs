@@ -13,6 +13,15 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
+    #[error("Please sign in to continue.")]
+    Unauthorized,
+    #[error("This is available to Admins and Managers only.")]
+    Forbidden,
+    /// A sign-in that did not succeed: a wrong email or password, or a locked account.
+    #[error("{0}")]
+    SignInRefused(String),
+    #[error("{0}")]
+    TooManyAttempts(String),
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     #[error("Could not reach the server. Check your connection and try again.")]
@@ -24,6 +33,9 @@ impl AppError {
         match self {
             AppError::NotFound(_) => 404,
             AppError::BadRequest(_) => 400,
+            AppError::Unauthorized | AppError::SignInRefused(_) => 401,
+            AppError::Forbidden => 403,
+            AppError::TooManyAttempts(_) => 429,
             AppError::Internal => 500,
             AppError::Unreachable => 503,
         }

@@ -4,6 +4,7 @@
 //! code, server functions and views together.
 
 pub mod app;
+pub mod auth;
 pub mod conversations;
 pub mod customers;
 pub mod error;

@@ -1,12 +1,10 @@
-//! Who is looking: the organisation whose data a request may see.
-//!
-//! Until sign-in exists, an installation serves one organisation: the one named by
-//! `--org` / `CUSTS_ORG`, or else the first one created.
+//! Who is looking: the signed-in person, their role and their organisation. The session
+//! middleware (`auth::routes::resolve_session`) puts a [`Viewer`] into each request it can
+//! authenticate; server functions read it from there and scope every query to its organisation.
 
 use crate::db::Db;
 use crate::error::AppError;
-use crate::orgs::store::{find_organisation, first_organisation};
-use crate::orgs::time::parse_time_zone;
+use crate::orgs::model::Role;
 use chrono_tz::Tz;
 use leptos::prelude::use_context;
 
@@ -14,12 +12,18 @@ use leptos::prelude::use_context;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
-    pub org_slug: Option<String>,
+    /// Mark session cookies `Secure` even when the request does not say it came over https.
+    pub secure_cookies: bool,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Viewer {
     pub org_id: i64,
+    pub user_id: i64,
+    pub role: Role,
+    pub name: String,
+    pub email: String,
+    pub organisation: String,
     pub time_zone: Tz,
 }
 
@@ -30,17 +34,19 @@ pub fn app_state() -> Result<AppState, AppError> {
     })
 }
 
-pub async fn current_viewer(state: &AppState) -> Result<Viewer, AppError> {
-    let organisation = match &state.org_slug {
-        Some(slug) => find_organisation(&state.db, slug).await?,
-        None => first_organisation(&state.db).await?,
-    };
-    let organisation = organisation.ok_or_else(|| {
-        tracing::error!(slug = ?state.org_slug, "no organisation to serve");
-        AppError::NotFound("The organisation".to_owned())
-    })?;
-    Ok(Viewer {
-        org_id: organisation.id,
-        time_zone: parse_time_zone(&organisation.time_zone).unwrap_or(Tz::UTC),
-    })
+/// The signed-in viewer of the current request, or `Unauthorized`.
+pub fn current_viewer() -> Result<Viewer, AppError> {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Viewer>().cloned())
+        .ok_or(AppError::Unauthorized)
+}
+
+/// The viewer, when they may review conversations (Admins and Managers); else `Forbidden`.
+pub fn current_reviewer() -> Result<Viewer, AppError> {
+    let viewer = current_viewer()?;
+    if viewer.role.may_review() {
+        Ok(viewer)
+    } else {
+        Err(AppError::Forbidden)
+    }
 }

@@ -1,8 +1,20 @@
 import { expect, type Locator, type Page } from '@playwright/test';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where the signed-in manager's cookie is kept between the setup and the tests. */
+export const MANAGER_STATE = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '.e2e', 'manager.json');
 
 /** Totals of the fixed dataset (fixtures/dataset.mjs): 6 named customers with scored
  *  conversations and 240 numbered ones; one more has only unscored conversations. */
 export const TOTAL_CUSTOMERS = 246;
+
+/** Signs in through the form, as a person would. */
+export async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
 
 /** Opens a page and waits until the wasm has hydrated it (the hydrate entry marks <html>). */
 export async function open(page: Page, path: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { customersTable, identifiers, markDocument, open, pagerRange, TOTAL_CUSTOMERS } from './helpers';
+import { customersTable, identifiers, MANAGER_STATE, markDocument, open, pagerRange, TOTAL_CUSTOMERS } from './helpers';
 
 test.describe('pagination', () => {
   test('first, previous, next, last and page numbers with ellipses around the current one', async ({ page }) => {
@@ -139,7 +139,7 @@ test.describe('the view lives in the URL', () => {
 
 test.describe('rendering and feel', () => {
   test('the first load is rendered on the server, readable without the wasm', async ({ browser }) => {
-    const context = await browser.newContext({ javaScriptEnabled: false });
+    const context = await browser.newContext({ javaScriptEnabled: false, storageState: MANAGER_STATE });
     const page = await context.newPage();
     await page.goto('/customers?sort=score');
     await expect(customersTable(page)).toBeVisible();
@@ -186,7 +186,7 @@ test.describe('rendering and feel', () => {
   });
 
   test('works 360 px wide: nothing spills out of the page', async ({ browser }) => {
-    const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, storageState: MANAGER_STATE });
     const page = await context.newPage();
     await open(page, '/customers');
     await expect(page.getByLabel('Search customers')).toBeVisible();

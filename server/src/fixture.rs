@@ -38,6 +38,9 @@ struct FixtureUser {
     email: String,
     name: String,
     role: String,
+    /// A password for test data; stored as an argon2id hash like any other.
+    #[serde(default)]
+    password: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -131,7 +134,7 @@ struct PreparedOrganisation {
     slug: String,
     name: String,
     time_zone: String,
-    users: Vec<(String, String, Role)>,
+    users: Vec<(String, String, Role, Option<String>)>,
     fields: Vec<CustomField>,
     conversations: Vec<NewConversation>,
 }
@@ -159,7 +162,14 @@ fn prepare(text: &str, shown: &str) -> Result<Vec<PreparedOrganisation>, Fixture
             let role = Role::parse(&user.role).ok_or_else(|| {
                 invalid(format!("user {}: unknown role `{}`", user.email, user.role))
             })?;
-            users.push((user.email.clone(), user.name.clone(), role));
+            let hash = match &user.password {
+                Some(password) => Some(
+                    app::auth::password::hash_password(password)
+                        .map_err(|e| invalid(format!("user {}: {e}", user.email)))?,
+                ),
+                None => None,
+            };
+            users.push((user.email.clone(), user.name.clone(), role, hash));
         }
         let mut fields = Vec::new();
         for field in &organisation.fields {
@@ -200,7 +210,12 @@ pub async fn load(db: &Db, path: &Path) -> Result<String, FixtureError> {
         path: shown.clone(),
         source,
     })?;
-    let prepared = prepare(&text, &shown)?;
+    load_text(db, &text, &shown).await
+}
+
+/// Loads a fixture given as text; `shown` names it in errors.
+pub async fn load_text(db: &Db, text: &str, shown: &str) -> Result<String, FixtureError> {
+    let prepared = prepare(text, shown)?;
     let mut summary = Vec::new();
     for PreparedOrganisation {
         slug,
@@ -213,7 +228,7 @@ pub async fn load(db: &Db, path: &Path) -> Result<String, FixtureError> {
     {
         let mut tx = db.begin().await?;
         let org_id = create_organisation(&mut tx, &slug, &name, &time_zone).await?;
-        for (email, name, role) in &users {
+        for (email, name, role, password_hash) in &users {
             upsert_user(
                 &mut tx,
                 org_id,
@@ -221,7 +236,7 @@ pub async fn load(db: &Db, path: &Path) -> Result<String, FixtureError> {
                     email,
                     name,
                     role: *role,
-                    password_hash: None,
+                    password_hash: password_hash.as_deref(),
                 },
             )
             .await?;

@@ -1,6 +1,7 @@
 //! The HTTP server: Leptos pages and server functions, static files, health check,
 //! request logging and graceful shutdown.
 
+use app::auth::routes::resolve_session;
 use app::db::Db;
 use app::session::AppState;
 use app::{shell, App};
@@ -34,23 +35,15 @@ impl FromRef<ServerState> for AppState {
     }
 }
 
-pub async fn serve(
-    db: Db,
-    addr: Option<SocketAddr>,
-    org: Option<String>,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let configuration = get_configuration(None)?;
-    let mut leptos_options = configuration.leptos_options;
-    if let Some(addr) = addr {
-        leptos_options.site_addr = addr;
-    }
-    let addr = leptos_options.site_addr;
+/// Largest request body accepted. Server-function calls are a few hundred bytes; the limit
+/// keeps a hostile client from making the server buffer megabytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The whole app: pages, server functions, static files, health check, sessions and limits.
+pub fn router(db: Db, leptos_options: LeptosOptions, secure_cookies: bool) -> Router {
     let state = ServerState {
         leptos_options: leptos_options.clone(),
-        app: AppState {
-            db: db.clone(),
-            org_slug: org,
-        },
+        app: AppState { db, secure_cookies },
     };
     let routes = generate_route_list(App);
     let context_state = state.app.clone();
@@ -58,7 +51,7 @@ pub async fn serve(
         provide_context(context_state.clone());
         leptos::nonce::provide_nonce();
     };
-    let router = Router::new()
+    Router::new()
         .route("/healthz", get(healthz))
         .leptos_routes_with_context(&state, routes, provide.clone(), {
             let options = leptos_options.clone();
@@ -68,18 +61,70 @@ pub async fn serve(
             ServerState,
             _,
         >(provide, shell))
+        .layer(middleware::from_fn_with_state(
+            state.app.clone(),
+            resolve_session,
+        ))
+        .layer(middleware::from_fn(limit_body))
         .layer(middleware::from_fn(log_requests))
-        .with_state(state);
+        .with_state(state)
+}
+
+pub async fn serve(
+    db: Db,
+    addr: Option<SocketAddr>,
+    secure_cookies: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let configuration = get_configuration(None)?;
+    let mut leptos_options = configuration.leptos_options;
+    if let Some(addr) = addr {
+        leptos_options.site_addr = addr;
+    }
+    let addr = leptos_options.site_addr;
+    let router = router(db.clone(), leptos_options, secure_cookies);
+    let sweeper = tokio::spawn(sweep_idle_sessions(db.clone()));
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(backend = db.backend().name(), "listening on http://{addr}");
-    println!("Playbook is running: open http://{addr}/customers");
+    println!("Playbook is running: open http://{addr}/ and sign in");
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    sweeper.abort();
     tracing::info!("shutting down: closing the database");
     db.close().await;
     Ok(())
+}
+
+/// Ends idle sessions every few minutes (a session past its idle time is refused on sight
+/// anyway; this keeps the table small).
+async fn sweep_idle_sessions(db: Db) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+    loop {
+        every.tick().await;
+        let idle_since = app::auth::service::now_ms() - app::auth::service::IDLE_TIMEOUT_MS;
+        match app::auth::store::delete_idle_sessions(&db, idle_since).await {
+            Ok(0) => {}
+            Ok(ended) => tracing::info!(ended, "ended idle sessions"),
+            Err(error) => tracing::warn!(%error, "could not end idle sessions"),
+        }
+    }
+}
+
+/// Refuses bodies over [`MAX_BODY_BYTES`] up front when they say their length, and cuts off
+/// those that do not.
+async fn limit_body(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let limited = axum::body::Body::new(http_body_util::Limited::new(body, MAX_BODY_BYTES));
+    next.run(Request::from_parts(parts, limited)).await
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

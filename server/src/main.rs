@@ -1,7 +1,12 @@
 //! The Playbook server: serves the app and runs its maintenance commands.
 
+mod accounts;
 mod fixture;
 mod http;
+#[cfg(test)]
+mod http_tests;
+#[cfg(test)]
+mod test_support;
 
 use app::db::Db;
 use app::demo::{seed_demo, DemoOptions};
@@ -35,12 +40,13 @@ enum Command {
         /// Address to listen on; defaults to LEPTOS_SITE_ADDR or 127.0.0.1:3000.
         #[arg(long, env = "PLAYBOOK_ADDR")]
         addr: Option<std::net::SocketAddr>,
-        /// Organisation to serve (its slug); defaults to the first one created.
-        #[arg(long, env = "PLAYBOOK_ORG")]
-        org: Option<String>,
-        /// Seed the demo organisation when the database has no organisation yet.
+        /// Seed the demo organisation (with demo sign-ins) when the database has none yet.
         #[arg(long)]
         demo: bool,
+        /// Mark session cookies Secure even when requests do not say they came over https
+        /// (they are marked when X-Forwarded-Proto says https).
+        #[arg(long, env = "PLAYBOOK_SECURE_COOKIES")]
+        secure_cookies: bool,
         /// Most database connections in the pool.
         #[arg(long, env = "PLAYBOOK_DB_CONNECTIONS", default_value_t = 8)]
         db_connections: u32,
@@ -58,6 +64,12 @@ enum Command {
     },
     /// Load a fixed dataset from a JSON file (used by the browser tests).
     LoadFixture { file: PathBuf },
+    /// Organisations.
+    #[command(subcommand)]
+    Org(accounts::OrgCommand),
+    /// People who sign in.
+    #[command(subcommand)]
+    User(accounts::UserCommand),
 }
 
 #[tokio::main]
@@ -98,16 +110,30 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Serve {
             addr,
-            org,
             demo,
+            secure_cookies,
             db_connections,
         } => {
             let db = open(&cli.database_url, db_connections).await?;
             if demo && app::orgs::store::count_organisations(&db).await? == 0 {
                 tracing::info!("empty database: creating the demo organisation (a few seconds)");
                 seed_demo(&db, DemoOptions::default()).await?;
+            } else if demo {
+                app::demo::ensure_demo_sign_ins(&db).await?;
             }
-            http::serve(db, addr, org).await
+            http::serve(db, addr, secure_cookies).await
+        }
+        Command::Org(command) => {
+            let db = open(&cli.database_url, 2).await?;
+            let result = accounts::run_org(&db, command).await;
+            db.close().await;
+            result
+        }
+        Command::User(command) => {
+            let db = open(&cli.database_url, 2).await?;
+            let result = accounts::run_user(&db, command).await;
+            db.close().await;
+            result
         }
         Command::Migrate => {
             let db = open(&cli.database_url, 1).await?;

@@ -11,10 +11,10 @@ pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
     use super::store::find_conversation;
     use crate::error::with_status;
     use crate::orgs::time::format_date_time;
-    use crate::session::{app_state, current_viewer};
+    use crate::session::{app_state, current_reviewer};
 
     let state = app_state()?;
-    let viewer = current_viewer(&state).await.map_err(with_status)?;
+    let viewer = current_reviewer().map_err(with_status)?;
     let found = find_conversation(&state.db, viewer.org_id, id)
         .await
         .map_err(|e| with_status(e.into()))?;

@@ -18,7 +18,7 @@ mod ssr {
     pub use crate::error::with_status;
     pub use crate::orgs::store::list_fields;
     pub use crate::orgs::time::{format_date, format_date_time};
-    pub use crate::session::{app_state, current_viewer};
+    pub use crate::session::{app_state, current_reviewer};
 }
 
 /// The organisation's custom fields, for the filter inputs.
@@ -26,7 +26,7 @@ mod ssr {
 pub async fn customer_fields() -> Result<Vec<CustomField>, AppError> {
     use ssr::*;
     let state = app_state()?;
-    let viewer = current_viewer(&state).await.map_err(with_status)?;
+    let viewer = current_reviewer().map_err(with_status)?;
     let fields = list_fields(&state.db, viewer.org_id)
         .await
         .map_err(|e| with_status(e.into()))?;
@@ -41,7 +41,7 @@ pub async fn list_customers(query: CustomerQuery) -> Result<CustomerPage, AppErr
         .validate()
         .map_err(|message| with_status(AppError::BadRequest(message)))?;
     let state = app_state()?;
-    let viewer = current_viewer(&state).await.map_err(with_status)?;
+    let viewer = current_reviewer().map_err(with_status)?;
     let fields = list_fields(&state.db, viewer.org_id)
         .await
         .map_err(|e| with_status(e.into()))?;
@@ -84,7 +84,7 @@ pub async fn list_interactions(
         .validate()
         .map_err(|message| with_status(AppError::BadRequest(message)))?;
     let state = app_state()?;
-    let viewer = current_viewer(&state).await.map_err(with_status)?;
+    let viewer = current_reviewer().map_err(with_status)?;
     let fields = list_fields(&state.db, viewer.org_id)
         .await
         .map_err(|e| with_status(e.into()))?;

@@ -1,0 +1,141 @@
+//! Sign-in and session rules, on SQLite and on PostgreSQL.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use app::auth::password::hash_password;
+use app::auth::service::{
+    authenticate, sign_in, sign_out, SignIn, FAILURE_WINDOW_MS, IDLE_TIMEOUT_MS, LOCK_OUT_MS,
+    MAX_FAILED_LOGINS,
+};
+use app::auth::store::{delete_idle_sessions, delete_sessions_of, find_user_id};
+use app::db::Db;
+use app::orgs::model::Role;
+use app::orgs::store::{create_organisation, upsert_user, NewUser};
+
+const NOW: i64 = 1_790_000_000_000;
+const PASSWORD: &str = "correct horse battery";
+
+async fn person(db: &Db, slug: &str, email: &str, role: Role, password: Option<&str>) -> i64 {
+    let mut tx = db.begin().await.expect("begin");
+    let org_id = match app::orgs::store::find_organisation(db, slug)
+        .await
+        .expect("find")
+    {
+        Some(org) => org.id,
+        None => create_organisation(&mut tx, slug, &format!("Org {slug}"), "America/New_York")
+            .await
+            .expect("org"),
+    };
+    let hash = password.map(|p| hash_password(p).expect("hash"));
+    upsert_user(
+        &mut tx,
+        org_id,
+        &NewUser {
+            email,
+            name: "Pat Person",
+            role,
+            password_hash: hash.as_deref(),
+        },
+    )
+    .await
+    .expect("user");
+    tx.commit().await.expect("commit");
+    org_id
+}
+
+async fn token_of(outcome: SignIn) -> String {
+    match outcome {
+        SignIn::Started { token } => token,
+        SignIn::Refused => panic!("expected a session, the sign-in was refused"),
+        SignIn::Locked { minutes } => {
+            panic!("expected a session, the account is locked for {minutes} min")
+        }
+    }
+}
+
+on_both_backends! {
+    async fn the_right_password_starts_a_session_that_knows_its_viewer(db: &Db) {
+        let org_id = person(db, "acme", "pat@acme.example", Role::Manager, Some(PASSWORD)).await;
+        // Emails are matched case-insensitively.
+        let token = token_of(sign_in(db, " PAT@acme.example ", PASSWORD, NOW).await.unwrap()).await;
+        let viewer = authenticate(db, &token, NOW + 1000).await.unwrap().expect("a valid session");
+        assert_eq!(viewer.org_id, org_id);
+        assert_eq!(viewer.role, Role::Manager);
+        assert_eq!(viewer.email, "pat@acme.example");
+        assert_eq!(viewer.organisation, "Org acme");
+        assert_eq!(viewer.time_zone.name(), "America/New_York");
+        assert!(authenticate(db, "not-a-token", NOW).await.unwrap().is_none());
+    }
+
+    async fn wrong_email_and_wrong_password_are_refused_alike(db: &Db) {
+        person(db, "acme", "pat@acme.example", Role::Admin, Some(PASSWORD)).await;
+        person(db, "acme", "nopass@acme.example", Role::Representative, None).await;
+        assert!(matches!(sign_in(db, "pat@acme.example", "wrong password", NOW).await.unwrap(), SignIn::Refused));
+        assert!(matches!(sign_in(db, "nobody@acme.example", PASSWORD, NOW).await.unwrap(), SignIn::Refused));
+        // A person without a password cannot sign in at all.
+        assert!(matches!(sign_in(db, "nopass@acme.example", "", NOW).await.unwrap(), SignIn::Refused));
+    }
+
+    async fn five_failures_lock_the_account_even_for_the_right_password(db: &Db) {
+        person(db, "acme", "pat@acme.example", Role::Admin, Some(PASSWORD)).await;
+        for attempt in 0..MAX_FAILED_LOGINS {
+            let outcome = sign_in(db, "pat@acme.example", "wrong password", NOW + attempt * 1000).await.unwrap();
+            assert!(matches!(outcome, SignIn::Refused), "attempt {attempt}");
+        }
+        match sign_in(db, "pat@acme.example", PASSWORD, NOW + 10_000).await.unwrap() {
+            SignIn::Locked { minutes } => assert_eq!(minutes, LOCK_OUT_MS / 60_000),
+            _ => panic!("the sixth attempt must be refused as locked"),
+        }
+        // After the lock-out, the right password works and the counter starts again.
+        let later = NOW + 4_000 + LOCK_OUT_MS + 1;
+        token_of(sign_in(db, "pat@acme.example", PASSWORD, later).await.unwrap()).await;
+        assert!(matches!(sign_in(db, "pat@acme.example", "wrong", later + 1).await.unwrap(), SignIn::Refused));
+        token_of(sign_in(db, "pat@acme.example", PASSWORD, later + 2).await.unwrap()).await;
+    }
+
+    async fn failures_spread_beyond_the_window_do_not_lock(db: &Db) {
+        person(db, "acme", "pat@acme.example", Role::Admin, Some(PASSWORD)).await;
+        for attempt in 0..(MAX_FAILED_LOGINS * 2) {
+            let at = NOW + attempt * (FAILURE_WINDOW_MS / 3);
+            let outcome = sign_in(db, "pat@acme.example", "wrong password", at).await.unwrap();
+            assert!(matches!(outcome, SignIn::Refused), "attempt {attempt}");
+        }
+        let at = NOW + MAX_FAILED_LOGINS * 2 * (FAILURE_WINDOW_MS / 3);
+        token_of(sign_in(db, "pat@acme.example", PASSWORD, at).await.unwrap()).await;
+    }
+
+    async fn sessions_end_when_idle_on_sign_out_and_on_demand(db: &Db) {
+        let org_id = person(db, "acme", "pat@acme.example", Role::Manager, Some(PASSWORD)).await;
+        let token = token_of(sign_in(db, "pat@acme.example", PASSWORD, NOW).await.unwrap()).await;
+        // Used within the idle time, it stays valid and its idle clock restarts.
+        let used = NOW + IDLE_TIMEOUT_MS - 1000;
+        assert!(authenticate(db, &token, used).await.unwrap().is_some());
+        assert!(authenticate(db, &token, used + IDLE_TIMEOUT_MS - 1000).await.unwrap().is_some());
+        // Idle for longer than the timeout, it is gone.
+        let idle = used + IDLE_TIMEOUT_MS - 1000 + IDLE_TIMEOUT_MS + 1;
+        assert!(authenticate(db, &token, idle).await.unwrap().is_none());
+
+        let second = token_of(sign_in(db, "pat@acme.example", PASSWORD, NOW).await.unwrap()).await;
+        sign_out(db, &second).await.unwrap();
+        assert!(authenticate(db, &second, NOW + 1).await.unwrap().is_none());
+
+        let third = token_of(sign_in(db, "pat@acme.example", PASSWORD, NOW).await.unwrap()).await;
+        let user_id = find_user_id(db, org_id, "pat@acme.example").await.unwrap().expect("user");
+        assert_eq!(delete_sessions_of(db, org_id, user_id).await.unwrap(), 1);
+        assert!(authenticate(db, &third, NOW + 1).await.unwrap().is_none());
+
+        let fourth = token_of(sign_in(db, "pat@acme.example", PASSWORD, NOW).await.unwrap()).await;
+        assert_eq!(delete_idle_sessions(db, NOW + 1).await.unwrap(), 1);
+        assert!(authenticate(db, &fourth, NOW + 2).await.unwrap().is_none());
+    }
+
+    async fn the_same_email_in_two_organisations_signs_into_the_one_whose_password_matches(db: &Db) {
+        let acme = person(db, "acme", "pat@shared.example", Role::Manager, Some(PASSWORD)).await;
+        let globex = person(db, "globex", "pat@shared.example", Role::Admin, Some("another password")).await;
+        let token = token_of(sign_in(db, "pat@shared.example", "another password", NOW).await.unwrap()).await;
+        assert_eq!(authenticate(db, &token, NOW).await.unwrap().expect("session").org_id, globex);
+        let token = token_of(sign_in(db, "pat@shared.example", PASSWORD, NOW).await.unwrap()).await;
+        assert_eq!(authenticate(db, &token, NOW).await.unwrap().expect("session").org_id, acme);
+    }
+}

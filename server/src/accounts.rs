@@ -1,0 +1,363 @@
+//! `server org …` and `server user …`: organisations and the people who sign in.
+//! Passwords are read from standard input only, never from arguments (which other users of
+//! the machine can see in the process list).
+
+use app::auth::model::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
+use app::auth::password::hash_password;
+use app::auth::store::{delete_sessions_of, find_user_id, set_password_hash, set_role};
+use app::db::Db;
+use app::orgs::model::Role;
+use app::orgs::store::{
+    create_organisation, find_organisation, upsert_user, NewUser, Organisation,
+};
+use clap::Subcommand;
+use std::io::Read;
+
+type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+#[derive(Subcommand, Debug)]
+pub enum OrgCommand {
+    /// Create an organisation.
+    Create {
+        /// Lower-case letters, digits and dashes.
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// IANA time zone every date is shown in, e.g. Europe/London.
+        #[arg(long)]
+        timezone: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a person to an organisation.
+    Add {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, manager or representative
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Read a password from standard input; without it the person cannot sign in.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Change someone's role (and end their sessions).
+    SetRole {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// Set someone's password from standard input (and end their sessions).
+    SetPassword {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    Role::parse(value)
+        .ok_or_else(|| format!("`{value}` is not a role: use admin, manager or representative"))
+}
+
+/// Checks a new password's length.
+pub fn check_password(password: &str) -> Result<(), String> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(format!(
+            "the password must have at least {MIN_PASSWORD_CHARS} characters"
+        ));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(format!(
+            "the password must have at most {MAX_PASSWORD_CHARS} characters"
+        ));
+    }
+    Ok(())
+}
+
+fn read_password_from_stdin() -> Result<String, Box<dyn std::error::Error>> {
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| format!("could not read the password from standard input: {e}"))?;
+    password_from_input(&input)
+}
+
+/// The password in what was read: one trailing line break is not part of it.
+fn password_from_input(input: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let password = input.strip_suffix('\n').unwrap_or(input);
+    let password = password.strip_suffix('\r').unwrap_or(password).to_owned();
+    check_password(&password)?;
+    Ok(password)
+}
+
+async fn organisation(db: &Db, slug: &str) -> Result<Organisation, Box<dyn std::error::Error>> {
+    find_organisation(db, slug).await?.ok_or_else(|| {
+        format!(
+            "there is no organisation `{slug}` (server org create {slug} --name … --timezone …)"
+        )
+        .into()
+    })
+}
+
+pub async fn run_org(db: &Db, command: OrgCommand) -> CliResult {
+    match command {
+        OrgCommand::Create {
+            slug,
+            name,
+            timezone,
+        } => {
+            if find_organisation(db, &slug).await?.is_some() {
+                return Err(format!("the organisation `{slug}` already exists").into());
+            }
+            let mut tx = db.begin().await?;
+            create_organisation(&mut tx, &slug, &name, &timezone).await?;
+            tx.commit().await?;
+            println!("created the organisation `{slug}` ({name}, {timezone})");
+            Ok(())
+        }
+    }
+}
+
+pub async fn run_user(db: &Db, command: UserCommand) -> CliResult {
+    run_user_with(db, command, read_password_from_stdin).await
+}
+
+/// [`run_user`], with the password read by `read_password` (standard input, or a test's).
+async fn run_user_with(
+    db: &Db,
+    command: UserCommand,
+    read_password: impl Fn() -> Result<String, Box<dyn std::error::Error>>,
+) -> CliResult {
+    match command {
+        UserCommand::Add {
+            org,
+            email,
+            name,
+            role,
+            password_stdin,
+        } => {
+            let organisation = organisation(db, &org).await?;
+            if find_user_id(db, organisation.id, &email).await?.is_some() {
+                return Err(format!(
+                    "{email} is already in `{org}`: use `server user set-role` or `set-password`"
+                )
+                .into());
+            }
+            let hash = if password_stdin {
+                Some(hash_password(&read_password()?)?)
+            } else {
+                None
+            };
+            let mut tx = db.begin().await?;
+            upsert_user(
+                &mut tx,
+                organisation.id,
+                &NewUser {
+                    email: &email,
+                    name: &name,
+                    role,
+                    password_hash: hash.as_deref(),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            let login = if hash.is_some() {
+                "can sign in"
+            } else {
+                "cannot sign in until a password is set"
+            };
+            println!("added {email} to `{org}` as {} ({login})", role.label());
+            Ok(())
+        }
+        UserCommand::SetRole { org, email, role } => {
+            let organisation = organisation(db, &org).await?;
+            let user_id = find_user_id(db, organisation.id, &email)
+                .await?
+                .ok_or_else(|| format!("there is no {email} in `{org}`"))?;
+            set_role(db, organisation.id, user_id, role).await?;
+            let ended = delete_sessions_of(db, organisation.id, user_id).await?;
+            println!(
+                "{email} is now {} in `{org}` ({ended} session(s) ended)",
+                role.label()
+            );
+            Ok(())
+        }
+        UserCommand::SetPassword { org, email, .. } => {
+            let organisation = organisation(db, &org).await?;
+            let user_id = find_user_id(db, organisation.id, &email)
+                .await?
+                .ok_or_else(|| format!("there is no {email} in `{org}`"))?;
+            let hash = hash_password(&read_password()?)?;
+            set_password_hash(db, organisation.id, user_id, &hash).await?;
+            let ended = delete_sessions_of(db, organisation.id, user_id).await?;
+            println!("set the password of {email} in `{org}` ({ended} session(s) ended)");
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_need_a_sensible_length() {
+        assert!(check_password("short").is_err());
+        assert!(check_password("long enough now").is_ok());
+        assert!(check_password(&"x".repeat(MAX_PASSWORD_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn one_trailing_line_break_is_not_part_of_the_password() {
+        assert_eq!(
+            password_from_input("long enough now\r\n").unwrap(),
+            "long enough now"
+        );
+        assert_eq!(
+            password_from_input("long enough now \n").unwrap(),
+            "long enough now "
+        );
+        assert!(password_from_input("short\n").is_err());
+    }
+
+    fn given(password: &'static str) -> impl Fn() -> Result<String, Box<dyn std::error::Error>> {
+        move || password_from_input(password)
+    }
+
+    #[tokio::test]
+    async fn organisations_and_people_are_managed_from_the_command_line() {
+        use app::auth::service::{authenticate, sign_in, SignIn};
+        let temp = crate::test_support::TempDb::new("cli").await;
+        let db = temp.db.clone();
+        let create = || OrgCommand::Create {
+            slug: "acme".to_owned(),
+            name: "Acme".to_owned(),
+            timezone: "Europe/London".to_owned(),
+        };
+        run_org(&db, create()).await.expect("create");
+        assert!(run_org(&db, create())
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("already exists"));
+        let bad_zone = OrgCommand::Create {
+            slug: "mars".to_owned(),
+            name: "Mars".to_owned(),
+            timezone: "Mars/Olympus".to_owned(),
+        };
+        assert!(run_org(&db, bad_zone)
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("IANA time zone"));
+
+        let add = |email: &str, password_stdin: bool| UserCommand::Add {
+            org: "acme".to_owned(),
+            email: email.to_owned(),
+            name: "Pat".to_owned(),
+            role: Role::Manager,
+            password_stdin,
+        };
+        run_user_with(
+            &db,
+            add("pat@acme.example", true),
+            given("first password\n"),
+        )
+        .await
+        .expect("add");
+        let error = run_user_with(&db, add("pat@acme.example", true), given("first password"))
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("already in `acme`"));
+        let error = run_user_with(&db, add("short@acme.example", true), given("short"))
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("at least"));
+        run_user_with(&db, add("nologin@acme.example", false), given("unused"))
+            .await
+            .expect("add");
+        assert!(matches!(
+            sign_in(&db, "nologin@acme.example", "unused", 0)
+                .await
+                .unwrap(),
+            SignIn::Refused
+        ));
+
+        let SignIn::Started { token } = sign_in(&db, "pat@acme.example", "first password", 0)
+            .await
+            .unwrap()
+        else {
+            panic!("pat signs in");
+        };
+        let set_role = UserCommand::SetRole {
+            org: "acme".to_owned(),
+            email: "pat@acme.example".to_owned(),
+            role: Role::Representative,
+        };
+        run_user_with(&db, set_role, given("unused"))
+            .await
+            .expect("set role");
+        assert!(
+            authenticate(&db, &token, 1).await.unwrap().is_none(),
+            "a role change ends sessions"
+        );
+
+        let set_password = UserCommand::SetPassword {
+            org: "acme".to_owned(),
+            email: "pat@acme.example".to_owned(),
+            password_stdin: true,
+        };
+        run_user_with(&db, set_password, given("second password"))
+            .await
+            .expect("set password");
+        assert!(matches!(
+            sign_in(&db, "pat@acme.example", "first password", 2)
+                .await
+                .unwrap(),
+            SignIn::Refused
+        ));
+        let SignIn::Started { token } = sign_in(&db, "pat@acme.example", "second password", 3)
+            .await
+            .unwrap()
+        else {
+            panic!("the new password works");
+        };
+        let viewer = authenticate(&db, &token, 4)
+            .await
+            .unwrap()
+            .expect("session");
+        assert_eq!(viewer.role, Role::Representative);
+
+        let missing = UserCommand::SetRole {
+            org: "nope".to_owned(),
+            email: "pat@acme.example".to_owned(),
+            role: Role::Admin,
+        };
+        assert!(run_user_with(&db, missing, given("x"))
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("no organisation `nope`"));
+    }
+
+    #[test]
+    fn roles_parse_with_a_helpful_error() {
+        assert_eq!(parse_role("manager"), Ok(Role::Manager));
+        assert!(parse_role("boss")
+            .unwrap_err()
+            .contains("admin, manager or representative"));
+    }
+}
