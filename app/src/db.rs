@@ -346,6 +346,14 @@ impl Tx {
         .context("committing a transaction")
     }
 
+    pub async fn rollback(self) -> StoreResult<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Postgres(tx) => tx.rollback().await,
+        }
+        .context("rolling back a transaction")
+    }
+
     pub async fn fetch_optional<R: AnyRow>(
         &mut self,
         sql: &Sql,
@@ -354,6 +362,18 @@ impl Tx {
         match self {
             Tx::Sqlite(tx) => run_on!(Sqlite, &mut **tx, sql, fetch_optional as R),
             Tx::Postgres(tx) => run_on!(Postgres, &mut **tx, sql, fetch_optional as R),
+        }
+        .context(context)
+    }
+
+    pub async fn fetch_all<R: AnyRow>(
+        &mut self,
+        sql: &Sql,
+        context: &'static str,
+    ) -> StoreResult<Vec<R>> {
+        match self {
+            Tx::Sqlite(tx) => run_on!(Sqlite, &mut **tx, sql, fetch_all as R),
+            Tx::Postgres(tx) => run_on!(Postgres, &mut **tx, sql, fetch_all as R),
         }
         .context(context)
     }

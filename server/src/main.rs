@@ -5,6 +5,7 @@ mod fixture;
 mod http;
 #[cfg(test)]
 mod http_tests;
+mod import;
 #[cfg(test)]
 mod test_support;
 
@@ -64,6 +65,11 @@ enum Command {
     },
     /// Load a fixed dataset from a JSON file (used by the browser tests).
     LoadFixture { file: PathBuf },
+    /// Import conversations from NDJSON or CSV files (each file all or nothing).
+    Import(import::ImportArgs),
+    /// Conversation custom fields.
+    #[command(subcommand)]
+    Field(import::FieldCommand),
     /// Organisations.
     #[command(subcommand)]
     Org(accounts::OrgCommand),
@@ -122,6 +128,18 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 app::demo::ensure_demo_sign_ins(&db).await?;
             }
             http::serve(db, addr, secure_cookies).await
+        }
+        Command::Import(args) => {
+            let db = open(&cli.database_url, 2).await?;
+            let result = import::run_import(&db, args).await;
+            db.close().await;
+            result
+        }
+        Command::Field(command) => {
+            let db = open(&cli.database_url, 2).await?;
+            let result = import::run_field(&db, command).await;
+            db.close().await;
+            result
         }
         Command::Org(command) => {
             let db = open(&cli.database_url, 2).await?;

@@ -1,6 +1,8 @@
 //! Conversations: how they are stored (the write path every loader uses) and the
 //! conversation page.
 
+#[cfg(feature = "ssr")]
+pub mod import;
 pub mod model;
 pub mod server;
 #[cfg(feature = "ssr")]

@@ -59,10 +59,30 @@ impl NewConversation {
     }
 }
 
-/// What a batch write did.
+/// What a batch write did: new conversations, changed ones, and ones already exactly so.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WriteSummary {
-    pub conversations: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub skipped: u64,
+}
+
+/// A stored conversation's own columns, to tell an update from a repeat.
+#[derive(sqlx::FromRow, PartialEq, Eq)]
+struct StoredCore {
+    id: i64,
+    customer_id: i64,
+    representative_id: i64,
+    title: String,
+    kind: String,
+    occurred_at_ms: i64,
+    score_hundredths: Option<i64>,
+}
+
+#[derive(sqlx::FromRow, PartialEq, Eq, PartialOrd, Ord)]
+struct StoredValue {
+    field_id: i64,
+    value: String,
 }
 
 /// Writes a batch of conversations in one transaction: all of them or none. Re-writing an
@@ -72,19 +92,37 @@ pub async fn write_conversations(
     org_id: i64,
     batch: &[NewConversation],
 ) -> StoreResult<WriteSummary> {
+    let fields = field_ids(db, org_id).await?;
+    let mut tx = db.begin().await?;
+    let summary = write_batch(&mut tx, org_id, batch, &fields, &mut |_| {}).await?;
+    tx.commit().await?;
+    Ok(summary)
+}
+
+/// Writes a batch inside the caller's transaction; `fields` maps field keys to their ids.
+/// `progress` hears how many conversations are done, every thousand.
+pub async fn write_batch(
+    tx: &mut Tx,
+    org_id: i64,
+    batch: &[NewConversation],
+    fields: &HashMap<String, i64>,
+    progress: &mut dyn FnMut(usize),
+) -> StoreResult<WriteSummary> {
     for conversation in batch {
         conversation.check()?;
     }
-    let fields = field_ids(db, org_id).await?;
-    let mut tx = db.begin().await?;
     let mut customers: HashMap<String, i64> = HashMap::new();
     let mut representatives: HashMap<String, i64> = HashMap::new();
-    for conversation in batch {
+    let mut summary = WriteSummary::default();
+    for (done, conversation) in batch.iter().enumerate() {
+        if done % 1000 == 0 && done > 0 {
+            progress(done);
+        }
         let customer_id = match customers.get(&conversation.customer) {
             Some(id) if conversation.customer_name.is_none() => *id,
             _ => {
                 let id = upsert_customer(
-                    &mut tx,
+                    tx,
                     org_id,
                     &conversation.customer,
                     conversation.customer_name.as_deref(),
@@ -111,42 +149,12 @@ pub async fn write_conversations(
                     role: Role::Representative,
                     password_hash: None,
                 };
-                let id = find_or_add_representative(&mut tx, org_id, &user).await?;
+                let id = find_or_add_representative(tx, org_id, &user).await?;
                 representatives.insert(conversation.representative.clone(), id);
                 id
             }
         };
-        let mut upsert = Sql::new(
-            "INSERT INTO conversations (org_id, external_id, customer_id, representative_id, title, kind, \
-             occurred_at_ms, score_hundredths) VALUES (",
-        );
-        upsert
-            .bind(org_id)
-            .push(", ")
-            .bind(conversation.external_id.trim())
-            .push(", ")
-            .bind(customer_id)
-            .push(", ")
-            .bind(representative_id)
-            .push(", ")
-            .bind(conversation.title.trim())
-            .push(", ")
-            .bind(conversation.kind.as_str())
-            .push(", ")
-            .bind(conversation.occurred_at_ms)
-            .push(", ")
-            .bind(conversation.score_hundredths)
-            .push(
-                ") ON CONFLICT (org_id, external_id) DO UPDATE SET customer_id = excluded.customer_id, \
-                 representative_id = excluded.representative_id, title = excluded.title, kind = excluded.kind, \
-                 occurred_at_ms = excluded.occurred_at_ms, score_hundredths = excluded.score_hundredths \
-                 RETURNING id",
-            );
-        let conversation_id: i64 = tx.scalar(&upsert, "saving a conversation").await?;
-        let mut clear = Sql::new("DELETE FROM conversation_field_values WHERE conversation_id = ");
-        clear.bind(conversation_id);
-        tx.execute(&clear, "replacing conversation field values")
-            .await?;
+        let mut values = Vec::with_capacity(conversation.fields.len());
         for (key, value) in &conversation.fields {
             let Some(field_id) = fields.get(key) else {
                 return Err(StoreError::Invalid(format!(
@@ -154,6 +162,105 @@ pub async fn write_conversations(
                     conversation.external_id
                 )));
             };
+            values.push(StoredValue {
+                field_id: *field_id,
+                value: value.clone(),
+            });
+        }
+        values.sort();
+        let core = StoredCore {
+            id: 0,
+            customer_id,
+            representative_id,
+            title: conversation.title.trim().to_owned(),
+            kind: conversation.kind.as_str().to_owned(),
+            occurred_at_ms: conversation.occurred_at_ms,
+            score_hundredths: conversation.score_hundredths,
+        };
+        let external_id = conversation.external_id.trim();
+        let mut find = Sql::new(
+            "SELECT id, customer_id, representative_id, title, kind, occurred_at_ms, score_hundredths \
+             FROM conversations WHERE org_id = ",
+        );
+        find.bind(org_id)
+            .push(" AND external_id = ")
+            .bind(external_id);
+        let stored: Option<StoredCore> = tx.fetch_optional(&find, "finding a conversation").await?;
+        let conversation_id = match stored {
+            None => {
+                let mut insert = Sql::new(
+                    "INSERT INTO conversations (org_id, external_id, customer_id, representative_id, title, kind, \
+                     occurred_at_ms, score_hundredths) VALUES (",
+                );
+                insert
+                    .bind(org_id)
+                    .push(", ")
+                    .bind(external_id)
+                    .push(", ")
+                    .bind(customer_id)
+                    .push(", ")
+                    .bind(representative_id)
+                    .push(", ")
+                    .bind(core.title.as_str())
+                    .push(", ")
+                    .bind(core.kind.as_str())
+                    .push(", ")
+                    .bind(core.occurred_at_ms)
+                    .push(", ")
+                    .bind(core.score_hundredths)
+                    .push(") RETURNING id");
+                summary.created += 1;
+                tx.scalar(&insert, "saving a conversation").await?
+            }
+            Some(stored) => {
+                let mut read_values = Sql::new(
+                    "SELECT field_id, value FROM conversation_field_values WHERE org_id = ",
+                );
+                read_values
+                    .bind(org_id)
+                    .push(" AND conversation_id = ")
+                    .bind(stored.id)
+                    .push(" ORDER BY field_id, value");
+                let stored_values: Vec<StoredValue> =
+                    tx.fetch_all(&read_values, "reading field values").await?;
+                let same_core = StoredCore {
+                    id: stored.id,
+                    ..core
+                } == stored;
+                if same_core && stored_values == values {
+                    summary.skipped += 1;
+                    continue;
+                }
+                let mut update = Sql::new("UPDATE conversations SET customer_id = ");
+                update
+                    .bind(customer_id)
+                    .push(", representative_id = ")
+                    .bind(representative_id)
+                    .push(", title = ")
+                    .bind(conversation.title.trim())
+                    .push(", kind = ")
+                    .bind(conversation.kind.as_str())
+                    .push(", occurred_at_ms = ")
+                    .bind(conversation.occurred_at_ms)
+                    .push(", score_hundredths = ")
+                    .bind(conversation.score_hundredths)
+                    .push(" WHERE org_id = ")
+                    .bind(org_id)
+                    .push(" AND id = ")
+                    .bind(stored.id);
+                tx.execute(&update, "updating a conversation").await?;
+                let mut clear = Sql::new("DELETE FROM conversation_field_values WHERE org_id = ");
+                clear
+                    .bind(org_id)
+                    .push(" AND conversation_id = ")
+                    .bind(stored.id);
+                tx.execute(&clear, "replacing conversation field values")
+                    .await?;
+                summary.updated += 1;
+                stored.id
+            }
+        };
+        for value in &values {
             let mut insert = Sql::new(
                 "INSERT INTO conversation_field_values (org_id, conversation_id, field_id, value, value_folded) VALUES (",
             );
@@ -162,20 +269,18 @@ pub async fn write_conversations(
                 .push(", ")
                 .bind(conversation_id)
                 .push(", ")
-                .bind(*field_id)
+                .bind(value.field_id)
                 .push(", ")
-                .bind(value.as_str())
+                .bind(value.value.as_str())
                 .push(", ")
-                .bind(fold(value))
+                .bind(fold(&value.value))
                 .push(")");
             tx.execute(&insert, "saving a conversation field value")
                 .await?;
         }
     }
-    tx.commit().await?;
-    Ok(WriteSummary {
-        conversations: batch.len() as u64,
-    })
+    progress(batch.len());
+    Ok(summary)
 }
 
 async fn field_ids(db: &Db, org_id: i64) -> StoreResult<HashMap<String, i64>> {
