@@ -78,3 +78,23 @@ test.describe('custom-field filters', () => {
     await expect(page.getByRole('status')).toContainText('No customers have conversations matching these filters.');
   });
 });
+
+test.describe('CSV export', () => {
+  test('downloads the current view: search, filters and sort applied, every page', async ({ page }) => {
+    await open(page, '/customers?sort=score&f.queue=Billing');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Export CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^customers-\d{4}-\d{2}-\d{2}\.csv$/);
+    const text = await (await import('node:fs/promises')).readFile(await download.path(), 'utf8');
+    const lines = text.trim().split('\n');
+    expect(lines[0]).toBe('Customer,Display name,Interactions,First Interaction,Latest Interaction,Avg Score');
+    // 81 customers have a scored Billing conversation: more than the 30 on one page.
+    expect(lines).toHaveLength(1 + 81);
+    // Sorted by average score, highest first; Zoë's figures are over her Billing conversations.
+    expect(lines).toContain('zoe@example.com,Zoë Ångström,6,31 Dec 2025,2 Jun 2026,79.7');
+    const scores = lines.slice(1).map((line) => Number(line.split(',').at(-1)));
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+  });
+});

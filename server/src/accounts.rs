@@ -66,6 +66,46 @@ pub enum UserCommand {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create an API token; it is printed once and only its digest is kept.
+    Create {
+        #[arg(long)]
+        org: String,
+        /// What the token is for, e.g. "crm-sync"; unique in the organisation.
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke an API token by its name.
+    Revoke {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+pub async fn run_token(db: &Db, command: TokenCommand) -> CliResult {
+    match command {
+        TokenCommand::Create { org, name } => {
+            let organisation = organisation(db, &org).await?;
+            let token = app::api::tokens::create_token(db, organisation.id, &name).await?;
+            eprintln!("created the API token `{name}` for `{org}`; it is shown only this once:");
+            println!("{token}");
+            Ok(())
+        }
+        TokenCommand::Revoke { org, name } => {
+            let organisation = organisation(db, &org).await?;
+            if app::api::tokens::revoke_token(db, organisation.id, &name).await? {
+                println!("revoked the API token `{name}` of `{org}`");
+                Ok(())
+            } else {
+                Err(format!("`{org}` has no live API token named `{name}`").into())
+            }
+        }
+    }
+}
+
 fn parse_role(value: &str) -> Result<Role, String> {
     Role::parse(value)
         .ok_or_else(|| format!("`{value}` is not a role: use admin, manager or representative"))

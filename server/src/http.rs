@@ -45,14 +45,27 @@ pub fn router(db: Db, leptos_options: LeptosOptions, secure_cookies: bool) -> Ro
         leptos_options: leptos_options.clone(),
         app: AppState { db, secure_cookies },
     };
-    let routes = generate_route_list(App);
+    // Generating the route list renders the app once in a special mode; it is the same for
+    // every router, so it is done once per process.
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    let routes = ROUTES.get_or_init(|| generate_route_list(App)).clone();
     let context_state = state.app.clone();
     let provide = move || {
         provide_context(context_state.clone());
         leptos::nonce::provide_nonce();
     };
+    let api = app::api::routes::router(state.app.clone()).with_state(state.app.clone());
+    let export = axum::Router::new()
+        .route(
+            "/customers/export.csv",
+            get(app::customers::export::export_csv),
+        )
+        .with_state(state.app.clone());
     Router::new()
         .route("/healthz", get(healthz))
+        .nest_service("/api/v1", api)
+        .merge(export)
         .leptos_routes_with_context(&state, routes, provide.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())
@@ -119,11 +132,17 @@ async fn limit_body(request: Request, next: Next) -> Response {
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+    // Conversation ingestion carries up to a thousand conversations; everything else is small.
+    let limit = if request.uri().path() == "/api/v1/conversations" {
+        app::api::routes::MAX_INGEST_BYTES
+    } else {
+        MAX_BODY_BYTES
+    };
+    if declared.is_some_and(|length| length > limit as u64) {
         return (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response();
     }
     let (parts, body) = request.into_parts();
-    let limited = axum::body::Body::new(http_body_util::Limited::new(body, MAX_BODY_BYTES));
+    let limited = axum::body::Body::new(http_body_util::Limited::new(body, limit));
     next.run(Request::from_parts(parts, limited)).await
 }
 

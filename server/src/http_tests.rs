@@ -15,6 +15,23 @@ use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery";
 
+/// One runtime for every test here, as the server has one, and one test at a time: each test
+/// builds its own router, and building Leptos routes while another router renders pages
+/// (which a server never does: it builds one router before serving) occasionally left a
+/// request waiting forever. Concurrent requests to one router are measured by the benchmark.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn shared_runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a Tokio runtime")
+    })
+}
+
 struct TestApp {
     db: Db,
     router: Router,
@@ -163,307 +180,629 @@ fn set_cookie(answer: &Answer) -> String {
         .join("\n")
 }
 
-#[tokio::test]
-async fn pages_send_anyone_not_signed_in_to_login_and_back() {
-    let app = app().await;
-    let answer = app.page("/customers?q=zo%C3%AB&sort=score", None).await;
-    assert_eq!(answer.status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        answer.headers[header::LOCATION],
-        "/login?next=%2Fcustomers%3Fq%3Dzo%25C3%25AB%26sort%3Dscore"
-    );
-    for path in [
-        "/",
-        "/conversations/1",
-        "/representatives/1",
-        "/no-such-page",
-    ] {
-        let answer = app.page(path, None).await;
-        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{path}");
-        assert!(
-            answer.headers[header::LOCATION]
-                .to_str()
-                .unwrap()
-                .starts_with("/login"),
-            "{path}"
+#[test]
+fn pages_send_anyone_not_signed_in_to_login_and_back() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let answer = app.page("/customers?q=zo%C3%AB&sort=score", None).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            answer.headers[header::LOCATION],
+            "/login?next=%2Fcustomers%3Fq%3Dzo%25C3%25AB%26sort%3Dscore"
         );
-    }
-    let login = app.page("/login?next=%2Fcustomers", None).await;
-    assert_eq!(login.status, StatusCode::OK);
-    assert!(login.body.contains("Sign in"));
-    assert_eq!(app.page("/healthz", None).await.status, StatusCode::OK);
+        for path in [
+            "/",
+            "/conversations/1",
+            "/representatives/1",
+            "/no-such-page",
+        ] {
+            let answer = app.page(path, None).await;
+            assert_eq!(answer.status, StatusCode::SEE_OTHER, "{path}");
+            assert!(
+                answer.headers[header::LOCATION]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("/login"),
+                "{path}"
+            );
+        }
+        let login = app.page("/login?next=%2Fcustomers", None).await;
+        assert_eq!(login.status, StatusCode::OK);
+        assert!(login.body.contains("Sign in"));
+        assert_eq!(app.page("/healthz", None).await.status, StatusCode::OK);
+    })
 }
 
-#[tokio::test]
-async fn signing_in_sets_a_safe_cookie_and_returns_to_a_same_site_path() {
-    let app = app().await;
-    let form = format!(
-        "email=manager%40acme.example&password={}&next=%2Fcustomers%3Fq%3Dzo",
-        PASSWORD.replace(' ', "+")
-    );
-    // A plain form post (no wasm): a real redirect.
-    let answer = app.form("login", &form, &[("accept", "text/html")]).await;
-    assert_eq!(answer.status, StatusCode::FOUND, "{}", answer.body);
-    assert_eq!(answer.headers[header::LOCATION], "/customers?q=zo");
-    let cookie = set_cookie(&answer);
-    assert!(cookie.starts_with("playbook_session="), "{cookie}");
-    assert!(
-        cookie.contains("HttpOnly")
-            && cookie.contains("SameSite=Lax")
-            && !cookie.contains("Secure"),
-        "{cookie}"
-    );
+#[test]
+fn signing_in_sets_a_safe_cookie_and_returns_to_a_same_site_path() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let form = format!(
+            "email=manager%40acme.example&password={}&next=%2Fcustomers%3Fq%3Dzo",
+            PASSWORD.replace(' ', "+")
+        );
+        // A plain form post (no wasm): a real redirect.
+        let answer = app.form("login", &form, &[("accept", "text/html")]).await;
+        assert_eq!(answer.status, StatusCode::FOUND, "{}", answer.body);
+        assert_eq!(answer.headers[header::LOCATION], "/customers?q=zo");
+        let cookie = set_cookie(&answer);
+        assert!(cookie.starts_with("playbook_session="), "{cookie}");
+        assert!(
+            cookie.contains("HttpOnly")
+                && cookie.contains("SameSite=Lax")
+                && !cookie.contains("Secure"),
+            "{cookie}"
+        );
 
-    // Behind an https proxy the cookie is Secure; a next path off the site is ignored.
-    let form = format!(
-        "email=manager%40acme.example&password={}&next=%2F%2Fevil.example",
-        PASSWORD.replace(' ', "+")
-    );
-    let answer = app
-        .form(
-            "login",
-            &form,
-            &[("accept", "text/html"), ("x-forwarded-proto", "https")],
-        )
-        .await;
-    assert_eq!(answer.headers[header::LOCATION], "/");
-    assert!(set_cookie(&answer).contains("; Secure"));
-}
-
-#[tokio::test]
-async fn a_wrong_email_and_a_wrong_password_get_the_same_answer() {
-    let app = app().await;
-    let wrong_password = app
-        .form(
-            "login",
-            "email=manager%40acme.example&password=nope&next=",
-            &[],
-        )
-        .await;
-    let wrong_email = app
-        .form(
-            "login",
-            "email=nobody%40acme.example&password=nope&next=",
-            &[],
-        )
-        .await;
-    assert_eq!(wrong_password.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(wrong_password.status, wrong_email.status);
-    assert_eq!(wrong_password.body, wrong_email.body);
-    assert!(wrong_password.body.contains("do not match an account"));
-    assert!(set_cookie(&wrong_password).is_empty());
-}
-
-#[tokio::test]
-async fn five_failures_lock_the_account_with_a_clear_message() {
-    let app = app().await;
-    for _ in 0..5 {
+        // Behind an https proxy the cookie is Secure; a next path off the site is ignored.
+        let form = format!(
+            "email=manager%40acme.example&password={}&next=%2F%2Fevil.example",
+            PASSWORD.replace(' ', "+")
+        );
         let answer = app
             .form(
                 "login",
-                "email=admin%40acme.example&password=nope&next=",
+                &form,
+                &[("accept", "text/html"), ("x-forwarded-proto", "https")],
+            )
+            .await;
+        assert_eq!(answer.headers[header::LOCATION], "/");
+        assert!(set_cookie(&answer).contains("; Secure"));
+    })
+}
+
+#[test]
+fn a_wrong_email_and_a_wrong_password_get_the_same_answer() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let wrong_password = app
+            .form(
+                "login",
+                "email=manager%40acme.example&password=nope&next=",
                 &[],
             )
             .await;
-        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
-    }
-    let form = format!(
-        "email=admin%40acme.example&password={}&next=",
-        PASSWORD.replace(' ', "+")
-    );
-    let answer = app.form("login", &form, &[]).await;
-    assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(
-        answer.body.contains("Too many failed sign-in attempts"),
-        "{}",
-        answer.body
-    );
+        let wrong_email = app
+            .form(
+                "login",
+                "email=nobody%40acme.example&password=nope&next=",
+                &[],
+            )
+            .await;
+        assert_eq!(wrong_password.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(wrong_password.status, wrong_email.status);
+        assert_eq!(wrong_password.body, wrong_email.body);
+        assert!(wrong_password.body.contains("do not match an account"));
+        assert!(set_cookie(&wrong_password).is_empty());
+    })
 }
 
-#[tokio::test]
-async fn managers_and_admins_see_customers_and_representatives_do_not() {
-    let app = app().await;
-    for email in ["manager@acme.example", "admin@acme.example"] {
-        let cookie = app.cookie(email).await;
-        let answer = app.call("customers", DEFAULT_QUERY, Some(&cookie)).await;
-        assert_eq!(answer.status, StatusCode::OK, "{email}: {}", answer.body);
-        assert!(answer.body.contains("zoe@example.com"));
-        let page = app.page("/customers", Some(&cookie)).await;
-        assert_eq!(page.status, StatusCode::OK);
-        assert!(page.body.contains("zoe@example.com") && page.body.contains("Custs."));
-    }
-    let rep = app.cookie("rep@acme.example").await;
-    for (endpoint, body) in [
-        ("customers", DEFAULT_QUERY),
-        ("customer_fields", "{}"),
-        (
-            "customer_interactions",
-            r#"{"customer_id": 1, "query": {"search": "", "sort": "Interactions", "dir": "Desc", "page": 1, "filters": {}}, "page": 1}"#,
-        ),
-        ("conversation", r#"{"id": 1}"#),
-        ("representative", r#"{"id": 1, "page": 1}"#),
-    ] {
-        let answer = app.call(endpoint, body, Some(&rep)).await;
-        assert_eq!(
-            answer.status,
-            StatusCode::FORBIDDEN,
-            "{endpoint}: {}",
+#[test]
+fn five_failures_lock_the_account_with_a_clear_message() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        for _ in 0..5 {
+            let answer = app
+                .form(
+                    "login",
+                    "email=admin%40acme.example&password=nope&next=",
+                    &[],
+                )
+                .await;
+            assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        }
+        let form = format!(
+            "email=admin%40acme.example&password={}&next=",
+            PASSWORD.replace(' ', "+")
+        );
+        let answer = app.form("login", &form, &[]).await;
+        assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(
+            answer.body.contains("Too many failed sign-in attempts"),
+            "{}",
             answer.body
         );
-        assert!(!answer.body.contains("zoe@example.com"), "{endpoint}");
-    }
-    let page = app.page("/customers", Some(&rep)).await;
-    assert_eq!(page.status, StatusCode::FORBIDDEN);
-    assert!(page.body.contains("Not available to your role"));
-    assert!(!page.body.contains("zoe@example.com"));
-    assert!(
-        !page.body.contains("Custs."),
-        "no Customers item in a representative's navigation"
-    );
+    })
 }
 
-#[tokio::test]
-async fn without_a_valid_session_server_functions_answer_401() {
-    let app = app().await;
-    assert_eq!(
-        app.call("customers", DEFAULT_QUERY, None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.call("customers", DEFAULT_QUERY, Some("playbook_session=forged"))
-            .await
-            .status,
-        StatusCode::UNAUTHORIZED
-    );
-    // A session idle for longer than the timeout is refused, and its cookie cleared.
-    let long_ago = app::auth::service::now_ms() - IDLE_TIMEOUT_MS - 60_000;
-    let expired = app.cookie_for("manager@acme.example", long_ago).await;
-    assert_eq!(
-        app.call("customers", DEFAULT_QUERY, Some(&expired))
-            .await
-            .status,
-        StatusCode::UNAUTHORIZED
-    );
-    let expired = app.cookie_for("manager@acme.example", long_ago).await;
-    let page = app.page("/customers", Some(&expired)).await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert!(set_cookie(&page).contains("Max-Age=0"));
-}
-
-#[tokio::test]
-async fn another_organisations_ids_are_not_found() {
-    let app = app().await;
-    let cookie = app.cookie("manager@acme.example").await;
-    // Conversations 1 and 2 are Acme's; 3 is Globex's. Globex's manager is user 4.
-    assert_eq!(
-        app.call("conversation", r#"{"id": 1}"#, Some(&cookie))
-            .await
-            .status,
-        StatusCode::OK
-    );
-    for body in [r#"{"id": 3}"#, r#"{"id": 999}"#] {
-        let answer = app.call("conversation", body, Some(&cookie)).await;
-        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{body}");
-        assert!(!answer.body.contains("Globex"));
-    }
-    assert_eq!(
-        app.page("/conversations/3", Some(&cookie)).await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.page("/conversations/999", Some(&cookie)).await.status,
-        StatusCode::NOT_FOUND
-    );
-    let globex_rep = app
-        .call("representative", r#"{"id": 4, "page": 1}"#, Some(&cookie))
-        .await;
-    assert_eq!(globex_rep.status, StatusCode::NOT_FOUND);
-    let search = r#"{"query": {"search": "secret", "sort": "Interactions", "dir": "Desc", "page": 1, "filters": {}}}"#;
-    let answer = app.call("customers", search, Some(&cookie)).await;
-    assert!(!answer.body.contains("globex"), "{}", answer.body);
-}
-
-#[tokio::test]
-async fn bad_calls_get_clear_4xx_answers() {
-    let app = app().await;
-    let cookie = app.cookie("manager@acme.example").await;
-    let long_search = format!(
-        r#"{{"query": {{"search": "{}", "sort": "Interactions", "dir": "Desc", "page": 1, "filters": {{}}}}}}"#,
-        "x".repeat(201)
-    );
-    let answer = app.call("customers", &long_search, Some(&cookie)).await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
-    assert!(answer.body.contains("longer than 200 characters"));
-    let answer = app
-        .call("customers", r#"{"nonsense": true}"#, Some(&cookie))
-        .await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
-    let huge = format!(r#"{{"padding": "{}"}}"#, "x".repeat(MAX_BODY_BYTES + 1));
-    assert_eq!(
-        app.call("customers", &huge, Some(&cookie)).await.status,
-        StatusCode::PAYLOAD_TOO_LARGE
-    );
-    // A body that does not say its length is cut off at the limit, and refused all the same.
-    let without_length = Request::post("/api/customers")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::COOKIE, &cookie)
-        .body(Body::from(huge))
-        .expect("request");
-    assert!(app.send(without_length).await.status.is_client_error());
-}
-
-#[tokio::test]
-async fn signing_out_ends_the_session() {
-    let app = app().await;
-    let cookie = app.cookie("manager@acme.example").await;
-    let request = Request::post("/api/logout")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "text/html")
-        .header(header::COOKIE, &cookie);
-    let answer = app
-        .send(request.body(Body::empty()).expect("request"))
-        .await;
-    assert_eq!(answer.status, StatusCode::FOUND);
-    assert_eq!(answer.headers[header::LOCATION], "/login");
-    assert!(set_cookie(&answer).contains("Max-Age=0"));
-    assert_eq!(
-        app.call("customers", DEFAULT_QUERY, Some(&cookie))
-            .await
-            .status,
-        StatusCode::UNAUTHORIZED
-    );
-}
-
-#[tokio::test]
-async fn data_is_shown_as_text_and_pages_carry_security_headers() {
-    let app = app().await;
-    let cookie = app.cookie("manager@acme.example").await;
-    let page = app.page("/customers?q=xss", Some(&cookie)).await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(
-        page.body.contains("&lt;img src=x onerror=alert(1)&gt;"),
-        "the name is escaped"
-    );
-    assert!(!page.body.contains("<img src=x"), "and never markup");
-    let policy = page.headers[header::CONTENT_SECURITY_POLICY]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(policy.contains("script-src 'self' 'nonce-"), "{policy}");
-    assert!(policy.contains("'wasm-unsafe-eval'") && policy.contains("frame-ancestors 'none'"));
-    assert!(!policy.contains("unsafe-inline"));
-    let nonce = policy
-        .split("'nonce-")
-        .nth(1)
-        .and_then(|rest| rest.split('\'').next())
-        .unwrap();
-    for script in page.body.split("<script").skip(1) {
-        let tag = script.split('>').next().unwrap_or_default();
+#[test]
+fn managers_and_admins_see_customers_and_representatives_do_not() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        for email in ["manager@acme.example", "admin@acme.example"] {
+            let cookie = app.cookie(email).await;
+            let answer = app.call("customers", DEFAULT_QUERY, Some(&cookie)).await;
+            assert_eq!(answer.status, StatusCode::OK, "{email}: {}", answer.body);
+            assert!(answer.body.contains("zoe@example.com"));
+            let page = app.page("/customers", Some(&cookie)).await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(page.body.contains("zoe@example.com") && page.body.contains("Custs."));
+        }
+        let rep = app.cookie("rep@acme.example").await;
+        for (endpoint, body) in [
+            ("customers", DEFAULT_QUERY),
+            ("customer_fields", "{}"),
+            (
+                "customer_interactions",
+                r#"{"customer_id": 1, "query": {"search": "", "sort": "Interactions", "dir": "Desc", "page": 1, "filters": {}}, "page": 1}"#,
+            ),
+            ("conversation", r#"{"id": 1}"#),
+            ("representative", r#"{"id": 1, "page": 1}"#),
+        ] {
+            let answer = app.call(endpoint, body, Some(&rep)).await;
+            assert_eq!(
+                answer.status,
+                StatusCode::FORBIDDEN,
+                "{endpoint}: {}",
+                answer.body
+            );
+            assert!(!answer.body.contains("zoe@example.com"), "{endpoint}");
+        }
+        let page = app.page("/customers", Some(&rep)).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+        assert!(page.body.contains("Not available to your role"));
+        assert!(!page.body.contains("zoe@example.com"));
         assert!(
-            tag.contains(&format!("nonce=\"{nonce}\"")) || tag.contains("src="),
-            "inline script without the nonce: {tag}"
+            !page.body.contains("Custs."),
+            "no Customers item in a representative's navigation"
         );
+    })
+}
+
+#[test]
+fn without_a_valid_session_server_functions_answer_401() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        assert_eq!(
+            app.call("customers", DEFAULT_QUERY, None).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            app.call("customers", DEFAULT_QUERY, Some("playbook_session=forged"))
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        // A session idle for longer than the timeout is refused, and its cookie cleared.
+        let long_ago = app::auth::service::now_ms() - IDLE_TIMEOUT_MS - 60_000;
+        let expired = app.cookie_for("manager@acme.example", long_ago).await;
+        assert_eq!(
+            app.call("customers", DEFAULT_QUERY, Some(&expired))
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        let expired = app.cookie_for("manager@acme.example", long_ago).await;
+        let page = app.page("/customers", Some(&expired)).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert!(set_cookie(&page).contains("Max-Age=0"));
+    })
+}
+
+#[test]
+fn another_organisations_ids_are_not_found() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let cookie = app.cookie("manager@acme.example").await;
+        // Conversations 1 and 2 are Acme's; 3 is Globex's. Globex's manager is user 4.
+        assert_eq!(
+            app.call("conversation", r#"{"id": 1}"#, Some(&cookie))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        for body in [r#"{"id": 3}"#, r#"{"id": 999}"#] {
+            let answer = app.call("conversation", body, Some(&cookie)).await;
+            assert_eq!(answer.status, StatusCode::NOT_FOUND, "{body}");
+            assert!(!answer.body.contains("Globex"));
+        }
+        assert_eq!(
+            app.page("/conversations/3", Some(&cookie)).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.page("/conversations/999", Some(&cookie)).await.status,
+            StatusCode::NOT_FOUND
+        );
+        let globex_rep = app
+            .call("representative", r#"{"id": 4, "page": 1}"#, Some(&cookie))
+            .await;
+        assert_eq!(globex_rep.status, StatusCode::NOT_FOUND);
+        let search = r#"{"query": {"search": "secret", "sort": "Interactions", "dir": "Desc", "page": 1, "filters": {}}}"#;
+        let answer = app.call("customers", search, Some(&cookie)).await;
+        assert!(!answer.body.contains("globex"), "{}", answer.body);
+    })
+}
+
+#[test]
+fn bad_calls_get_clear_4xx_answers() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let cookie = app.cookie("manager@acme.example").await;
+        let long_search = format!(
+            r#"{{"query": {{"search": "{}", "sort": "Interactions", "dir": "Desc", "page": 1, "filters": {{}}}}}}"#,
+            "x".repeat(201)
+        );
+        let answer = app.call("customers", &long_search, Some(&cookie)).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert!(answer.body.contains("longer than 200 characters"));
+        let answer = app
+            .call("customers", r#"{"nonsense": true}"#, Some(&cookie))
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+        let huge = format!(r#"{{"padding": "{}"}}"#, "x".repeat(MAX_BODY_BYTES + 1));
+        assert_eq!(
+            app.call("customers", &huge, Some(&cookie)).await.status,
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+        // A body that does not say its length is cut off at the limit, and refused all the same.
+        let without_length = Request::post("/api/customers")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::COOKIE, &cookie)
+            .body(Body::from(huge))
+            .expect("request");
+        assert!(app.send(without_length).await.status.is_client_error());
+    })
+}
+
+#[test]
+fn signing_out_ends_the_session() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let cookie = app.cookie("manager@acme.example").await;
+        let request = Request::post("/api/logout")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html")
+            .header(header::COOKIE, &cookie);
+        let answer = app
+            .send(request.body(Body::empty()).expect("request"))
+            .await;
+        assert_eq!(answer.status, StatusCode::FOUND);
+        assert_eq!(answer.headers[header::LOCATION], "/login");
+        assert!(set_cookie(&answer).contains("Max-Age=0"));
+        assert_eq!(
+            app.call("customers", DEFAULT_QUERY, Some(&cookie))
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    })
+}
+
+#[test]
+fn data_is_shown_as_text_and_pages_carry_security_headers() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let cookie = app.cookie("manager@acme.example").await;
+        let page = app.page("/customers?q=xss", Some(&cookie)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "the name is escaped"
+        );
+        assert!(!page.body.contains("<img src=x"), "and never markup");
+        let policy = page.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(policy.contains("script-src 'self' 'nonce-"), "{policy}");
+        assert!(policy.contains("'wasm-unsafe-eval'") && policy.contains("frame-ancestors 'none'"));
+        assert!(!policy.contains("unsafe-inline"));
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap();
+        for script in page.body.split("<script").skip(1) {
+            let tag = script.split('>').next().unwrap_or_default();
+            assert!(
+                tag.contains(&format!("nonce=\"{nonce}\"")) || tag.contains("src="),
+                "inline script without the nonce: {tag}"
+            );
+        }
+        assert_eq!(page.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert!(page.headers.contains_key(header::REFERRER_POLICY));
+    })
+}
+
+impl TestApp {
+    async fn api(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        token: Option<&str>,
+        body: Option<String>,
+    ) -> Answer {
+        let mut request = Request::builder().method(method).uri(path_and_query);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some(body) => {
+                request = request
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header(header::CONTENT_LENGTH, body.len());
+                Body::from(body)
+            }
+            None => Body::empty(),
+        };
+        self.send(request.body(body).expect("request")).await
     }
-    assert_eq!(page.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
-    assert!(page.headers.contains_key(header::REFERRER_POLICY));
+
+    async fn token(&self, org: &str, name: &str) -> String {
+        let org_id = app::orgs::store::find_organisation(&self.db, org)
+            .await
+            .unwrap()
+            .expect("org")
+            .id;
+        app::api::tokens::create_token(&self.db, org_id, name)
+            .await
+            .expect("token")
+    }
+}
+
+fn json_of(answer: &Answer) -> serde_json::Value {
+    serde_json::from_str(&answer.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", answer.body))
+}
+
+fn item(id: &str, customer: &str, score: &str) -> String {
+    format!(
+        r#"{{"external_id": "{id}", "customer": "{customer}", "representative": "api@acme.example", "title": "API {id}", "type": "email", "occurred_at": "2026-05-0{}T10:00:00+02:00", "score": {score}, "fields": {{"source": "api"}}}}"#,
+        id.len() % 9 + 1
+    )
+}
+
+#[test]
+fn api_calls_need_a_live_token_and_see_only_its_organisation() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        assert_eq!(
+            app.api("GET", "/api/v1/customers", None, None).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let forged = app
+            .api("GET", "/api/v1/customers", Some("pb_forged"), None)
+            .await;
+        assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+        assert!(json_of(&forged)["error"]
+            .as_str()
+            .unwrap()
+            .contains("not valid"));
+
+        let acme = app.token("acme", "crm-sync").await;
+        let globex = app.token("globex", "crm-sync").await;
+        let answer = app.api("GET", "/api/v1/customers", Some(&acme), None).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        let body = json_of(&answer);
+        let identifiers: Vec<&str> = body["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["identifier"].as_str().unwrap())
+            .collect();
+        assert!(
+            identifiers.contains(&"zoe@example.com")
+                && !identifiers.contains(&"secret@globex.example")
+        );
+        assert_eq!(
+            body["rows"][0]["first_interaction"],
+            "2026-03-14T09:30:00+00:00"
+        );
+        assert_eq!(body["rows"][0]["average_score"], 80.0);
+        let answer = app
+            .api("GET", "/api/v1/customers", Some(&globex), None)
+            .await;
+        assert_eq!(json_of(&answer)["total"], 1);
+        assert_eq!(
+            json_of(&answer)["rows"][0]["first_interaction"],
+            "2026-03-14T18:30:00+09:00"
+        );
+        let other = app
+            .api(
+                "GET",
+                "/api/v1/customers/zoe@example.com/interactions",
+                Some(&globex),
+                None,
+            )
+            .await;
+        assert_eq!(other.status, StatusCode::NOT_FOUND);
+
+        let org_id = app::orgs::store::find_organisation(&app.db, "acme")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        assert!(app::api::tokens::revoke_token(&app.db, org_id, "crm-sync")
+            .await
+            .unwrap());
+        assert_eq!(
+            app.api("GET", "/api/v1/customers", Some(&acme), None)
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        // The OpenAPI document is public.
+        let document = app.api("GET", "/api/v1/openapi.json", None, None).await;
+        assert_eq!(document.status, StatusCode::OK);
+        assert_eq!(json_of(&document)["openapi"], "3.1.0");
+    })
+}
+
+#[test]
+fn conversations_posted_through_the_api_round_trip_and_repeat_harmlessly() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let token = app.token("acme", "ingest").await;
+        let batch = format!(
+            "[{}, {}]",
+            item("n1", "new@example.com", "70"),
+            item("n22", "new@example.com", "90")
+        );
+        let answer = app
+            .api(
+                "POST",
+                "/api/v1/conversations",
+                Some(&token),
+                Some(batch.clone()),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(
+            json_of(&answer),
+            serde_json::json!({"created": 2, "updated": 0, "skipped": 0, "new_fields": 1})
+        );
+        let again = app
+            .api("POST", "/api/v1/conversations", Some(&token), Some(batch))
+            .await;
+        assert_eq!(json_of(&again)["skipped"], 2);
+
+        let page = json_of(
+            &app.api(
+                "GET",
+                "/api/v1/customers?q=NEW&f.source=API",
+                Some(&token),
+                None,
+            )
+            .await,
+        );
+        assert_eq!(page["total"], 1);
+        assert_eq!(page["rows"][0]["interactions"], 2);
+        assert_eq!(page["rows"][0]["average_score"], 80.0);
+        let history = json_of(
+            &app.api(
+                "GET",
+                "/api/v1/customers/new@example.com/interactions?per_page=1",
+                Some(&token),
+                None,
+            )
+            .await,
+        );
+        assert_eq!(history["total"], 2);
+        assert_eq!(history["page_count"], 2);
+        assert_eq!(history["rows"][0]["external_id"], "n22", "newest first");
+        assert_eq!(
+            history["rows"][0]["occurred_at"], "2026-05-04T09:00:00+01:00",
+            "10:00+02:00 is 09:00 in London"
+        );
+        assert_eq!(
+            history["rows"][0]["representative"]["email"],
+            "api@acme.example"
+        );
+    })
+}
+
+#[test]
+fn bad_api_calls_are_refused_clearly_and_write_nothing() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let token = app.token("acme", "ingest").await;
+        let before = app.api("GET", "/api/v1/customers", Some(&token), None).await.body;
+        let bad = format!(
+            "[{}, {}, {}]",
+            item("b1", "bad@example.com", "70"),
+            item("b2", "bad@example.com", "101"),
+            item("b1", "bad@example.com", "70").replace("\"email\"", "\"fax\"")
+        );
+        let answer = app.api("POST", "/api/v1/conversations", Some(&token), Some(bad)).await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", answer.body);
+        let body = json_of(&answer);
+        assert_eq!(body["total"], 2);
+        assert_eq!(body["errors"][0], serde_json::json!({"item": 2, "field": "score", "message": "101 is not between 0 and 100"}));
+        assert_eq!(body["errors"][1]["item"], 3);
+        assert_eq!(app.api("GET", "/api/v1/customers", Some(&token), None).await.body, before);
+
+        for (body, status) in [
+            ("not json".to_owned(), StatusCode::BAD_REQUEST),
+            (r#"{"external_id": "x"}"#.to_owned(), StatusCode::BAD_REQUEST),
+            (format!("[{}]", vec![item("x", "y@example.com", "1"); 1001].join(",")), StatusCode::PAYLOAD_TOO_LARGE),
+        ] {
+            let answer = app.api("POST", "/api/v1/conversations", Some(&token), Some(body)).await;
+            assert_eq!(answer.status, status, "{}", answer.body);
+            assert!(json_of(&answer)["error"].is_string());
+        }
+        let long_search = format!("q={}", "x".repeat(201));
+        for query in ["sort=size", "dir=up", "page=0", "per_page=101", "per_page=0", "colour=red", "f.nope=1", &long_search] {
+            let answer = app.api("GET", &format!("/api/v1/customers?{query}"), Some(&token), None).await;
+            assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{query}: {}", answer.body);
+            assert!(json_of(&answer)["error"].is_string());
+        }
+        let answer = app.api("GET", "/api/v1/customers/zoe@example.com/interactions?sort=score", Some(&token), None).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    })
+}
+
+#[test]
+fn the_csv_export_streams_the_whole_view_for_reviewers_only() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let token = app.token("acme", "ingest").await;
+        let many: Vec<String> = (0..45)
+            .map(|n| item(&format!("m{n}"), &format!("bulk{n:02}@example.com"), "50"))
+            .collect();
+        let answer = app
+            .api(
+                "POST",
+                "/api/v1/conversations",
+                Some(&token),
+                Some(format!("[{}]", many.join(","))),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+
+        let manager = app.cookie("manager@acme.example").await;
+        let export = app
+            .page(
+                "/customers/export.csv?q=bulk&sort=latest&page=2",
+                Some(&manager),
+            )
+            .await;
+        assert_eq!(export.status, StatusCode::OK);
+        assert!(export.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
+        assert!(export.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains("attachment; filename=\"customers-"));
+        let lines: Vec<&str> = export.body.lines().collect();
+        assert_eq!(
+            lines[0],
+            "Customer,Display name,Interactions,First Interaction,Latest Interaction,Avg Score"
+        );
+        assert_eq!(lines.len(), 46, "every page of the view, not just one");
+        assert!(lines.iter().skip(1).all(|line| line.starts_with("bulk")));
+
+        let all = app.page("/customers/export.csv", Some(&manager)).await;
+        assert!(
+            all.body.contains(
+                "xss@example.com,<img src=x onerror=alert(1)>,1,14 Mar 2026,14 Mar 2026,80.0"
+            ),
+            "{}",
+            all.body
+        );
+        let rep = app.cookie("rep@acme.example").await;
+        assert_eq!(
+            app.page("/customers/export.csv", Some(&rep)).await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            app.page("/customers/export.csv", None).await.status,
+            StatusCode::SEE_OTHER
+        );
+    })
 }

@@ -76,6 +76,9 @@ enum Command {
     /// People who sign in.
     #[command(subcommand)]
     User(accounts::UserCommand),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(accounts::TokenCommand),
 }
 
 #[tokio::main]
@@ -138,6 +141,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Field(command) => {
             let db = open(&cli.database_url, 2).await?;
             let result = import::run_field(&db, command).await;
+            db.close().await;
+            result
+        }
+        Command::Token(command) => {
+            let db = open(&cli.database_url, 2).await?;
+            let result = accounts::run_token(&db, command).await;
             db.close().await;
             result
         }

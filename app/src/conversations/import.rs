@@ -465,7 +465,7 @@ pub async fn import_rows(
     org_id: i64,
     rows: &[ImportRow],
     dry_run: bool,
-    progress: &mut dyn FnMut(usize),
+    progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<ImportSummary, ImportError> {
     let existing = list_fields(db, org_id).await?;
     let mut ids: BTreeMap<String, i64> = existing

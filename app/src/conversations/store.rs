@@ -106,7 +106,7 @@ pub async fn write_batch(
     org_id: i64,
     batch: &[NewConversation],
     fields: &HashMap<String, i64>,
-    progress: &mut dyn FnMut(usize),
+    progress: &mut (dyn FnMut(usize) + Send),
 ) -> StoreResult<WriteSummary> {
     for conversation in batch {
         conversation.check()?;

@@ -1,5 +1,7 @@
 //! The Customers page: its query type, store code, server functions and views.
 
+#[cfg(feature = "ssr")]
+pub mod export;
 pub mod model;
 pub mod query;
 pub mod server;

@@ -160,6 +160,53 @@ impl CustomerQuery {
         query
     }
 
+    /// Reads a view from an API call's parameters, strictly: an unknown parameter or an
+    /// invalid value is refused with a message instead of falling back. `extra` names the
+    /// parameters the caller reads itself (such as `per_page`).
+    pub fn from_pairs_strict<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+        extra: &[&str],
+    ) -> Result<CustomerQuery, String> {
+        let pairs: Vec<(String, String)> = pairs
+            .into_iter()
+            .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
+            .collect();
+        for (key, value) in &pairs {
+            match key.as_str() {
+                "q" if value.trim().chars().count() > MAX_SEARCH_CHARS => {
+                    return Err(format!("The search text is longer than {MAX_SEARCH_CHARS} characters."))
+                }
+                "q" => {}
+                "sort" if SortKey::from_param(value).is_none() => {
+                    return Err(format!("`sort` must be interactions, first, latest or score, not `{value}`"))
+                }
+                "dir" if SortDir::from_param(value).is_none() => {
+                    return Err(format!("`dir` must be desc or asc, not `{value}`"))
+                }
+                "page" if value.trim().parse::<u32>().map_or(true, |page| page == 0 || page > MAX_PAGE) => {
+                    return Err(format!("`page` must be a number from 1 to {MAX_PAGE}, not `{value}`"))
+                }
+                "sort" | "dir" | "page" => {}
+                other if extra.contains(&other) => {}
+                other => match other.strip_prefix(FILTER_PREFIX) {
+                    Some(field) if is_field_key(field) && value.trim().chars().count() > MAX_FILTER_CHARS => {
+                        return Err(format!("The filter value for `{field}` is longer than {MAX_FILTER_CHARS} characters."))
+                    }
+                    Some(field) if is_field_key(field) => {}
+                    _ => return Err(format!("`{other}` is not a parameter of this call")),
+                },
+            }
+        }
+        let query = CustomerQuery::from_pairs(
+            pairs
+                .iter()
+                .filter(|(key, _)| !extra.contains(&key.as_str()))
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        query.validate()?;
+        Ok(query)
+    }
+
     pub fn from_query_string(query: &str) -> CustomerQuery {
         CustomerQuery::from_pairs(parse_query_string(query))
     }
@@ -231,6 +278,20 @@ impl CustomerQuery {
             "/customers".to_owned()
         } else {
             format!("/customers?{query}")
+        }
+    }
+
+    /// The CSV export of this view: every page of it, so the page number is left out.
+    pub fn export_href(&self) -> String {
+        let query = CustomerQuery {
+            page: 1,
+            ..self.clone()
+        }
+        .to_query_string();
+        if query.is_empty() {
+            "/customers/export.csv".to_owned()
+        } else {
+            format!("/customers/export.csv?{query}")
         }
     }
 
@@ -420,6 +481,39 @@ mod tests {
             .filters
             .insert("DROP TABLE".to_owned(), "x".to_owned());
         assert!(query.validate().is_err());
+    }
+
+    #[test]
+    fn api_parameters_are_read_strictly() {
+        let query = CustomerQuery::from_pairs_strict(
+            [
+                ("q", "zo"),
+                ("sort", "score"),
+                ("f.queue", "Billing"),
+                ("per_page", "50"),
+            ],
+            &["per_page"],
+        )
+        .expect("valid");
+        assert_eq!((query.search.as_str(), query.sort), ("zo", SortKey::Score));
+        assert_eq!(
+            query.filters.get("queue").map(String::as_str),
+            Some("Billing")
+        );
+        for (key, value) in [
+            ("sort", "size"),
+            ("dir", "up"),
+            ("page", "0"),
+            ("page", "x"),
+            ("colour", "red"),
+            ("f.BAD", "1"),
+        ] {
+            assert!(
+                CustomerQuery::from_pairs_strict([(key, value)], &[]).is_err(),
+                "{key}={value}"
+            );
+        }
+        assert!(CustomerQuery::from_pairs_strict([("q", "x".repeat(201))], &[]).is_err());
     }
 
     #[test]

@@ -160,10 +160,22 @@ pub async fn customer_page(
     query: &CustomerQuery,
     filters: &[ResolvedFilter],
 ) -> StoreResult<CustomerPageData> {
+    customer_page_sized(db, org_id, query, filters, PAGE_SIZE).await
+}
+
+/// One page of customers, `page_size` a page (the API and the CSV export choose their own).
+pub async fn customer_page_sized(
+    db: &Db,
+    org_id: i64,
+    query: &CustomerQuery,
+    filters: &[ResolvedFilter],
+    page_size: u32,
+) -> StoreResult<CustomerPageData> {
+    let page_size = page_size.max(1);
     let mut count = Sql::new("SELECT COUNT(DISTINCT v.customer_id)");
     push_matching_conversations(&mut count, org_id, &query.search, filters, false);
     let total: i64 = db.scalar(&count, "counting customers").await?;
-    let page_count = page_count(total, PAGE_SIZE);
+    let page_count = page_count(total, page_size);
     let page = query.page.clamp(1, page_count);
 
     let mut sql = Sql::new(
@@ -183,9 +195,9 @@ pub async fn customer_page(
         // Identifiers are unique per organisation and compared byte-wise on both backends,
         // so the order is total and pages never overlap or skip.
         .push(", c.identifier ASC LIMIT ")
-        .bind(i64::from(PAGE_SIZE))
+        .bind(i64::from(page_size))
         .push(" OFFSET ")
-        .bind(i64::from(page - 1) * i64::from(PAGE_SIZE));
+        .bind(i64::from(page - 1) * i64::from(page_size));
     let rows = db.fetch_all(&sql, "listing customers").await?;
     Ok(CustomerPageData {
         rows,
@@ -198,12 +210,14 @@ pub async fn customer_page(
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct InteractionRecord {
     pub id: i64,
+    pub external_id: String,
     pub title: String,
     pub kind: String,
     pub occurred_at_ms: i64,
     pub score_hundredths: i64,
     pub representative_id: i64,
     pub representative_name: String,
+    pub representative_email: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -222,26 +236,39 @@ pub async fn interaction_page(
     filters: &[ResolvedFilter],
     page: u32,
 ) -> StoreResult<InteractionPageData> {
+    interaction_page_sized(db, org_id, customer_id, filters, page, HISTORY_PAGE_SIZE).await
+}
+
+/// [`interaction_page`] with `page_size` conversations a page.
+pub async fn interaction_page_sized(
+    db: &Db,
+    org_id: i64,
+    customer_id: i64,
+    filters: &[ResolvedFilter],
+    page: u32,
+    page_size: u32,
+) -> StoreResult<InteractionPageData> {
+    let page_size = page_size.max(1);
     let mut count = Sql::new("SELECT COUNT(*)");
     push_matching_conversations(&mut count, org_id, "", filters, false);
     count.push(" AND v.customer_id = ").bind(customer_id);
     let total: i64 = db
         .scalar(&count, "counting a customer's interactions")
         .await?;
-    let page_count = page_count(total, HISTORY_PAGE_SIZE);
+    let page_count = page_count(total, page_size);
     let page = page.clamp(1, page_count);
 
     let mut sql = Sql::new(
-        "SELECT v.id, v.title, v.kind, v.occurred_at_ms, v.score_hundredths, \
-         u.id AS representative_id, u.name AS representative_name",
+        "SELECT v.id, v.external_id, v.title, v.kind, v.occurred_at_ms, v.score_hundredths, \
+         u.id AS representative_id, u.name AS representative_name, u.email AS representative_email",
     );
     push_matching_conversations(&mut sql, org_id, "", filters, true);
     sql.push(" AND v.customer_id = ")
         .bind(customer_id)
         .push(" ORDER BY v.occurred_at_ms DESC, v.id DESC LIMIT ")
-        .bind(i64::from(HISTORY_PAGE_SIZE))
+        .bind(i64::from(page_size))
         .push(" OFFSET ")
-        .bind(i64::from(page - 1) * i64::from(HISTORY_PAGE_SIZE));
+        .bind(i64::from(page - 1) * i64::from(page_size));
     let rows = db
         .fetch_all(&sql, "listing a customer's interactions")
         .await?;
@@ -251,6 +278,22 @@ pub async fn interaction_page(
         page,
         page_count,
     })
+}
+
+/// The id of the customer with this identifier in the organisation.
+pub async fn find_customer_id(db: &Db, org_id: i64, identifier: &str) -> StoreResult<Option<i64>> {
+    #[derive(sqlx::FromRow)]
+    struct Id {
+        id: i64,
+    }
+    let mut sql = Sql::new("SELECT id FROM customers WHERE org_id = ");
+    sql.bind(org_id)
+        .push(" AND identifier = ")
+        .bind(identifier.trim());
+    Ok(db
+        .fetch_optional::<Id>(&sql, "finding a customer")
+        .await?
+        .map(|row| row.id))
 }
 
 #[cfg(test)]

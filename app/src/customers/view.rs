@@ -63,6 +63,9 @@ pub fn CustomersPage() -> impl IntoView {
                         }
                     })}
                 </Suspense>
+                <a class="button export" href=move || query.with(CustomerQuery::export_href) download rel="nofollow">
+                    "Export CSV"
+                </a>
                 <span class="busy" class:visible=busy aria-live="polite">
                     {move || if busy.get() { "Loading…" } else { "" }}
                 </span>
