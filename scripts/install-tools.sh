@@ -32,4 +32,14 @@ if ! wasm-opt --version 2>/dev/null | grep -q "version 1[1-9][0-9]"; then
   say "installing wasm-opt (binaryen 116, about 6 minutes the first time)"
   cargo install --locked wasm-opt
 fi
+# The browser tests' packages (Playwright), pinned by end2end/package-lock.json. Its browser
+# download is skipped: the tests drive Debian's Chromium.
+if [[ ! -d end2end/node_modules/@playwright/test ]]; then
+  if command -v npm >/dev/null; then
+    say "installing the browser-test packages (npm ci in end2end/)"
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  else
+    say "npm is missing: the app builds and runs without it, but the browser tests need Node.js and npm"
+  fi
+fi
 say "build tools ready"
