@@ -60,10 +60,6 @@ fn minutes_until(until_ms: i64, now_ms: i64) -> i64 {
 /// Checks an email and password, with lock-out, and starts a session when they match.
 pub async fn sign_in(db: &Db, email: &str, password: &str, now_ms: i64) -> StoreResult<SignIn> {
     let accounts = store::login_accounts(db, email).await?;
-    if accounts.is_empty() {
-        spend_verification_time(password);
-        return Ok(SignIn::Refused);
-    }
     if let Some(until) = accounts
         .iter()
         .filter_map(|a| a.locked_until_ms)
@@ -76,8 +72,13 @@ pub async fn sign_in(db: &Db, email: &str, password: &str, now_ms: i64) -> Store
     }
     let password_owned = password.to_owned();
     let hashes: Vec<String> = accounts.iter().map(|a| a.password_hash.clone()).collect();
-    // Argon2 is deliberately slow: keep it off the async workers.
+    // Argon2 is deliberately slow: keep it off the async workers. An unknown email spends
+    // the same time, so timing does not tell which emails have accounts.
     let matched = tokio::task::spawn_blocking(move || {
+        if hashes.is_empty() {
+            spend_verification_time(&password_owned);
+            return None;
+        }
         hashes
             .iter()
             .position(|hash| verify_password(&password_owned, hash))
