@@ -115,6 +115,17 @@ async fn open(url: &str, connections: u32) -> Result<Db, Box<dyn std::error::Err
     Ok(db)
 }
 
+/// Opens the database for a one-off command, runs it, and closes the pool whatever the outcome.
+async fn with_db(
+    url: &str,
+    command: impl AsyncFnOnce(&Db) -> Result<(), Box<dyn std::error::Error>>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let db = open(url, 2).await?;
+    let result = command(&db).await;
+    db.close().await;
+    result
+}
+
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Serve {
@@ -133,34 +144,34 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             http::serve(db, addr, secure_cookies).await
         }
         Command::Import(args) => {
-            let db = open(&cli.database_url, 2).await?;
-            let result = import::run_import(&db, args).await;
-            db.close().await;
-            result
+            with_db(&cli.database_url, async |db| {
+                import::run_import(db, args).await
+            })
+            .await
         }
         Command::Field(command) => {
-            let db = open(&cli.database_url, 2).await?;
-            let result = import::run_field(&db, command).await;
-            db.close().await;
-            result
+            with_db(&cli.database_url, async |db| {
+                import::run_field(db, command).await
+            })
+            .await
         }
         Command::Token(command) => {
-            let db = open(&cli.database_url, 2).await?;
-            let result = accounts::run_token(&db, command).await;
-            db.close().await;
-            result
+            with_db(&cli.database_url, async |db| {
+                accounts::run_token(db, command).await
+            })
+            .await
         }
         Command::Org(command) => {
-            let db = open(&cli.database_url, 2).await?;
-            let result = accounts::run_org(&db, command).await;
-            db.close().await;
-            result
+            with_db(&cli.database_url, async |db| {
+                accounts::run_org(db, command).await
+            })
+            .await
         }
         Command::User(command) => {
-            let db = open(&cli.database_url, 2).await?;
-            let result = accounts::run_user(&db, command).await;
-            db.close().await;
-            result
+            with_db(&cli.database_url, async |db| {
+                accounts::run_user(db, command).await
+            })
+            .await
         }
         Command::Migrate => {
             let db = open(&cli.database_url, 1).await?;
