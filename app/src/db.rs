@@ -156,6 +156,12 @@ impl Sql {
     }
 }
 
+/// A row holding only an id, for lookups by a natural key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromRow)]
+pub struct IdRow {
+    pub id: i64,
+}
+
 /// A row type readable from both backends.
 pub trait AnyRow:
     for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin

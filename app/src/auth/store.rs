@@ -1,6 +1,6 @@
 //! Store code for sign-in: accounts with their failed-attempt counters, and sessions.
 
-use crate::db::{Db, Sql, StoreResult};
+use crate::db::{Db, IdRow, Sql, StoreResult};
 use crate::orgs::model::Role;
 
 /// An account that can sign in (it has a password), with its lock-out state.
@@ -138,18 +138,9 @@ pub async fn delete_sessions_of(db: &Db, org_id: i64, user_id: i64) -> StoreResu
 
 /// The id of the user with this email in the organisation.
 pub async fn find_user_id(db: &Db, org_id: i64, email: &str) -> StoreResult<Option<i64>> {
-    #[derive(sqlx::FromRow)]
-    struct Id {
-        id: i64,
-    }
-    let mut sql = Sql::new("SELECT id FROM users WHERE org_id = ");
-    sql.bind(org_id)
-        .push(" AND email = ")
-        .bind(email.trim().to_lowercase());
-    Ok(db
-        .fetch_optional::<Id>(&sql, "finding a user")
-        .await?
-        .map(|row| row.id))
+    let sql = crate::orgs::store::user_id_by_email(org_id, email);
+    let row: Option<IdRow> = db.fetch_optional(&sql, "finding a user").await?;
+    Ok(row.map(|row| row.id))
 }
 
 /// Sets a user's password hash and clears any lock-out. False when there is no such user.

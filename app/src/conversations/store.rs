@@ -332,18 +332,10 @@ async fn find_or_add_representative(
     org_id: i64,
     user: &NewUser<'_>,
 ) -> StoreResult<i64> {
-    let mut find = Sql::new("SELECT id FROM users WHERE org_id = ");
-    find.bind(org_id)
-        .push(" AND email = ")
-        .bind(user.email.trim().to_lowercase());
-    #[derive(sqlx::FromRow)]
-    struct Id {
-        id: i64,
-    }
-    match tx
-        .fetch_optional::<Id>(&find, "finding a representative")
-        .await?
-    {
+    let find = crate::orgs::store::user_id_by_email(org_id, user.email);
+    let found: Option<crate::db::IdRow> =
+        tx.fetch_optional(&find, "finding a representative").await?;
+    match found {
         Some(found) => Ok(found.id),
         None => upsert_user(tx, org_id, user).await,
     }

@@ -282,18 +282,12 @@ pub async fn interaction_page_sized(
 
 /// The id of the customer with this identifier in the organisation.
 pub async fn find_customer_id(db: &Db, org_id: i64, identifier: &str) -> StoreResult<Option<i64>> {
-    #[derive(sqlx::FromRow)]
-    struct Id {
-        id: i64,
-    }
     let mut sql = Sql::new("SELECT id FROM customers WHERE org_id = ");
     sql.bind(org_id)
         .push(" AND identifier = ")
         .bind(identifier.trim());
-    Ok(db
-        .fetch_optional::<Id>(&sql, "finding a customer")
-        .await?
-        .map(|row| row.id))
+    let row: Option<crate::db::IdRow> = db.fetch_optional(&sql, "finding a customer").await?;
+    Ok(row.map(|row| row.id))
 }
 
 #[cfg(test)]

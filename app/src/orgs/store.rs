@@ -93,6 +93,16 @@ pub async fn count_organisations(db: &Db) -> StoreResult<i64> {
     .await
 }
 
+/// The query for the id of the organisation's user with this email (emails are stored
+/// trimmed and lower-cased), read into an [`crate::db::IdRow`].
+pub fn user_id_by_email(org_id: i64, email: &str) -> Sql {
+    let mut sql = Sql::new("SELECT id FROM users WHERE org_id = ");
+    sql.bind(org_id)
+        .push(" AND email = ")
+        .bind(email.trim().to_lowercase());
+    sql
+}
+
 pub struct NewUser<'a> {
     pub email: &'a str,
     pub name: &'a str,
