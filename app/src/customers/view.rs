@@ -39,6 +39,14 @@ pub fn CustomersPage() -> impl IntoView {
     let fields = Resource::new(|| (), |_| customer_fields());
     let customers = Resource::new(move || query.get(), list_customers);
     let (busy, set_busy) = signal(false);
+    // The pending flag only ever changes in the browser. On the server the Transition's
+    // pending effect runs as a task of its own and can outlive a render pass that Suspense
+    // discards, writing to a signal that is already gone, so it is attached in the browser only.
+    let set_pending: SignalSetter<bool> = if cfg!(feature = "hydrate") {
+        set_busy.into()
+    } else {
+        SignalSetter::default()
+    };
 
     view! {
         <section class="page customers-page">
@@ -73,7 +81,7 @@ pub fn CustomersPage() -> impl IntoView {
             <div class="results" aria-busy=move || busy.get().to_string()>
                 <Transition
                     fallback=|| view! { <p class="loading">"Loading customers…"</p> }
-                    set_pending=set_busy
+                    set_pending=set_pending
                 >
                     {move || Suspend::new(async move {
                         match customers.await {
