@@ -120,20 +120,49 @@ impl Sql {
 
     /// Appends SQL text. Only for text written in the source, never for user input.
     pub fn push(&mut self, text: &str) -> &mut Self {
+        debug_assert!(
+            !text.contains('$'),
+            "placeholders come from bind(), not push(): {text}"
+        );
         self.text.push_str(text);
         self
     }
 
     /// Appends a placeholder for `value`.
     pub fn bind(&mut self, value: impl Into<Arg>) -> &mut Self {
+        use std::fmt::Write as _;
         self.args.push(value.into());
-        self.text.push('$');
-        self.text.push_str(&self.args.len().to_string());
+        // Writing into the text directly: a multi-row insert binds thousands of values.
+        let _ = write!(self.text, "${}", self.args.len());
         self
     }
 
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The text as `DB` runs it. For SQLite, `$N` becomes a plain `?`: SQLite keeps named
+    /// and numbered parameters in a list that every lookup walks, which makes binding a
+    /// statement with thousands of them (a multi-row insert) quadratic, while plain `?` are
+    /// bound by position. [`Sql::bind`] numbers placeholders in the order it writes them, and
+    /// nothing else writes `$` (see [`Sql::push`]), so position and number agree.
+    fn text_for<DB: Database>(&self) -> String {
+        if DB::NAME != "SQLite" {
+            return self.text.clone();
+        }
+        let mut text = String::with_capacity(self.text.len());
+        let mut chars = self.text.chars().peekable();
+        while let Some(ch) = chars.next() {
+            if ch == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+                text.push('?');
+                while chars.peek().is_some_and(char::is_ascii_digit) {
+                    chars.next();
+                }
+            } else {
+                text.push(ch);
+            }
+        }
+        text
     }
 
     fn arguments<'q, DB: Database>(&self) -> Result<DB::Arguments, BoxDynError>
@@ -202,21 +231,26 @@ macro_rules! run_on {
         }
     };
     (@call $db:ty, $exec:expr, $sql:expr, $args:ident, fetch_all as $row:ty) => {
-        sqlx::query_as_with::<$db, $row, _>(AssertSqlSafe($sql.text.clone()), $args).fetch_all($exec).await
+        sqlx::query_as_with::<$db, $row, _>(AssertSqlSafe($sql.text_for::<$db>()), $args).fetch_all($exec).await
     };
     (@call $db:ty, $exec:expr, $sql:expr, $args:ident, fetch_optional as $row:ty) => {
-        sqlx::query_as_with::<$db, $row, _>(AssertSqlSafe($sql.text.clone()), $args).fetch_optional($exec).await
+        sqlx::query_as_with::<$db, $row, _>(AssertSqlSafe($sql.text_for::<$db>()), $args).fetch_optional($exec).await
     };
     (@call $db:ty, $exec:expr, $sql:expr, $args:ident, scalar as $row:ty) => {
-        sqlx::query_scalar_with::<$db, $row, _>(AssertSqlSafe($sql.text.clone()), $args).fetch_one($exec).await
+        sqlx::query_scalar_with::<$db, $row, _>(AssertSqlSafe($sql.text_for::<$db>()), $args).fetch_one($exec).await
     };
     (@call $db:ty, $exec:expr, $sql:expr, $args:ident, execute) => {
-        sqlx::query_with::<$db, _>(AssertSqlSafe($sql.text.clone()), $args)
+        sqlx::query_with::<$db, _>(AssertSqlSafe($sql.text_for::<$db>()), $args)
             .execute($exec)
             .await
             .map(|done| done.rows_affected())
     };
 }
+
+/// SQLite page cache per pooled connection, in MiB: the summary tables and their indexes at
+/// 100,000 customers are read mostly from the operating system's cache beyond this, and the
+/// server's memory stays small with a full pool.
+pub const SQLITE_CACHE_MIB: u32 = 8;
 
 /// The application's database: a connection pool on one of the two backends.
 #[derive(Clone, Debug)]
@@ -235,6 +269,17 @@ impl Db {
     /// Connects to `url` (`sqlite://PATH` or `postgres://…`), creating an SQLite file and its
     /// directory when missing.
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Db> {
+        Db::connect_with_cache(url, max_connections, SQLITE_CACHE_MIB).await
+    }
+
+    /// [`Db::connect`] with an SQLite page cache of `cache_mib` MiB per connection (PostgreSQL
+    /// ignores it). Bulk writes want a large one: a transaction whose changed pages do not fit
+    /// spills them to the write-ahead log again and again.
+    pub async fn connect_with_cache(
+        url: &str,
+        max_connections: u32,
+        cache_mib: u32,
+    ) -> StoreResult<Db> {
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .context("reading the SQLite URL")?
@@ -242,7 +287,10 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // A negative cache_size is in KiB.
+                .pragma("cache_size", format!("-{}", u64::from(cache_mib) * 1024))
+                .pragma("temp_store", "memory");
             if let Some(dir) = std::path::Path::new(options.get_filename()).parent() {
                 if !dir.as_os_str().is_empty() {
                     std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
@@ -414,6 +462,8 @@ mod tests {
         let mut sql = Sql::new("SELECT 1 WHERE a = ");
         sql.bind(1_i64).push(" AND b = ").bind("x");
         assert_eq!(sql.text(), "SELECT 1 WHERE a = $1 AND b = $2");
+        assert_eq!(sql.text_for::<Sqlite>(), "SELECT 1 WHERE a = ? AND b = ?");
+        assert_eq!(sql.text_for::<Postgres>(), sql.text());
         assert_eq!(sql.args, vec![Arg::Int(1), Arg::Text("x".into())]);
     }
 }
