@@ -7,7 +7,7 @@ use crate::orgs::model::Role;
 use crate::orgs::store::{upsert_user, NewUser};
 use crate::text::fold;
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// One conversation as a loader hands it over. Customers and representatives are named by
 /// their identifier and email and created on first sight.
@@ -67,10 +67,11 @@ pub struct WriteSummary {
     pub skipped: u64,
 }
 
-/// A stored conversation's own columns, to tell an update from a repeat.
-#[derive(sqlx::FromRow, PartialEq, Eq)]
+/// A conversation's own columns as stored, to tell an update from a repeat.
+#[derive(Clone, Debug, sqlx::FromRow, PartialEq, Eq)]
 struct StoredCore {
     id: i64,
+    external_id: String,
     customer_id: i64,
     representative_id: i64,
     title: String,
@@ -79,11 +80,53 @@ struct StoredCore {
     score_hundredths: Option<i64>,
 }
 
-#[derive(sqlx::FromRow, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, sqlx::FromRow, PartialEq, Eq, PartialOrd, Ord)]
 struct StoredValue {
     field_id: i64,
     value: String,
 }
+
+#[derive(sqlx::FromRow)]
+struct StoredFieldValue {
+    conversation_id: i64,
+    field_id: i64,
+    value: String,
+}
+
+/// A customer of the batch as stored after the batch's names were applied.
+#[derive(sqlx::FromRow)]
+struct CustomerRow {
+    id: i64,
+    identifier: String,
+    display_name: Option<String>,
+    search_text: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserIdRow {
+    id: i64,
+    email: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ConversationIdRow {
+    id: i64,
+    external_id: String,
+}
+
+/// What a conversation should look like once the batch is written: its columns (with
+/// `id` 0 until it is known) and its field values, sorted.
+#[derive(Clone, PartialEq, Eq)]
+struct Target {
+    core: StoredCore,
+    values: Vec<StoredValue>,
+}
+
+/// Rows per multi-row statement. Keeps every statement under both backends' placeholder
+/// limits (SQLite 32,766, PostgreSQL 65,535) with room to spare.
+const ROWS_PER_STATEMENT: usize = 100;
+/// Customers per summary rebuild statement.
+const CUSTOMERS_PER_REBUILD: usize = 500;
 
 /// Writes a batch of conversations in one transaction: all of them or none. Re-writing an
 /// external id updates that conversation and replaces its field values.
@@ -100,7 +143,14 @@ pub async fn write_conversations(
 }
 
 /// Writes a batch inside the caller's transaction; `fields` maps field keys to their ids.
-/// `progress` hears how many conversations are done, every thousand.
+/// `progress` hears how many conversations are done as the writing goes on.
+///
+/// The batch is written set-wise: customers, representatives and the stored versions of the
+/// conversations are each read or written with a few multi-row statements, and the rows are
+/// then compared in memory, in order, as if written one by one (a later row with the same
+/// external id updates an earlier one). Last, the Customers page's summary rows are brought
+/// up to date in the same transaction: new conversations are added to them, and customers
+/// whose conversations changed have theirs rebuilt from their conversations.
 pub async fn write_batch(
     tx: &mut Tx,
     org_id: i64,
@@ -108,166 +158,576 @@ pub async fn write_batch(
     fields: &HashMap<String, i64>,
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> StoreResult<WriteSummary> {
+    let mut values_by_row = Vec::with_capacity(batch.len());
     for conversation in batch {
         conversation.check()?;
+        values_by_row.push(field_values(conversation, fields)?);
     }
-    let mut customers: HashMap<String, i64> = HashMap::new();
-    let mut representatives: HashMap<String, i64> = HashMap::new();
+    let customers = upsert_customers(tx, org_id, batch).await?;
+    let representatives = find_or_add_representatives(tx, org_id, batch).await?;
+    let mut stored = stored_conversations(tx, org_id, batch).await?;
+
+    // Replay the batch in order against what is stored, to count and to find the final state
+    // of each external id.
     let mut summary = WriteSummary::default();
-    for (done, conversation) in batch.iter().enumerate() {
-        if done % 1000 == 0 && done > 0 {
-            progress(done);
+    let mut targets: HashMap<String, Target> = HashMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for (conversation, values) in batch.iter().zip(values_by_row) {
+        let external_id = conversation.external_id.trim();
+        let customer_id = customers[conversation.customer.trim()].id;
+        let representative_id = representatives[&rep_key(&conversation.representative)];
+        let known = targets.get(external_id).or_else(|| stored.get(external_id));
+        let target = Target {
+            core: StoredCore {
+                id: known.map_or(0, |known| known.core.id),
+                external_id: external_id.to_owned(),
+                customer_id,
+                representative_id,
+                title: conversation.title.trim().to_owned(),
+                kind: conversation.kind.as_str().to_owned(),
+                occurred_at_ms: conversation.occurred_at_ms,
+                score_hundredths: conversation.score_hundredths,
+            },
+            values,
+        };
+        match known {
+            None => summary.created += 1,
+            Some(known) if *known == target => summary.skipped += 1,
+            Some(_) => summary.updated += 1,
         }
-        let customer_id = match customers.get(&conversation.customer) {
-            Some(id) if conversation.customer_name.is_none() => *id,
-            _ => {
-                let id = upsert_customer(
-                    tx,
-                    org_id,
-                    &conversation.customer,
-                    conversation.customer_name.as_deref(),
-                )
-                .await?;
-                customers.insert(conversation.customer.clone(), id);
-                id
-            }
+        if !targets.contains_key(external_id) {
+            order.push(external_id.to_owned());
+        }
+        targets.insert(external_id.to_owned(), target);
+    }
+
+    let mut inserts: Vec<Target> = Vec::new();
+    let mut updates: Vec<(StoredCore, Target)> = Vec::new();
+    for external_id in order {
+        let Some(target) = targets.remove(&external_id) else {
+            continue;
         };
-        let representative_id = match representatives.get(&conversation.representative) {
-            Some(id) => *id,
-            None => {
-                let name = conversation.representative_name.clone().unwrap_or_else(|| {
-                    conversation
-                        .representative
-                        .split('@')
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned()
-                });
-                let user = NewUser {
-                    email: &conversation.representative,
-                    name: &name,
-                    role: Role::Representative,
-                    password_hash: None,
-                };
-                let id = find_or_add_representative(tx, org_id, &user).await?;
-                representatives.insert(conversation.representative.clone(), id);
-                id
-            }
-        };
-        let mut values = Vec::with_capacity(conversation.fields.len());
-        for (key, value) in &conversation.fields {
-            let Some(field_id) = fields.get(key) else {
+        match stored.remove(&external_id) {
+            None => inserts.push(target),
+            Some(before) if before == target => {}
+            Some(before) => updates.push((before.core, target)),
+        }
+    }
+    let mut done = 0;
+    for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
+        let ids = insert_conversations(tx, org_id, chunk).await?;
+        let mut values = Vec::new();
+        for target in chunk {
+            let Some(id) = ids.get(&target.core.external_id) else {
                 return Err(StoreError::Invalid(format!(
-                    "conversation `{}`: there is no custom field `{key}`",
-                    conversation.external_id
+                    "conversation `{}` was not saved",
+                    target.core.external_id
                 )));
             };
-            values.push(StoredValue {
-                field_id: *field_id,
-                value: value.clone(),
-            });
+            values.extend(target.values.iter().map(|value| (*id, value)));
         }
-        values.sort();
-        let core = StoredCore {
-            id: 0,
-            customer_id,
-            representative_id,
-            title: conversation.title.trim().to_owned(),
-            kind: conversation.kind.as_str().to_owned(),
-            occurred_at_ms: conversation.occurred_at_ms,
-            score_hundredths: conversation.score_hundredths,
+        insert_field_values(tx, org_id, &values).await?;
+        done += chunk.len();
+        progress(done);
+    }
+    // A changed conversation can leave a customer or a value, so its customers' summaries are
+    // rebuilt from their conversations; new conversations are added to the summaries instead.
+    let mut rebuild: BTreeSet<i64> = BTreeSet::new();
+    for (before, target) in &updates {
+        rebuild.insert(before.customer_id);
+        rebuild.insert(target.core.customer_id);
+        update_conversation(tx, org_id, before.id, target).await?;
+        done += 1;
+    }
+    progress(done);
+    let mut additions = SummaryAdditions::default();
+    for target in &inserts {
+        if !rebuild.contains(&target.core.customer_id) {
+            additions.add(target);
+        }
+    }
+    let changed = !additions.customers.is_empty() || !rebuild.is_empty();
+    add_to_customer_stats(tx, org_id, &additions, &customers).await?;
+    add_to_value_stats(tx, org_id, &additions, &customers).await?;
+    let renamed: Vec<i64> = batch
+        .iter()
+        .filter(|conversation| conversation.customer_name.is_some())
+        .map(|conversation| customers[conversation.customer.trim()].id)
+        .filter(|id| !rebuild.contains(id))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    refresh_names(tx, org_id, &renamed).await?;
+    rebuild_customer_stats(tx, org_id, &rebuild.into_iter().collect::<Vec<_>>()).await?;
+    if changed {
+        count_listed_customers(tx, org_id).await?;
+    }
+    Ok(summary)
+}
+
+/// Count, first and latest time, and score sum of some scored conversations.
+#[derive(Clone, Copy, Debug)]
+struct Figures {
+    interactions: i64,
+    first_ms: i64,
+    latest_ms: i64,
+    score_sum: i64,
+}
+
+impl Figures {
+    fn add(&mut self, at: i64, score: i64) {
+        self.interactions += 1;
+        self.first_ms = self.first_ms.min(at);
+        self.latest_ms = self.latest_ms.max(at);
+        self.score_sum += score;
+    }
+
+    fn of(at: i64, score: i64) -> Figures {
+        Figures {
+            interactions: 1,
+            first_ms: at,
+            latest_ms: at,
+            score_sum: score,
+        }
+    }
+}
+
+/// What a batch's new scored conversations add to the summaries, per customer and per
+/// customer and field value.
+#[derive(Default)]
+struct SummaryAdditions {
+    customers: HashMap<i64, Figures>,
+    values: HashMap<(i64, i64, String), Figures>,
+}
+
+impl SummaryAdditions {
+    fn add(&mut self, target: &Target) {
+        let core = &target.core;
+        let Some(score) = core.score_hundredths else {
+            return;
         };
-        let external_id = conversation.external_id.trim();
-        let mut find = Sql::new(
-            "SELECT id, customer_id, representative_id, title, kind, occurred_at_ms, score_hundredths \
-             FROM conversations WHERE org_id = ",
+        let at = core.occurred_at_ms;
+        self.customers
+            .entry(core.customer_id)
+            .and_modify(|figures| figures.add(at, score))
+            .or_insert_with(|| Figures::of(at, score));
+        for value in &target.values {
+            self.values
+                .entry((core.customer_id, value.field_id, value.value.clone()))
+                .and_modify(|figures| figures.add(at, score))
+                .or_insert_with(|| Figures::of(at, score));
+        }
+    }
+}
+
+/// Adds new conversations' figures to the customers' summary rows (creating missing ones).
+/// `avg_score` is recomputed from the new totals with the division the rebuild uses.
+async fn add_to_customer_stats(
+    tx: &mut Tx,
+    org_id: i64,
+    additions: &SummaryAdditions,
+    customers: &HashMap<String, CustomerRow>,
+) -> StoreResult<()> {
+    let by_id: HashMap<i64, &CustomerRow> = customers.values().map(|row| (row.id, row)).collect();
+    let rows: Vec<(&i64, &Figures)> = additions.customers.iter().collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = Sql::new(
+            "INSERT INTO customer_stats (customer_id, org_id, identifier, display_name, search_text, \
+             interactions, first_ms, latest_ms, score_sum, avg_score) VALUES ",
         );
-        find.bind(org_id)
-            .push(" AND external_id = ")
-            .bind(external_id);
-        let stored: Option<StoredCore> = tx.fetch_optional(&find, "finding a conversation").await?;
-        let conversation_id = match stored {
-            None => {
-                let mut insert = Sql::new(
-                    "INSERT INTO conversations (org_id, external_id, customer_id, representative_id, title, kind, \
-                     occurred_at_ms, score_hundredths) VALUES (",
-                );
-                insert
-                    .bind(org_id)
-                    .push(", ")
-                    .bind(external_id)
-                    .push(", ")
-                    .bind(customer_id)
-                    .push(", ")
-                    .bind(representative_id)
-                    .push(", ")
-                    .bind(core.title.as_str())
-                    .push(", ")
-                    .bind(core.kind.as_str())
-                    .push(", ")
-                    .bind(core.occurred_at_ms)
-                    .push(", ")
-                    .bind(core.score_hundredths)
-                    .push(") RETURNING id");
-                summary.created += 1;
-                tx.scalar(&insert, "saving a conversation").await?
-            }
-            Some(stored) => {
-                let mut read_values = Sql::new(
-                    "SELECT field_id, value FROM conversation_field_values WHERE org_id = ",
-                );
-                read_values
-                    .bind(org_id)
-                    .push(" AND conversation_id = ")
-                    .bind(stored.id)
-                    .push(" ORDER BY field_id, value");
-                let stored_values: Vec<StoredValue> =
-                    tx.fetch_all(&read_values, "reading field values").await?;
-                let same_core = StoredCore {
-                    id: stored.id,
-                    ..core
-                } == stored;
-                if same_core && stored_values == values {
-                    summary.skipped += 1;
-                    continue;
-                }
-                let mut update = Sql::new("UPDATE conversations SET customer_id = ");
-                update
-                    .bind(customer_id)
-                    .push(", representative_id = ")
-                    .bind(representative_id)
-                    .push(", title = ")
-                    .bind(conversation.title.trim())
-                    .push(", kind = ")
-                    .bind(conversation.kind.as_str())
-                    .push(", occurred_at_ms = ")
-                    .bind(conversation.occurred_at_ms)
-                    .push(", score_hundredths = ")
-                    .bind(conversation.score_hundredths)
-                    .push(" WHERE org_id = ")
-                    .bind(org_id)
-                    .push(" AND id = ")
-                    .bind(stored.id);
-                tx.execute(&update, "updating a conversation").await?;
-                let mut clear = Sql::new("DELETE FROM conversation_field_values WHERE org_id = ");
-                clear
-                    .bind(org_id)
-                    .push(" AND conversation_id = ")
-                    .bind(stored.id);
-                tx.execute(&clear, "replacing conversation field values")
-                    .await?;
-                summary.updated += 1;
-                stored.id
-            }
-        };
-        for value in &values {
-            let mut insert = Sql::new(
-                "INSERT INTO conversation_field_values (org_id, conversation_id, field_id, value, value_folded) VALUES (",
-            );
-            insert
+        for (n, (customer_id, figures)) in chunk.iter().enumerate() {
+            let Some(customer) = by_id.get(customer_id) else {
+                return Err(StoreError::Invalid(format!(
+                    "customer {customer_id} is not in this batch"
+                )));
+            };
+            sql.push(if n == 0 { "(" } else { ", (" })
+                .bind(**customer_id)
+                .push(", ")
                 .bind(org_id)
                 .push(", ")
-                .bind(conversation_id)
+                .bind(customer.identifier.as_str())
+                .push(", ")
+                .bind(customer.display_name.clone())
+                .push(", ")
+                .bind(customer.search_text.as_str())
+                .push(", ")
+                .bind(figures.interactions)
+                .push(", ")
+                .bind(figures.first_ms)
+                .push(", ")
+                .bind(figures.latest_ms)
+                .push(", ")
+                .bind(figures.score_sum)
+                .push(", CAST(")
+                .bind(figures.score_sum)
+                .push(" AS DOUBLE PRECISION) / CAST(")
+                .bind(figures.interactions)
+                .push(" AS DOUBLE PRECISION))");
+        }
+        sql.push(
+            " ON CONFLICT (customer_id) DO UPDATE SET \
+             interactions = customer_stats.interactions + excluded.interactions, \
+             first_ms = CASE WHEN excluded.first_ms < customer_stats.first_ms \
+             THEN excluded.first_ms ELSE customer_stats.first_ms END, \
+             latest_ms = CASE WHEN excluded.latest_ms > customer_stats.latest_ms \
+             THEN excluded.latest_ms ELSE customer_stats.latest_ms END, \
+             score_sum = customer_stats.score_sum + excluded.score_sum, \
+             avg_score = CAST(customer_stats.score_sum + excluded.score_sum AS DOUBLE PRECISION) \
+             / CAST(customer_stats.interactions + excluded.interactions AS DOUBLE PRECISION)",
+        );
+        tx.execute(&sql, "adding to customer summaries").await?;
+    }
+    Ok(())
+}
+
+/// Adds new conversations' figures to the per-value summary rows (creating missing ones).
+async fn add_to_value_stats(
+    tx: &mut Tx,
+    org_id: i64,
+    additions: &SummaryAdditions,
+    customers: &HashMap<String, CustomerRow>,
+) -> StoreResult<()> {
+    let identifiers: HashMap<i64, &str> = customers
+        .values()
+        .map(|row| (row.id, row.identifier.as_str()))
+        .collect();
+    let rows: Vec<(&(i64, i64, String), &Figures)> = additions.values.iter().collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = Sql::new(
+            "INSERT INTO customer_value_stats (org_id, field_id, value, value_folded, customer_id, \
+             identifier, interactions, first_ms, latest_ms, score_sum) VALUES ",
+        );
+        for (n, ((customer_id, field_id, value), figures)) in chunk.iter().enumerate() {
+            let identifier = identifiers.get(customer_id).copied().unwrap_or_default();
+            sql.push(if n == 0 { "(" } else { ", (" })
+                .bind(org_id)
+                .push(", ")
+                .bind(*field_id)
+                .push(", ")
+                .bind(value.as_str())
+                .push(", ")
+                .bind(fold(value))
+                .push(", ")
+                .bind(*customer_id)
+                .push(", ")
+                .bind(identifier)
+                .push(", ")
+                .bind(figures.interactions)
+                .push(", ")
+                .bind(figures.first_ms)
+                .push(", ")
+                .bind(figures.latest_ms)
+                .push(", ")
+                .bind(figures.score_sum)
+                .push(")");
+        }
+        sql.push(
+            " ON CONFLICT (org_id, field_id, value, customer_id) DO UPDATE SET \
+             interactions = customer_value_stats.interactions + excluded.interactions, \
+             first_ms = CASE WHEN excluded.first_ms < customer_value_stats.first_ms \
+             THEN excluded.first_ms ELSE customer_value_stats.first_ms END, \
+             latest_ms = CASE WHEN excluded.latest_ms > customer_value_stats.latest_ms \
+             THEN excluded.latest_ms ELSE customer_value_stats.latest_ms END, \
+             score_sum = customer_value_stats.score_sum + excluded.score_sum",
+        );
+        tx.execute(&sql, "adding to customer summaries by field value")
+            .await?;
+    }
+    Ok(())
+}
+
+/// Copies renamed customers' names into their summary rows.
+async fn refresh_names(tx: &mut Tx, org_id: i64, customer_ids: &[i64]) -> StoreResult<()> {
+    for chunk in customer_ids.chunks(CUSTOMERS_PER_REBUILD) {
+        let mut sql = Sql::new(
+            "UPDATE customer_stats SET display_name = c.display_name, search_text = c.search_text \
+             FROM customers c WHERE c.id = customer_stats.customer_id AND c.org_id = customer_stats.org_id \
+             AND customer_stats.org_id = ",
+        );
+        sql.bind(org_id)
+            .push(" AND customer_stats.customer_id IN (");
+        push_ids(&mut sql, chunk);
+        sql.push(")");
+        tx.execute(&sql, "renaming customers in their summaries")
+            .await?;
+    }
+    Ok(())
+}
+
+/// Recounts the customers the organisation's unfiltered page lists.
+async fn count_listed_customers(tx: &mut Tx, org_id: i64) -> StoreResult<()> {
+    let mut count = Sql::new("INSERT INTO customer_stats_totals (org_id, customers) SELECT ");
+    count
+        .bind(org_id)
+        .push(", COUNT(*) FROM customer_stats WHERE org_id = ")
+        .bind(org_id)
+        .push(" ON CONFLICT (org_id) DO UPDATE SET customers = excluded.customers");
+    tx.execute(&count, "counting customers").await?;
+    Ok(())
+}
+
+/// The key a representative's email is known by: trimmed and lower-cased, as users store it.
+fn rep_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// A conversation's field values as stored rows, sorted; an unknown field key is refused.
+fn field_values(
+    conversation: &NewConversation,
+    fields: &HashMap<String, i64>,
+) -> StoreResult<Vec<StoredValue>> {
+    let mut values = Vec::with_capacity(conversation.fields.len());
+    for (key, value) in &conversation.fields {
+        let Some(field_id) = fields.get(key) else {
+            return Err(StoreError::Invalid(format!(
+                "conversation `{}`: there is no custom field `{key}`",
+                conversation.external_id
+            )));
+        };
+        values.push(StoredValue {
+            field_id: *field_id,
+            value: value.clone(),
+        });
+    }
+    values.sort();
+    Ok(values)
+}
+
+/// Adds the batch's new customers and renames the ones given a display name (the last name
+/// given wins). Answers every customer by trimmed identifier.
+async fn upsert_customers(
+    tx: &mut Tx,
+    org_id: i64,
+    batch: &[NewConversation],
+) -> StoreResult<HashMap<String, CustomerRow>> {
+    let mut names: HashMap<&str, Option<&str>> = HashMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for conversation in batch {
+        let identifier = conversation.customer.trim();
+        let name = conversation
+            .customer_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|name| !name.is_empty());
+        match names.get_mut(identifier) {
+            Some(known) => {
+                if name.is_some() {
+                    *known = name;
+                }
+            }
+            None => {
+                names.insert(identifier, name);
+                order.push(identifier);
+            }
+        }
+    }
+    let mut ids = HashMap::with_capacity(order.len());
+    for chunk in order.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = Sql::new(
+            "INSERT INTO customers (org_id, identifier, display_name, search_text) VALUES ",
+        );
+        for (n, identifier) in chunk.iter().enumerate() {
+            let name = names[identifier];
+            let search_text = match name {
+                Some(name) => fold(&format!("{identifier}\n{name}")),
+                None => fold(identifier),
+            };
+            sql.push(if n == 0 { "(" } else { ", (" })
+                .bind(org_id)
+                .push(", ")
+                .bind(*identifier)
+                .push(", ")
+                .bind(name.map(str::to_owned))
+                .push(", ")
+                .bind(search_text)
+                .push(")");
+        }
+        // A missing name keeps the stored one; the update also makes RETURNING answer for
+        // customers that already exist.
+        sql.push(
+            " ON CONFLICT (org_id, identifier) DO UPDATE SET \
+             display_name = COALESCE(excluded.display_name, customers.display_name), \
+             search_text = CASE WHEN excluded.display_name IS NULL THEN customers.search_text \
+             ELSE excluded.search_text END \
+             RETURNING id, identifier, display_name, search_text",
+        );
+        let rows: Vec<CustomerRow> = tx.fetch_all(&sql, "saving customers").await?;
+        ids.extend(rows.into_iter().map(|row| (row.identifier.clone(), row)));
+    }
+    Ok(ids)
+}
+
+/// The ids of the batch's representatives by [`rep_key`]: an existing user of any role keeps
+/// their role and name; an unknown email becomes a representative without a password.
+async fn find_or_add_representatives(
+    tx: &mut Tx,
+    org_id: i64,
+    batch: &[NewConversation],
+) -> StoreResult<HashMap<String, i64>> {
+    let mut wanted: Vec<(String, &NewConversation)> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for conversation in batch {
+        let key = rep_key(&conversation.representative);
+        if seen.insert(key.clone()) {
+            wanted.push((key, conversation));
+        }
+    }
+    let mut ids = HashMap::with_capacity(wanted.len());
+    for chunk in wanted.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = Sql::new("SELECT id, email FROM users WHERE org_id = ");
+        sql.bind(org_id).push(" AND email IN (");
+        push_list(&mut sql, chunk.iter().map(|(key, _)| key.as_str()));
+        sql.push(")");
+        let rows: Vec<UserIdRow> = tx.fetch_all(&sql, "finding representatives").await?;
+        ids.extend(rows.into_iter().map(|row| (row.email, row.id)));
+    }
+    for (key, conversation) in wanted {
+        if ids.contains_key(&key) {
+            continue;
+        }
+        let name = conversation
+            .representative_name
+            .clone()
+            .unwrap_or_else(|| key.split('@').next().unwrap_or_default().to_owned());
+        let user = NewUser {
+            email: &conversation.representative,
+            name: &name,
+            role: Role::Representative,
+            password_hash: None,
+        };
+        let id = upsert_user(tx, org_id, &user).await?;
+        ids.insert(key, id);
+    }
+    Ok(ids)
+}
+
+/// The stored versions of the batch's conversations, with their field values, by external id.
+async fn stored_conversations(
+    tx: &mut Tx,
+    org_id: i64,
+    batch: &[NewConversation],
+) -> StoreResult<HashMap<String, Target>> {
+    let external_ids: Vec<&str> = batch
+        .iter()
+        .map(|conversation| conversation.external_id.trim())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut stored: HashMap<String, Target> = HashMap::new();
+    for chunk in external_ids.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = Sql::new(
+            "SELECT id, external_id, customer_id, representative_id, title, kind, occurred_at_ms, \
+             score_hundredths FROM conversations WHERE org_id = ",
+        );
+        sql.bind(org_id).push(" AND external_id IN (");
+        push_list(&mut sql, chunk.iter().copied());
+        sql.push(")");
+        let rows: Vec<StoredCore> = tx.fetch_all(&sql, "finding conversations").await?;
+        if rows.is_empty() {
+            continue;
+        }
+        let mut by_id: HashMap<i64, Target> = rows
+            .into_iter()
+            .map(|core| {
+                (
+                    core.id,
+                    Target {
+                        core,
+                        values: Vec::new(),
+                    },
+                )
+            })
+            .collect();
+        let mut values = Sql::new(
+            "SELECT conversation_id, field_id, value FROM conversation_field_values WHERE org_id = ",
+        );
+        values.bind(org_id).push(" AND conversation_id IN (");
+        for (n, id) in by_id.keys().enumerate() {
+            if n > 0 {
+                values.push(", ");
+            }
+            values.bind(*id);
+        }
+        values.push(")");
+        let rows: Vec<StoredFieldValue> = tx.fetch_all(&values, "reading field values").await?;
+        for row in rows {
+            if let Some(target) = by_id.get_mut(&row.conversation_id) {
+                target.values.push(StoredValue {
+                    field_id: row.field_id,
+                    value: row.value,
+                });
+            }
+        }
+        for (_, mut target) in by_id {
+            target.values.sort();
+            stored.insert(target.core.external_id.clone(), target);
+        }
+    }
+    Ok(stored)
+}
+
+fn push_list<'a>(sql: &mut Sql, items: impl Iterator<Item = &'a str>) {
+    for (n, item) in items.enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        sql.bind(item);
+    }
+}
+
+/// Inserts new conversations; answers their ids by external id.
+async fn insert_conversations(
+    tx: &mut Tx,
+    org_id: i64,
+    targets: &[Target],
+) -> StoreResult<HashMap<String, i64>> {
+    let mut sql = Sql::new(
+        "INSERT INTO conversations (org_id, external_id, customer_id, representative_id, title, kind, \
+         occurred_at_ms, score_hundredths) VALUES ",
+    );
+    for (n, target) in targets.iter().enumerate() {
+        let core = &target.core;
+        sql.push(if n == 0 { "(" } else { ", (" })
+            .bind(org_id)
+            .push(", ")
+            .bind(core.external_id.as_str())
+            .push(", ")
+            .bind(core.customer_id)
+            .push(", ")
+            .bind(core.representative_id)
+            .push(", ")
+            .bind(core.title.as_str())
+            .push(", ")
+            .bind(core.kind.as_str())
+            .push(", ")
+            .bind(core.occurred_at_ms)
+            .push(", ")
+            .bind(core.score_hundredths)
+            .push(")");
+    }
+    sql.push(" RETURNING id, external_id");
+    let rows: Vec<ConversationIdRow> = tx.fetch_all(&sql, "saving conversations").await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.external_id, row.id))
+        .collect())
+}
+
+async fn insert_field_values(
+    tx: &mut Tx,
+    org_id: i64,
+    values: &[(i64, &StoredValue)],
+) -> StoreResult<()> {
+    for chunk in values.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = Sql::new(
+            "INSERT INTO conversation_field_values (org_id, conversation_id, field_id, value, value_folded) VALUES ",
+        );
+        for (n, (conversation_id, value)) in chunk.iter().enumerate() {
+            sql.push(if n == 0 { "(" } else { ", (" })
+                .bind(org_id)
+                .push(", ")
+                .bind(*conversation_id)
                 .push(", ")
                 .bind(value.field_id)
                 .push(", ")
@@ -275,12 +735,108 @@ pub async fn write_batch(
                 .push(", ")
                 .bind(fold(&value.value))
                 .push(")");
-            tx.execute(&insert, "saving a conversation field value")
-                .await?;
         }
+        tx.execute(&sql, "saving conversation field values").await?;
     }
-    progress(batch.len());
-    Ok(summary)
+    Ok(())
+}
+
+async fn update_conversation(
+    tx: &mut Tx,
+    org_id: i64,
+    id: i64,
+    target: &Target,
+) -> StoreResult<()> {
+    let core = &target.core;
+    let mut update = Sql::new("UPDATE conversations SET customer_id = ");
+    update
+        .bind(core.customer_id)
+        .push(", representative_id = ")
+        .bind(core.representative_id)
+        .push(", title = ")
+        .bind(core.title.as_str())
+        .push(", kind = ")
+        .bind(core.kind.as_str())
+        .push(", occurred_at_ms = ")
+        .bind(core.occurred_at_ms)
+        .push(", score_hundredths = ")
+        .bind(core.score_hundredths)
+        .push(" WHERE org_id = ")
+        .bind(org_id)
+        .push(" AND id = ")
+        .bind(id);
+    tx.execute(&update, "updating a conversation").await?;
+    let mut clear = Sql::new("DELETE FROM conversation_field_values WHERE org_id = ");
+    clear.bind(org_id).push(" AND conversation_id = ").bind(id);
+    tx.execute(&clear, "replacing conversation field values")
+        .await?;
+    let values: Vec<(i64, &StoredValue)> = target.values.iter().map(|value| (id, value)).collect();
+    insert_field_values(tx, org_id, &values).await
+}
+
+/// Rebuilds the Customers page's summary rows of `customer_ids` from their scored
+/// conversations (a customer left with none loses its rows), overall and per field value.
+async fn rebuild_customer_stats(tx: &mut Tx, org_id: i64, customer_ids: &[i64]) -> StoreResult<()> {
+    if customer_ids.is_empty() {
+        return Ok(());
+    }
+    for chunk in customer_ids.chunks(CUSTOMERS_PER_REBUILD) {
+        let mut clear = Sql::new("DELETE FROM customer_stats WHERE org_id = ");
+        clear.bind(org_id).push(" AND customer_id IN (");
+        push_ids(&mut clear, chunk);
+        clear.push(")");
+        tx.execute(&clear, "clearing customer summaries").await?;
+        let mut rebuild = Sql::new(
+            "INSERT INTO customer_stats (customer_id, org_id, identifier, display_name, search_text, \
+             interactions, first_ms, latest_ms, score_sum, avg_score) \
+             SELECT c.id, c.org_id, c.identifier, c.display_name, c.search_text, COUNT(*), \
+             MIN(v.occurred_at_ms), MAX(v.occurred_at_ms), SUM(v.score_hundredths), \
+             CAST(SUM(v.score_hundredths) AS DOUBLE PRECISION) / COUNT(*) \
+             FROM customers c JOIN conversations v ON v.org_id = c.org_id AND v.customer_id = c.id \
+             AND v.score_hundredths IS NOT NULL WHERE c.org_id = ",
+        );
+        rebuild.bind(org_id).push(" AND c.id IN (");
+        push_ids(&mut rebuild, chunk);
+        rebuild.push(") GROUP BY c.id, c.org_id, c.identifier, c.display_name, c.search_text");
+        tx.execute(&rebuild, "rebuilding customer summaries")
+            .await?;
+
+        let mut clear = Sql::new("DELETE FROM customer_value_stats WHERE org_id = ");
+        clear.bind(org_id).push(" AND customer_id IN (");
+        push_ids(&mut clear, chunk);
+        clear.push(")");
+        tx.execute(&clear, "clearing customer summaries by field value")
+            .await?;
+        // CROSS JOIN keeps SQLite starting from the chunk's customers, not from every value.
+        let mut rebuild = Sql::new(
+            "INSERT INTO customer_value_stats (org_id, field_id, value, value_folded, customer_id, \
+             identifier, interactions, first_ms, latest_ms, score_sum) \
+             SELECT v.org_id, fv.field_id, fv.value, fv.value_folded, v.customer_id, c.identifier, \
+             COUNT(*), MIN(v.occurred_at_ms), MAX(v.occurred_at_ms), SUM(v.score_hundredths) \
+             FROM conversations v \
+             CROSS JOIN conversation_field_values fv \
+             JOIN customers c ON c.id = v.customer_id AND c.org_id = v.org_id \
+             WHERE fv.conversation_id = v.id AND fv.org_id = v.org_id \
+             AND v.score_hundredths IS NOT NULL AND v.org_id = ",
+        );
+        rebuild.bind(org_id).push(" AND v.customer_id IN (");
+        push_ids(&mut rebuild, chunk);
+        rebuild.push(
+            ") GROUP BY v.org_id, fv.field_id, fv.value, fv.value_folded, v.customer_id, c.identifier",
+        );
+        tx.execute(&rebuild, "rebuilding customer summaries by field value")
+            .await?;
+    }
+    Ok(())
+}
+
+fn push_ids(sql: &mut Sql, ids: &[i64]) {
+    for (n, id) in ids.iter().enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        sql.bind(*id);
+    }
 }
 
 async fn field_ids(db: &Db, org_id: i64) -> StoreResult<HashMap<String, i64>> {
@@ -289,56 +845,6 @@ async fn field_ids(db: &Db, org_id: i64) -> StoreResult<HashMap<String, i64>> {
         .into_iter()
         .map(|stored| (stored.field.key, stored.id))
         .collect())
-}
-
-/// Finds a customer by identifier or adds one; a given display name replaces the stored one.
-async fn upsert_customer(
-    tx: &mut Tx,
-    org_id: i64,
-    identifier: &str,
-    display_name: Option<&str>,
-) -> StoreResult<i64> {
-    let identifier = identifier.trim();
-    let display_name = display_name.map(str::trim).filter(|name| !name.is_empty());
-    let search_text = match display_name {
-        Some(name) => fold(&format!("{identifier}\n{name}")),
-        None => fold(identifier),
-    };
-    let mut sql =
-        Sql::new("INSERT INTO customers (org_id, identifier, display_name, search_text) VALUES (");
-    sql.bind(org_id)
-        .push(", ")
-        .bind(identifier)
-        .push(", ")
-        .bind(display_name.map(str::to_owned))
-        .push(", ")
-        .bind(search_text);
-    if display_name.is_some() {
-        sql.push(
-            ") ON CONFLICT (org_id, identifier) DO UPDATE SET display_name = excluded.display_name, \
-             search_text = excluded.search_text RETURNING id",
-        );
-    } else {
-        // Keep the stored name; the no-op update makes RETURNING answer for an existing row too.
-        sql.push(") ON CONFLICT (org_id, identifier) DO UPDATE SET identifier = excluded.identifier RETURNING id");
-    }
-    tx.scalar(&sql, "saving a customer").await
-}
-
-/// A representative named in conversation data: an existing user of any role keeps their
-/// role and name; an unknown email becomes a representative without a password.
-async fn find_or_add_representative(
-    tx: &mut Tx,
-    org_id: i64,
-    user: &NewUser<'_>,
-) -> StoreResult<i64> {
-    let find = crate::orgs::store::user_id_by_email(org_id, user.email);
-    let found: Option<crate::db::IdRow> =
-        tx.fetch_optional(&find, "finding a representative").await?;
-    match found {
-        Some(found) => Ok(found.id),
-        None => upsert_user(tx, org_id, user).await,
-    }
 }
 
 #[derive(sqlx::FromRow)]

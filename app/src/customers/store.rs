@@ -76,45 +76,99 @@ fn like_contains(needle: &str) -> String {
     pattern
 }
 
+/// Whose conversations a query reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scope {
+    /// The whole organisation: a Customers page.
+    Organisation,
+    /// One customer's history, with the representatives joined.
+    Customer(i64),
+}
+
 /// `FROM … WHERE …` over the organisation's scored conversations that pass the filters
 /// (and, when `search` is set, whose customer matches it). Conversations are `v`, customers
-/// `c`, and with `with_representative` their representatives `u`.
+/// `c` (joined for a search or when `with_customers`), and for a customer's history their
+/// representatives `u`.
+///
+/// Each filter is a join on the conversation's value for its field (at most one row, as a
+/// conversation has one value per field). A page starts from the values of one filter
+/// (`CROSS JOIN` fixes that order on SQLite, which has no statistics to choose it by) rather
+/// than visiting every conversation of the organisation; a history starts from the customer.
 fn push_matching_conversations(
     sql: &mut Sql,
     org_id: i64,
     search: &str,
     filters: &[ResolvedFilter],
-    with_representative: bool,
+    scope: Scope,
+    with_customers: bool,
 ) {
-    sql.push(
-        " FROM conversations v JOIN customers c ON c.id = v.customer_id AND c.org_id = v.org_id",
-    );
-    if with_representative {
+    let mut ordered: Vec<&ResolvedFilter> = filters.iter().collect();
+    // An equality is answered from the value index, so it leads when there is one.
+    ordered.sort_by_key(|filter| !matches!(filter.matcher, Matcher::Equals(_)));
+    let lead = match (scope, ordered.first()) {
+        (Scope::Organisation, Some(first)) => Some(*first),
+        _ => None,
+    };
+    let joined = if lead.is_some() {
+        &ordered[1..]
+    } else {
+        &ordered[..]
+    };
+    if lead.is_some() {
+        sql.push(" FROM conversation_field_values fl CROSS JOIN conversations v");
+    } else {
+        sql.push(" FROM conversations v");
+    }
+    for (n, filter) in joined.iter().enumerate() {
+        let alias = format!("f{n}");
+        sql.push(" JOIN conversation_field_values ")
+            .push(&alias)
+            .push(" ON ")
+            .push(&alias)
+            .push(".conversation_id = v.id AND ")
+            .push(&alias)
+            .push(".org_id = v.org_id AND ");
+        push_filter_match(sql, &alias, filter);
+    }
+    if with_customers || !search.is_empty() {
+        sql.push(" JOIN customers c ON c.id = v.customer_id AND c.org_id = v.org_id");
+    }
+    if matches!(scope, Scope::Customer(_)) {
         sql.push(" JOIN users u ON u.id = v.representative_id AND u.org_id = v.org_id");
     }
     sql.push(" WHERE v.org_id = ")
         .bind(org_id)
         .push(" AND v.score_hundredths IS NOT NULL");
+    if let Some(filter) = lead {
+        sql.push(" AND fl.conversation_id = v.id AND fl.org_id = v.org_id AND ");
+        push_filter_match(sql, "fl", filter);
+    }
+    if let Scope::Customer(customer_id) = scope {
+        sql.push(" AND v.customer_id = ").bind(customer_id);
+    }
     if !search.is_empty() {
         sql.push(" AND c.search_text LIKE ")
             .bind(like_contains(&fold(search)))
             .push(" ESCAPE '\\'");
     }
-    for filter in filters {
-        sql.push(
-            " AND EXISTS (SELECT 1 FROM conversation_field_values fv \
-             WHERE fv.conversation_id = v.id AND fv.org_id = v.org_id AND fv.field_id = ",
-        )
-        .bind(filter.field_id);
-        match &filter.matcher {
-            Matcher::Equals(value) => sql.push(" AND fv.value = ").bind(value.as_str()),
-            Matcher::Contains(folded) => sql
-                .push(" AND fv.value_folded LIKE ")
-                .bind(like_contains(folded))
-                .push(" ESCAPE '\\'"),
-        };
-        sql.push(")");
-    }
+}
+
+/// `<alias>.field_id = … AND <alias>.value …`: one filter on a field value row.
+fn push_filter_match(sql: &mut Sql, alias: &str, filter: &ResolvedFilter) {
+    sql.push(alias).push(".field_id = ").bind(filter.field_id);
+    match &filter.matcher {
+        Matcher::Equals(value) => sql
+            .push(" AND ")
+            .push(alias)
+            .push(".value = ")
+            .bind(value.as_str()),
+        Matcher::Contains(folded) => sql
+            .push(" AND ")
+            .push(alias)
+            .push(".value_folded LIKE ")
+            .bind(like_contains(folded))
+            .push(" ESCAPE '\\'"),
+    };
 }
 
 /// One customer's aggregates over the conversations that count.
@@ -153,6 +207,24 @@ fn sort_expression(key: SortKey) -> &'static str {
     }
 }
 
+/// The summary column that holds what [`sort_expression`] computes (`avg_score` is written
+/// with the same division).
+fn summary_column(key: SortKey) -> &'static str {
+    match key {
+        SortKey::Interactions => "interactions",
+        SortKey::First => "first_ms",
+        SortKey::Latest => "latest_ms",
+        SortKey::Score => "avg_score",
+    }
+}
+
+fn direction_sql(dir: SortDir) -> &'static str {
+    match dir {
+        SortDir::Desc => "DESC",
+        SortDir::Asc => "ASC",
+    }
+}
+
 /// One page of the Customers table.
 pub async fn customer_page(
     db: &Db,
@@ -164,7 +236,253 @@ pub async fn customer_page(
 }
 
 /// One page of customers, `page_size` a page (the API and the CSV export choose their own).
+///
+/// Without filters the page is read from the summary rows (`customer_stats`), one indexed
+/// scan per sort. With one filter it adds up the per-value summary rows of the values the
+/// filter matches. Two or more filters must match the same conversation, which no summary
+/// holds, so such a page groups the matching conversations at request time.
 pub async fn customer_page_sized(
+    db: &Db,
+    org_id: i64,
+    query: &CustomerQuery,
+    filters: &[ResolvedFilter],
+    page_size: u32,
+) -> StoreResult<CustomerPageData> {
+    match filters {
+        [] => summary_page(db, org_id, query, page_size).await,
+        [filter] => value_page(db, org_id, query, filter, page_size).await,
+        _ => grouped_page(db, org_id, query, filters, page_size).await,
+    }
+}
+
+/// `FROM … WHERE …` over the per-value summary rows (`s`) that one filter selects; with a
+/// search, joined to the customers (`c`) for their search text.
+fn push_matching_values(sql: &mut Sql, org_id: i64, search: &str, filter: &ResolvedFilter) {
+    sql.push(" FROM customer_value_stats s");
+    if !search.is_empty() {
+        sql.push(" JOIN customers c ON c.id = s.customer_id AND c.org_id = s.org_id");
+    }
+    sql.push(" WHERE s.org_id = ")
+        .bind(org_id)
+        .push(" AND s.field_id = ")
+        .bind(filter.field_id);
+    match &filter.matcher {
+        Matcher::Equals(value) => sql.push(" AND s.value = ").bind(value.as_str()),
+        Matcher::Contains(folded) => sql
+            .push(" AND s.value_folded LIKE ")
+            .bind(like_contains(folded))
+            .push(" ESCAPE '\\'"),
+    };
+    if !search.is_empty() {
+        sql.push(" AND c.search_text LIKE ")
+            .bind(like_contains(&fold(search)))
+            .push(" ESCAPE '\\'");
+    }
+}
+
+/// A page with one filter, added up from the per-value summary rows of the matching values.
+async fn value_page(
+    db: &Db,
+    org_id: i64,
+    query: &CustomerQuery,
+    filter: &ResolvedFilter,
+    page_size: u32,
+) -> StoreResult<CustomerPageData> {
+    let page_size = page_size.max(1);
+    // A select value has one row per customer, so its rows need no adding up; a text filter
+    // may match several values of a customer, whose rows are added up.
+    let one_row_each = matches!(filter.matcher, Matcher::Equals(_));
+    let mut count = Sql::new(if one_row_each {
+        "SELECT COUNT(*)"
+    } else {
+        "SELECT COUNT(DISTINCT s.customer_id)"
+    });
+    push_matching_values(&mut count, org_id, &query.search, filter);
+    let total: i64 = db.scalar(&count, "counting customers").await?;
+    let page_count = page_count(total, page_size);
+    let page = query.page.clamp(1, page_count);
+
+    // The page is chosen from the summary rows alone; only its rows are joined to their
+    // customers for the display name.
+    let mut sql = Sql::new(if one_row_each {
+        "SELECT g.id, g.identifier, n.display_name, g.interactions, g.first_ms, g.latest_ms, \
+         g.score_sum FROM (SELECT s.customer_id AS id, s.identifier, s.interactions, s.first_ms, \
+         s.latest_ms, s.score_sum"
+    } else {
+        "SELECT g.id, g.identifier, n.display_name, g.interactions, g.first_ms, g.latest_ms, \
+         g.score_sum FROM (SELECT s.customer_id AS id, s.identifier, \
+         CAST(SUM(s.interactions) AS BIGINT) AS interactions, MIN(s.first_ms) AS first_ms, \
+         MAX(s.latest_ms) AS latest_ms, CAST(SUM(s.score_sum) AS BIGINT) AS score_sum"
+    });
+    push_matching_values(&mut sql, org_id, &query.search, filter);
+    let (summed, single, outer) = match query.sort {
+        SortKey::Interactions => ("SUM(s.interactions)", "s.interactions", "g.interactions"),
+        SortKey::First => ("MIN(s.first_ms)", "s.first_ms", "g.first_ms"),
+        SortKey::Latest => ("MAX(s.latest_ms)", "s.latest_ms", "g.latest_ms"),
+        // The division `avg_score` and the plain GROUP BY use, so the order is the same.
+        SortKey::Score => (
+            "CAST(SUM(s.score_sum) AS DOUBLE PRECISION) / CAST(SUM(s.interactions) AS DOUBLE PRECISION)",
+            "CAST(s.score_sum AS DOUBLE PRECISION) / CAST(s.interactions AS DOUBLE PRECISION)",
+            "CAST(g.score_sum AS DOUBLE PRECISION) / CAST(g.interactions AS DOUBLE PRECISION)",
+        ),
+    };
+    let direction = direction_sql(query.dir);
+    if one_row_each {
+        sql.push(" ORDER BY ").push(single);
+    } else {
+        sql.push(" GROUP BY s.customer_id, s.identifier ORDER BY ")
+            .push(summed);
+    }
+    sql.push(" ")
+        .push(direction)
+        .push(", s.identifier ASC LIMIT ")
+        .bind(i64::from(page_size))
+        .push(" OFFSET ")
+        .bind(i64::from(page - 1) * i64::from(page_size))
+        .push(") g JOIN customers n ON n.id = g.id ORDER BY ")
+        .push(outer)
+        .push(" ")
+        .push(direction)
+        .push(", g.identifier ASC");
+    let rows = db.fetch_all(&sql, "listing customers").await?;
+    Ok(CustomerPageData {
+        rows,
+        total,
+        page,
+        page_count,
+    })
+}
+
+/// Where a page starts, and whether to read it in the mirror order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Window {
+    page: u32,
+    page_count: u32,
+    offset: i64,
+    limit: i64,
+    /// Read from the far end in the opposite order, then reverse: an index scan then steps
+    /// over at most half of the rows, so the last page costs what the first one does.
+    mirrored: bool,
+}
+
+fn window(total: i64, requested_page: u32, page_size: u32) -> Window {
+    let page_count = page_count(total, page_size);
+    let page = requested_page.clamp(1, page_count);
+    let size = i64::from(page_size);
+    let offset = i64::from(page - 1) * size;
+    let rows = (total - offset).clamp(0, size);
+    let after = (total - offset - rows).max(0);
+    if after < offset {
+        Window {
+            page,
+            page_count,
+            offset: after,
+            limit: rows,
+            mirrored: true,
+        }
+    } else {
+        Window {
+            page,
+            page_count,
+            offset,
+            limit: size,
+            mirrored: false,
+        }
+    }
+}
+
+async fn summary_page(
+    db: &Db,
+    org_id: i64,
+    query: &CustomerQuery,
+    page_size: u32,
+) -> StoreResult<CustomerPageData> {
+    let page_size = page_size.max(1);
+    let pattern = (!query.search.is_empty()).then(|| like_contains(&fold(&query.search)));
+    let total: i64 = match &pattern {
+        None => {
+            let mut count = Sql::new("SELECT customers FROM customer_stats_totals WHERE org_id = ");
+            count.bind(org_id);
+            db.fetch_optional::<CountRow>(&count, "counting customers")
+                .await?
+                .map_or(0, |row| row.customers)
+        }
+        Some(pattern) => {
+            // `+org_id` keeps the index off this term: a search must look at every row's
+            // text anyway, and reading the table in order is several times faster than
+            // reading it through an index one row at a time.
+            let mut count = Sql::new("SELECT COUNT(*) FROM customer_stats WHERE +org_id = ");
+            count
+                .bind(org_id)
+                .push(" AND search_text LIKE ")
+                .bind(pattern.as_str())
+                .push(" ESCAPE '\\'");
+            db.scalar(&count, "counting customers").await?
+        }
+    };
+    let window = window(total, query.page, page_size);
+    let (dir, tie) = match (query.dir, window.mirrored) {
+        (dir, false) => (dir, SortDir::Asc),
+        (dir, true) => (dir.flipped(), SortDir::Desc),
+    };
+    // Walking a sort index, a search reaches the end of the page after about
+    // (offset + limit) × listed / matches rows, each read one at a time; scanning the table
+    // reads every listed row in order, about three times faster a row, then sorts the
+    // matches. So few matches (against the page's depth) are scanned and sorted.
+    let few_matches = pattern.is_some() && total < 3 * (window.offset + window.limit);
+    let mut sql = Sql::new(
+        "SELECT customer_id AS id, identifier, display_name, interactions, first_ms, latest_ms, \
+         score_sum FROM customer_stats WHERE ",
+    );
+    sql.push(if few_matches {
+        "+org_id = "
+    } else {
+        "org_id = "
+    })
+    .bind(org_id);
+    if let Some(pattern) = &pattern {
+        sql.push(" AND search_text LIKE ")
+            .bind(pattern.as_str())
+            .push(" ESCAPE '\\'");
+    }
+    sql.push(if few_matches {
+        " ORDER BY +"
+    } else {
+        " ORDER BY "
+    })
+    .push(summary_column(query.sort))
+    .push(" ")
+    .push(direction_sql(dir))
+    .push(", identifier ")
+    .push(direction_sql(tie))
+    .push(" LIMIT ")
+    .bind(window.limit)
+    .push(" OFFSET ")
+    .bind(window.offset);
+    let mut rows: Vec<CustomerSummary> = if window.limit == 0 {
+        Vec::new()
+    } else {
+        db.fetch_all(&sql, "listing customers").await?
+    };
+    if window.mirrored {
+        rows.reverse();
+    }
+    Ok(CustomerPageData {
+        rows,
+        total,
+        page: window.page,
+        page_count: window.page_count,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct CountRow {
+    customers: i64,
+}
+
+/// A page computed the plain way, grouping the organisation's matching conversations at
+/// request time. Filtered pages use it; the benchmark also runs it as the baseline.
+pub async fn grouped_page(
     db: &Db,
     org_id: i64,
     query: &CustomerQuery,
@@ -173,7 +491,14 @@ pub async fn customer_page_sized(
 ) -> StoreResult<CustomerPageData> {
     let page_size = page_size.max(1);
     let mut count = Sql::new("SELECT COUNT(DISTINCT v.customer_id)");
-    push_matching_conversations(&mut count, org_id, &query.search, filters, false);
+    push_matching_conversations(
+        &mut count,
+        org_id,
+        &query.search,
+        filters,
+        Scope::Organisation,
+        false,
+    );
     let total: i64 = db.scalar(&count, "counting customers").await?;
     let page_count = page_count(total, page_size);
     let page = query.page.clamp(1, page_count);
@@ -183,15 +508,18 @@ pub async fn customer_page_sized(
          MIN(v.occurred_at_ms) AS first_ms, MAX(v.occurred_at_ms) AS latest_ms, \
          CAST(SUM(v.score_hundredths) AS BIGINT) AS score_sum",
     );
-    push_matching_conversations(&mut sql, org_id, &query.search, filters, false);
-    let direction = match query.dir {
-        SortDir::Desc => "DESC",
-        SortDir::Asc => "ASC",
-    };
+    push_matching_conversations(
+        &mut sql,
+        org_id,
+        &query.search,
+        filters,
+        Scope::Organisation,
+        true,
+    );
     sql.push(" GROUP BY c.id, c.identifier, c.display_name ORDER BY ")
         .push(sort_expression(query.sort))
         .push(" ")
-        .push(direction)
+        .push(direction_sql(query.dir))
         // Identifiers are unique per organisation and compared byte-wise on both backends,
         // so the order is total and pages never overlap or skip.
         .push(", c.identifier ASC LIMIT ")
@@ -250,8 +578,14 @@ pub async fn interaction_page_sized(
 ) -> StoreResult<InteractionPageData> {
     let page_size = page_size.max(1);
     let mut count = Sql::new("SELECT COUNT(*)");
-    push_matching_conversations(&mut count, org_id, "", filters, false);
-    count.push(" AND v.customer_id = ").bind(customer_id);
+    push_matching_conversations(
+        &mut count,
+        org_id,
+        "",
+        filters,
+        Scope::Customer(customer_id),
+        false,
+    );
     let total: i64 = db
         .scalar(&count, "counting a customer's interactions")
         .await?;
@@ -262,10 +596,15 @@ pub async fn interaction_page_sized(
         "SELECT v.id, v.external_id, v.title, v.kind, v.occurred_at_ms, v.score_hundredths, \
          u.id AS representative_id, u.name AS representative_name, u.email AS representative_email",
     );
-    push_matching_conversations(&mut sql, org_id, "", filters, true);
-    sql.push(" AND v.customer_id = ")
-        .bind(customer_id)
-        .push(" ORDER BY v.occurred_at_ms DESC, v.id DESC LIMIT ")
+    push_matching_conversations(
+        &mut sql,
+        org_id,
+        "",
+        filters,
+        Scope::Customer(customer_id),
+        false,
+    );
+    sql.push(" ORDER BY v.occurred_at_ms DESC, v.id DESC LIMIT ")
         .bind(i64::from(page_size))
         .push(" OFFSET ")
         .bind(i64::from(page - 1) * i64::from(page_size));
@@ -297,6 +636,29 @@ mod tests {
     #[test]
     fn like_patterns_treat_wildcards_as_plain_text() {
         assert_eq!(like_contains("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+
+    #[test]
+    fn pages_past_the_middle_are_read_from_the_far_end() {
+        // 95 rows, 30 a page: pages hold 30, 30, 30 and 5 rows.
+        let first = window(95, 1, 30);
+        assert_eq!((first.offset, first.limit, first.mirrored), (0, 30, false));
+        let second = window(95, 2, 30);
+        assert_eq!(
+            (second.offset, second.limit, second.mirrored),
+            (30, 30, false)
+        );
+        let third = window(95, 3, 30);
+        assert_eq!((third.offset, third.limit, third.mirrored), (5, 30, true));
+        let last = window(95, 4, 30);
+        assert_eq!((last.offset, last.limit, last.mirrored), (0, 5, true));
+        let past_the_end = window(95, 9, 30);
+        assert_eq!(past_the_end.page, 4);
+        let empty = window(0, 1, 30);
+        assert_eq!(
+            (empty.page, empty.page_count, empty.limit, empty.mirrored),
+            (1, 1, 30, false)
+        );
     }
 
     #[test]
