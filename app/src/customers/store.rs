@@ -577,20 +577,33 @@ pub async fn interaction_page_sized(
     page_size: u32,
 ) -> StoreResult<InteractionPageData> {
     let page_size = page_size.max(1);
-    let mut count = Sql::new("SELECT COUNT(*)");
-    push_matching_conversations(
-        &mut count,
-        org_id,
-        "",
-        filters,
-        Scope::Customer(customer_id),
-        false,
-    );
-    let total: i64 = db
-        .scalar(&count, "counting a customer's interactions")
-        .await?;
-    let page_count = page_count(total, page_size);
-    let page = page.clamp(1, page_count);
+    let total: i64 = if filters.is_empty() {
+        // The customer's summary row counts exactly these conversations.
+        let mut count =
+            Sql::new("SELECT interactions AS customers FROM customer_stats WHERE org_id = ");
+        count
+            .bind(org_id)
+            .push(" AND customer_id = ")
+            .bind(customer_id);
+        db.fetch_optional::<CountRow>(&count, "counting a customer's interactions")
+            .await?
+            .map_or(0, |row| row.customers)
+    } else {
+        let mut count = Sql::new("SELECT COUNT(*)");
+        push_matching_conversations(
+            &mut count,
+            org_id,
+            "",
+            filters,
+            Scope::Customer(customer_id),
+            false,
+        );
+        db.scalar(&count, "counting a customer's interactions")
+            .await?
+    };
+    // Late pages of a long history are read from the oldest end, as the Customers pages are.
+    let window = window(total, page, page_size);
+    let direction = if window.mirrored { "ASC" } else { "DESC" };
 
     let mut sql = Sql::new(
         "SELECT v.id, v.external_id, v.title, v.kind, v.occurred_at_ms, v.score_hundredths, \
@@ -604,18 +617,28 @@ pub async fn interaction_page_sized(
         Scope::Customer(customer_id),
         false,
     );
-    sql.push(" ORDER BY v.occurred_at_ms DESC, v.id DESC LIMIT ")
-        .bind(i64::from(page_size))
+    sql.push(" ORDER BY v.occurred_at_ms ")
+        .push(direction)
+        .push(", v.id ")
+        .push(direction)
+        .push(" LIMIT ")
+        .bind(window.limit)
         .push(" OFFSET ")
-        .bind(i64::from(page - 1) * i64::from(page_size));
-    let rows = db
-        .fetch_all(&sql, "listing a customer's interactions")
-        .await?;
+        .bind(window.offset);
+    let mut rows: Vec<InteractionRecord> = if window.limit == 0 {
+        Vec::new()
+    } else {
+        db.fetch_all(&sql, "listing a customer's interactions")
+            .await?
+    };
+    if window.mirrored {
+        rows.reverse();
+    }
     Ok(InteractionPageData {
         rows,
         total,
-        page,
-        page_count,
+        page: window.page,
+        page_count: window.page_count,
     })
 }
 
