@@ -1,6 +1,7 @@
 //! The Playbook server: serves the app and runs its maintenance commands.
 
 mod accounts;
+mod bench;
 mod fixture;
 mod http;
 #[cfg(test)]
@@ -15,6 +16,9 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
+
+/// SQLite page cache of the import command, in MiB.
+const IMPORT_CACHE_MIB: u32 = 2048;
 
 /// The embedded default: an SQLite file under `data/`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/playbook.db";
@@ -79,6 +83,8 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(accounts::TokenCommand),
+    /// Build a large dataset and measure the store, the server and the client (`make bench`).
+    Bench(bench::BenchArgs),
 }
 
 #[tokio::main]
@@ -143,11 +149,15 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             http::serve(db, addr, secure_cookies).await
         }
+        Command::Bench(args) => bench::run_bench(args).await,
         Command::Import(args) => {
-            with_db(&cli.database_url, async |db| {
-                import::run_import(db, args).await
-            })
-            .await
+            // One import is one transaction: a page cache that holds what it changes keeps
+            // SQLite from spilling the same pages to its log over and over.
+            let db = Db::connect_with_cache(&cli.database_url, 2, IMPORT_CACHE_MIB).await?;
+            db.migrate().await?;
+            let result = import::run_import(&db, args).await;
+            db.close().await;
+            result
         }
         Command::Field(command) => {
             with_db(&cli.database_url, async |db| {

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `make bench`: the release build, the load generator, then `server bench`, which builds
+# dataset L through the real import command, measures, and writes docs/BENCHMARKS.md.
+# BENCH_ARGS passes options through (for example BENCH_ARGS="--customers 10000
+# --conversations 200000 --label S" for a quick run); BENCH_POSTGRES=1 also measures
+# PostgreSQL on the local server (or on the one TEST_POSTGRES_URL names).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+say() { printf '==> %s\n' "$*"; }
+
+OHA_VERSION=1.16.0
+if ! oha --version 2>/dev/null | grep -q "$OHA_VERSION"; then
+  say "installing the load generator oha $OHA_VERSION (cargo, a few minutes the first time)"
+  cargo install --locked oha --version "$OHA_VERSION"
+fi
+if ! command -v brotli >/dev/null && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+  say "installing brotli (Debian's package) to measure the bundle's brotli size"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends brotli >/dev/null ||
+    say "brotli could not be installed: its column will read n/a"
+fi
+
+say "building the release server and client"
+cargo leptos build --release
+
+args=()
+if [[ "${BENCH_POSTGRES:-0}" == 1 ]]; then
+  bash scripts/ensure-postgres.sh
+  args+=(--postgres "${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}")
+fi
+# shellcheck disable=SC2086
+exec target/release/server bench "${args[@]}" ${BENCH_ARGS:-}
