@@ -447,7 +447,7 @@ async fn refresh_names(tx: &mut Tx, org_id: i64, customer_ids: &[i64]) -> StoreR
         );
         sql.bind(org_id)
             .push(" AND customer_stats.customer_id IN (");
-        push_ids(&mut sql, chunk);
+        push_list(&mut sql, chunk.iter().copied());
         sql.push(")");
         tx.execute(&sql, "renaming customers in their summaries")
             .await?;
@@ -667,8 +667,9 @@ async fn stored_conversations(
     Ok(stored)
 }
 
-fn push_list<'a>(sql: &mut Sql, items: impl Iterator<Item = &'a str>) {
-    for (n, item) in items.enumerate() {
+/// Appends `a, b, c` as placeholders, for an `IN (…)` list.
+fn push_list<T: Into<crate::db::Arg>>(sql: &mut Sql, items: impl IntoIterator<Item = T>) {
+    for (n, item) in items.into_iter().enumerate() {
         if n > 0 {
             sql.push(", ");
         }
@@ -783,7 +784,7 @@ async fn rebuild_customer_stats(tx: &mut Tx, org_id: i64, customer_ids: &[i64]) 
     for chunk in customer_ids.chunks(CUSTOMERS_PER_REBUILD) {
         let mut clear = Sql::new("DELETE FROM customer_stats WHERE org_id = ");
         clear.bind(org_id).push(" AND customer_id IN (");
-        push_ids(&mut clear, chunk);
+        push_list(&mut clear, chunk.iter().copied());
         clear.push(")");
         tx.execute(&clear, "clearing customer summaries").await?;
         let mut rebuild = Sql::new(
@@ -796,14 +797,14 @@ async fn rebuild_customer_stats(tx: &mut Tx, org_id: i64, customer_ids: &[i64]) 
              AND v.score_hundredths IS NOT NULL WHERE c.org_id = ",
         );
         rebuild.bind(org_id).push(" AND c.id IN (");
-        push_ids(&mut rebuild, chunk);
+        push_list(&mut rebuild, chunk.iter().copied());
         rebuild.push(") GROUP BY c.id, c.org_id, c.identifier, c.display_name, c.search_text");
         tx.execute(&rebuild, "rebuilding customer summaries")
             .await?;
 
         let mut clear = Sql::new("DELETE FROM customer_value_stats WHERE org_id = ");
         clear.bind(org_id).push(" AND customer_id IN (");
-        push_ids(&mut clear, chunk);
+        push_list(&mut clear, chunk.iter().copied());
         clear.push(")");
         tx.execute(&clear, "clearing customer summaries by field value")
             .await?;
@@ -820,7 +821,7 @@ async fn rebuild_customer_stats(tx: &mut Tx, org_id: i64, customer_ids: &[i64]) 
              AND v.score_hundredths IS NOT NULL AND v.org_id = ",
         );
         rebuild.bind(org_id).push(" AND v.customer_id IN (");
-        push_ids(&mut rebuild, chunk);
+        push_list(&mut rebuild, chunk.iter().copied());
         rebuild.push(
             ") GROUP BY v.org_id, fv.field_id, fv.value, fv.value_folded, v.customer_id, c.identifier",
         );
@@ -828,15 +829,6 @@ async fn rebuild_customer_stats(tx: &mut Tx, org_id: i64, customer_ids: &[i64]) 
             .await?;
     }
     Ok(())
-}
-
-fn push_ids(sql: &mut Sql, ids: &[i64]) {
-    for (n, id) in ids.iter().enumerate() {
-        if n > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*id);
-    }
 }
 
 async fn field_ids(db: &Db, org_id: i64) -> StoreResult<HashMap<String, i64>> {

@@ -365,6 +365,28 @@ struct Window {
     mirrored: bool,
 }
 
+/// Appends the window's LIMIT and OFFSET to `sql` (ordered in the window's direction), runs
+/// it, and answers the rows in page order.
+async fn fetch_window<R: crate::db::AnyRow>(
+    db: &Db,
+    sql: &mut Sql,
+    window: &Window,
+    context: &'static str,
+) -> StoreResult<Vec<R>> {
+    if window.limit == 0 {
+        return Ok(Vec::new());
+    }
+    sql.push(" LIMIT ")
+        .bind(window.limit)
+        .push(" OFFSET ")
+        .bind(window.offset);
+    let mut rows: Vec<R> = db.fetch_all(sql, context).await?;
+    if window.mirrored {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
 fn window(total: i64, requested_page: u32, page_size: u32) -> Window {
     let page_count = page_count(total, page_size);
     let page = requested_page.clamp(1, page_count);
@@ -454,19 +476,8 @@ async fn summary_page(
     .push(" ")
     .push(direction_sql(dir))
     .push(", identifier ")
-    .push(direction_sql(tie))
-    .push(" LIMIT ")
-    .bind(window.limit)
-    .push(" OFFSET ")
-    .bind(window.offset);
-    let mut rows: Vec<CustomerSummary> = if window.limit == 0 {
-        Vec::new()
-    } else {
-        db.fetch_all(&sql, "listing customers").await?
-    };
-    if window.mirrored {
-        rows.reverse();
-    }
+    .push(direction_sql(tie));
+    let rows = fetch_window(db, &mut sql, &window, "listing customers").await?;
     Ok(CustomerPageData {
         rows,
         total,
@@ -620,20 +631,8 @@ pub async fn interaction_page_sized(
     sql.push(" ORDER BY v.occurred_at_ms ")
         .push(direction)
         .push(", v.id ")
-        .push(direction)
-        .push(" LIMIT ")
-        .bind(window.limit)
-        .push(" OFFSET ")
-        .bind(window.offset);
-    let mut rows: Vec<InteractionRecord> = if window.limit == 0 {
-        Vec::new()
-    } else {
-        db.fetch_all(&sql, "listing a customer's interactions")
-            .await?
-    };
-    if window.mirrored {
-        rows.reverse();
-    }
+        .push(direction);
+    let rows = fetch_window(db, &mut sql, &window, "listing a customer's interactions").await?;
     Ok(InteractionPageData {
         rows,
         total,
