@@ -4,6 +4,8 @@
 //! and bound from a small list of portable values. Store modules build [`Sql`] values and
 //! run them through [`Db`] or [`Tx`]; nothing outside the store layer sees SQL.
 
+use crate::customers::read_model::ReadModel;
+use futures_util::TryStreamExt;
 use sqlx::{
     error::BoxDynError,
     postgres::{PgPool, PgPoolOptions, PgRow},
@@ -13,7 +15,7 @@ use sqlx::{
     },
     Arguments, AssertSqlSafe, Database, Encode, FromRow, Postgres, Sqlite, Type,
 };
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 /// Errors of the store layer. Each carries what was being done, for the logs;
 /// users are shown a short message instead (see `crate::error`).
@@ -40,6 +42,65 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl StoreError {
+    /// Whether the database refused the work only because of other transactions running at
+    /// the same time (a deadlock, a serialization failure, SQLite busy or locked): the same
+    /// work, tried again, can succeed.
+    pub fn is_transient(&self) -> bool {
+        let StoreError::Database {
+            source: sqlx::Error::Database(error),
+            ..
+        } = self
+        else {
+            return false;
+        };
+        match error.code().as_deref() {
+            // PostgreSQL: serialization_failure, deadlock_detected.
+            Some("40001" | "40P01") => true,
+            // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes.
+            Some(code) => code
+                .parse::<i64>()
+                .is_ok_and(|code| matches!(code & 0xff, 5 | 6)),
+            None => false,
+        }
+    }
+}
+
+/// Attempts a transaction gets before a transient failure is reported.
+pub const TRANSIENT_ATTEMPTS: u32 = 6;
+
+/// Runs `work` (a whole transaction) again when it fails with a transient error, up to
+/// [`TRANSIENT_ATTEMPTS`] times in all, waiting a little longer after each failure.
+pub async fn retry_transient<T, F, Fut>(mut work: F) -> StoreResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = StoreResult<T>>,
+{
+    let mut attempt = 1;
+    loop {
+        match work().await {
+            Err(error) if error.is_transient() && attempt < TRANSIENT_ATTEMPTS => {
+                back_off(attempt, &error).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// The wait after the `attempt`th transient failure: 10, 20, 40, 80, 160 ms, spread by the
+/// clock's nanoseconds so that writers that collided do not collide again in step.
+pub async fn back_off(attempt: u32, error: &StoreError) {
+    tracing::warn!(attempt, %error, "retrying a transaction after a transient conflict");
+    let spread = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::from(d.subsec_nanos() % 10));
+    tokio::time::sleep(Duration::from_millis(
+        (10 << attempt.min(8).saturating_sub(1)) + spread,
+    ))
+    .await;
+}
 
 /// Adds what was being done to a sqlx error.
 pub trait Context<T> {
@@ -134,6 +195,13 @@ impl Sql {
         self.args.push(value.into());
         // Writing into the text directly: a multi-row insert binds thousands of values.
         let _ = write!(self.text, "${}", self.args.len());
+        self
+    }
+
+    /// Adds the value for the next placeholder already written in the text. For statements
+    /// written whole (`... WHERE org_id = $1 AND revision > $2`): each `$N` once, in order.
+    pub fn arg(&mut self, value: impl Into<Arg>) -> &mut Self {
+        self.args.push(value.into());
         self
     }
 
@@ -252,11 +320,20 @@ macro_rules! run_on {
 /// server's memory stays small with a full pool.
 pub const SQLITE_CACHE_MIB: u32 = 8;
 
-/// The application's database: a connection pool on one of the two backends.
+/// A connection pool on one of the two backends.
 #[derive(Clone, Debug)]
-pub enum Db {
+enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
+}
+
+/// The application's database: a connection pool on one of the two backends, and the
+/// Customers read model kept beside it (one per pool, shared by its clones; see
+/// `customers::read_model`).
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: Pool,
+    read_model: Arc<ReadModel>,
 }
 
 /// An open transaction on either backend.
@@ -304,7 +381,7 @@ impl Db {
                 .connect_with(options)
                 .await
                 .context("opening the SQLite database")?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::from_pool(Pool::Sqlite(pool)))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
@@ -312,39 +389,65 @@ impl Db {
                 .connect(url)
                 .await
                 .context("connecting to PostgreSQL")?;
-            Ok(Db::Postgres(pool))
+            Ok(Db::from_pool(Pool::Postgres(pool)))
         } else {
             Err(StoreError::UnsupportedUrl(url.to_owned()))
         }
     }
 
+    fn from_pool(pool: Pool) -> Db {
+        Db {
+            pool,
+            read_model: Arc::new(ReadModel::default()),
+        }
+    }
+
+    /// The Customers read model of this database.
+    pub fn read_model(&self) -> &ReadModel {
+        &self.read_model
+    }
+
+    /// A read-only transaction that sees one consistent snapshot of the database from its
+    /// first statement on (PostgreSQL REPEATABLE READ; an SQLite read transaction in WAL mode).
+    pub async fn begin_snapshot(&self) -> StoreResult<Tx> {
+        let mut tx = self.begin().await?;
+        if let Tx::Postgres(_) = tx {
+            tx.execute(
+                &Sql::new("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
+                "starting a snapshot",
+            )
+            .await?;
+        }
+        Ok(tx)
+    }
+
     pub fn backend(&self) -> Backend {
-        match self {
-            Db::Sqlite(_) => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+        match &self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
         }
     }
 
     /// Brings the schema up to date. Each backend has its own migration set.
     pub async fn migrate(&self) -> StoreResult<()> {
-        match self {
-            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
-            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
 
     pub async fn close(&self) {
-        match self {
-            Db::Sqlite(pool) => pool.close().await,
-            Db::Postgres(pool) => pool.close().await,
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
         }
     }
 
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await.context("starting a transaction")?),
-            Db::Postgres(pool) => {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin().await.context("starting a transaction")?),
+            Pool::Postgres(pool) => {
                 Tx::Postgres(pool.begin().await.context("starting a transaction")?)
             }
         })
@@ -355,9 +458,9 @@ impl Db {
         sql: &Sql,
         context: &'static str,
     ) -> StoreResult<Vec<R>> {
-        match self {
-            Db::Sqlite(pool) => run_on!(Sqlite, pool, sql, fetch_all as R),
-            Db::Postgres(pool) => run_on!(Postgres, pool, sql, fetch_all as R),
+        match &self.pool {
+            Pool::Sqlite(pool) => run_on!(Sqlite, pool, sql, fetch_all as R),
+            Pool::Postgres(pool) => run_on!(Postgres, pool, sql, fetch_all as R),
         }
         .context(context)
     }
@@ -367,25 +470,25 @@ impl Db {
         sql: &Sql,
         context: &'static str,
     ) -> StoreResult<Option<R>> {
-        match self {
-            Db::Sqlite(pool) => run_on!(Sqlite, pool, sql, fetch_optional as R),
-            Db::Postgres(pool) => run_on!(Postgres, pool, sql, fetch_optional as R),
+        match &self.pool {
+            Pool::Sqlite(pool) => run_on!(Sqlite, pool, sql, fetch_optional as R),
+            Pool::Postgres(pool) => run_on!(Postgres, pool, sql, fetch_optional as R),
         }
         .context(context)
     }
 
     pub async fn scalar<T: AnyScalar>(&self, sql: &Sql, context: &'static str) -> StoreResult<T> {
-        match self {
-            Db::Sqlite(pool) => run_on!(Sqlite, pool, sql, scalar as T),
-            Db::Postgres(pool) => run_on!(Postgres, pool, sql, scalar as T),
+        match &self.pool {
+            Pool::Sqlite(pool) => run_on!(Sqlite, pool, sql, scalar as T),
+            Pool::Postgres(pool) => run_on!(Postgres, pool, sql, scalar as T),
         }
         .context(context)
     }
 
     pub async fn execute(&self, sql: &Sql, context: &'static str) -> StoreResult<u64> {
-        match self {
-            Db::Sqlite(pool) => run_on!(Sqlite, pool, sql, execute),
-            Db::Postgres(pool) => run_on!(Postgres, pool, sql, execute),
+        match &self.pool {
+            Pool::Sqlite(pool) => run_on!(Sqlite, pool, sql, execute),
+            Pool::Postgres(pool) => run_on!(Postgres, pool, sql, execute),
         }
         .context(context)
     }
@@ -442,6 +545,37 @@ impl Tx {
             Tx::Postgres(tx) => run_on!(Postgres, &mut **tx, sql, scalar as T),
         }
         .context(context)
+    }
+
+    /// Runs a query and hands each row to `each` as it arrives, without collecting them: for
+    /// reads of millions of rows.
+    pub async fn for_each_row<R: AnyRow>(
+        &mut self,
+        sql: &Sql,
+        context: &'static str,
+        mut each: impl FnMut(R) + Send,
+    ) -> StoreResult<()> {
+        macro_rules! stream_on {
+            ($db:ty, $exec:expr) => {{
+                let arguments = sql
+                    .arguments::<$db>()
+                    .map_err(sqlx::Error::Encode)
+                    .context(context)?;
+                let mut rows = sqlx::query_as_with::<$db, R, _>(
+                    AssertSqlSafe(sql.text_for::<$db>()),
+                    arguments,
+                )
+                .fetch($exec);
+                while let Some(row) = rows.try_next().await.context(context)? {
+                    each(row);
+                }
+            }};
+        }
+        match self {
+            Tx::Sqlite(tx) => stream_on!(Sqlite, &mut **tx),
+            Tx::Postgres(tx) => stream_on!(Postgres, &mut **tx),
+        }
+        Ok(())
     }
 
     pub async fn execute(&mut self, sql: &Sql, context: &'static str) -> StoreResult<u64> {

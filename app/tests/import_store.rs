@@ -6,7 +6,7 @@ mod support;
 
 use app::conversations::import::{import_rows, parse_csv, parse_ndjson, ImportError, ImportRow};
 use app::customers::query::CustomerQuery;
-use app::customers::store::{customer_page, resolve_filters};
+use app::customers::store::{customer_page, resolve_filters, Conditions};
 use app::db::Db;
 use app::orgs::model::{CustomField, FieldKind};
 use app::orgs::store::{create_organisation, define_field, list_fields};
@@ -52,9 +52,14 @@ async fn import(
 async fn snapshot(db: &Db, org_id: i64) -> Vec<(String, i64, i64)> {
     let fields = list_fields(db, org_id).await.expect("fields");
     let query = CustomerQuery::default();
-    let page = customer_page(db, org_id, &query, &resolve_filters(&query, &fields))
-        .await
-        .expect("page");
+    let page = customer_page(
+        db,
+        org_id,
+        &query,
+        &Conditions::from(resolve_filters(&query, &fields)),
+    )
+    .await
+    .expect("page");
     page.rows
         .into_iter()
         .map(|row| (row.identifier, row.interactions, row.score_sum))

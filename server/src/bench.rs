@@ -3,14 +3,16 @@
 //! client bundle, and writes the figures to docs/BENCHMARKS.md. `make bench` runs it with a
 //! release build; docs/BENCHMARKS.md says how to read it.
 
-use app::customers::query::{CustomerQuery, SortDir, SortKey, PAGE_SIZE};
-use app::customers::store::{
-    customer_page, grouped_page, interaction_page, resolve_filters, ResolvedFilter,
+use app::conversations::model::ConversationKind;
+use app::customers::query::{
+    CustomerQuery, Period, SortDir, SortKey, HISTORY_PAGE_SIZE, PAGE_SIZE,
 };
+use app::customers::service::{customers_page, history_page, resolve_question, Strictness};
+use app::customers::store::grouped_page;
 use app::db::{Db, Sql};
 use app::demo::Rng;
 use app::orgs::model::{CustomField, FieldKind, Role};
-use app::orgs::store::{create_organisation, define_field, list_fields, upsert_user, NewUser};
+use app::orgs::store::{create_organisation, define_field, upsert_user, NewUser};
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -328,9 +330,17 @@ async fn measure_backend(
         import_rows as f64 / import_seconds
     );
 
-    let fields = list_fields(&db, org_id).await?;
     let default = CustomerQuery::default();
-    let first_page = customer_page(&db, org_id, &default, &[]).await?;
+    let resolve = |query: CustomerQuery| {
+        let db = &db;
+        async move {
+            resolve_question(db, org_id, chrono_tz::UTC, &query, Strictness::Strict)
+                .await
+                .map_err(|error| error.to_string())
+        }
+    };
+    let default_question = resolve(default.clone()).await?;
+    let first_page = customers_page(&db, org_id, &default_question, PAGE_SIZE).await?;
     let pages = first_page.page_count;
     let mut cases: Vec<(&'static str, String, CustomerQuery, f64)> = vec![(
         "default page",
@@ -384,15 +394,51 @@ async fn measure_backend(
         billing.with_search("son"),
         30.0,
     ));
+    let last_90 = default.with_period(Period::Last90Days);
+    cases.push((
+        "predicates",
+        "Last 90 days, queue = Billing, region = EMEA".to_owned(),
+        billing
+            .with_filter("region", "EMEA")
+            .with_period(Period::Last90Days),
+        50.0,
+    ));
+    cases.push((
+        "predicates",
+        "All time, campaign contains `spring-1`".to_owned(),
+        default.with_filter("campaign", "spring-1"),
+        50.0,
+    ));
+    cases.push((
+        "predicates",
+        "Last 90 days, channel voice".to_owned(),
+        last_90.with_channel(ConversationKind::Voice, true),
+        50.0,
+    ));
+    cases.push((
+        "predicates",
+        "representative rep7, channel chat or email".to_owned(),
+        default
+            .with_rep("rep7@bench.example")
+            .with_channel(ConversationKind::Chat, true)
+            .with_channel(ConversationKind::Email, true),
+        50.0,
+    ));
+    cases.push((
+        "predicates",
+        "Last 90 days, tier = Gold, search `son`".to_owned(),
+        last_90.with_filter("tier", "Gold").with_search("son"),
+        50.0,
+    ));
 
     let budget = Duration::from_secs(args.query_budget_seconds);
     let mut rows = Vec::new();
     for (group, label, query, target_ms) in cases {
-        let filters = resolve_filters(&query, &fields);
+        let question = resolve(query.clone()).await?;
         let timing = time_calls(args.calls, budget, || {
-            let (db, query, filters) = (&db, &query, &filters);
+            let (db, question) = (&db, &question);
             async move {
-                customer_page(db, org_id, query, filters).await?;
+                customers_page(db, org_id, question, PAGE_SIZE).await?;
                 Ok(())
             }
         })
@@ -400,9 +446,16 @@ async fn measure_backend(
         let baseline_p50_ms = if wants_baseline(group, &label) {
             Some(
                 time_calls(args.baseline_calls, budget, || {
-                    let (db, query, filters) = (&db, &query, &filters);
+                    let (db, question) = (&db, &question);
                     async move {
-                        grouped_page(db, org_id, query, filters, PAGE_SIZE).await?;
+                        grouped_page(
+                            db,
+                            org_id,
+                            &question.applied,
+                            &question.conditions,
+                            PAGE_SIZE,
+                        )
+                        .await?;
                         Ok(())
                     }
                 })
@@ -432,9 +485,9 @@ async fn measure_backend(
         turn += 1;
         let customer = busiest[turn % busiest.len().max(1)];
         let page = if turn.is_multiple_of(2) { 1 } else { u32::MAX };
-        let db = &db;
+        let (db, question) = (&db, &default_question);
         async move {
-            interaction_page(db, org_id, customer, &[] as &[ResolvedFilter], page).await?;
+            history_page(db, org_id, customer, question, page, HISTORY_PAGE_SIZE).await?;
             Ok(())
         }
     })

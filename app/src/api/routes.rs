@@ -4,12 +4,12 @@
 
 use super::tokens::{authenticate_token, ApiClient};
 use crate::conversations::import::{import_rows, parse_items, ImportError, RowErrors};
-use crate::customers::query::{is_field_key, CustomerQuery, FILTER_PREFIX};
-use crate::customers::store::{
-    applied_query, customer_page_sized, find_customer_id, interaction_page_sized, resolve_filters,
+use crate::customers::query::{CustomerQuery, FILTER_PREFIX};
+use crate::customers::service::{
+    customers_page, history_page, resolve_question, Question, QuestionError, Strictness,
 };
+use crate::customers::store::find_customer_id;
 use crate::db::StoreError;
-use crate::orgs::store::list_fields;
 use crate::orgs::time::{iso, parse_time_zone};
 use crate::session::AppState;
 use crate::text::parse_query_string;
@@ -187,27 +187,24 @@ fn per_page(pairs: &[(String, String)], default: u32) -> Result<u32, ApiError> {
     }
 }
 
-/// Reads the query string strictly, and refuses filters on fields (or options) the
-/// organisation does not have, instead of ignoring them as the page does.
+/// The parameters every Customers read takes besides the custom-field filters.
+const VIEW_PARAMETERS: [&str; 5] = ["period", "from", "to", "type", "rep"];
+
+/// Reads the query string strictly, and refuses filters on fields (or options) and
+/// representatives the organisation does not have, instead of ignoring them as the page does.
 async fn read_query(
     state: &AppState,
     client: &ApiClient,
     raw: Option<String>,
     allowed_keys: Option<&[&str]>,
-) -> Result<
-    (
-        CustomerQuery,
-        Vec<(String, String)>,
-        Vec<crate::customers::store::ResolvedFilter>,
-    ),
-    ApiError,
-> {
+) -> Result<(Question, Vec<(String, String)>), ApiError> {
     let pairs = parse_query_string(raw.as_deref().unwrap_or_default());
     if let Some(allowed) = allowed_keys {
-        if let Some((key, _)) = pairs
-            .iter()
-            .find(|(key, _)| !allowed.contains(&key.as_str()) && !key.starts_with(FILTER_PREFIX))
-        {
+        if let Some((key, _)) = pairs.iter().find(|(key, _)| {
+            !allowed.contains(&key.as_str())
+                && !VIEW_PARAMETERS.contains(&key.as_str())
+                && !key.starts_with(FILTER_PREFIX)
+        }) {
             return Err(ApiError::bad_request(format!(
                 "`{key}` is not a parameter of this call"
             )));
@@ -218,26 +215,19 @@ async fn read_query(
         &["per_page"],
     )
     .map_err(ApiError::bad_request)?;
-    let fields = list_fields(&state.db, client.org_id).await?;
-    let applied = applied_query(&query, &fields);
-    if let Some(key) = query
-        .filters
-        .keys()
-        .find(|key| !applied.filters.contains_key(*key))
-    {
-        let message = match fields.iter().find(|f| &f.field.key == key) {
-            Some(field) => format!(
-                "`{}` is not an option of the field `{key}` ({})",
-                query.filters[key],
-                field.field.options.join(", ")
-            ),
-            None if is_field_key(key) => format!("The organisation has no custom field `{key}`"),
-            None => format!("`{key}` is not a field key"),
-        };
-        return Err(ApiError::bad_request(message));
-    }
-    let filters = resolve_filters(&query, &fields);
-    Ok((query, pairs, filters))
+    let question = resolve_question(
+        &state.db,
+        client.org_id,
+        zone(client),
+        &query,
+        Strictness::Strict,
+    )
+    .await
+    .map_err(|error| match error {
+        QuestionError::Refused(message) => ApiError::bad_request(message),
+        QuestionError::Store(error) => ApiError::from(error),
+    })?;
+    Ok((question, pairs))
 }
 
 fn zone(client: &ApiClient) -> Tz {
@@ -254,9 +244,9 @@ async fn get_customers(
     Extension(client): Extension<ApiClient>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let (query, pairs, filters) = read_query(&state, &client, raw, None).await?;
+    let (question, pairs) = read_query(&state, &client, raw, None).await?;
     let per_page = per_page(&pairs, crate::customers::query::PAGE_SIZE)?;
-    let page = customer_page_sized(&state.db, client.org_id, &query, &filters, per_page).await?;
+    let page = customers_page(&state.db, client.org_id, &question, per_page).await?;
     let zone = zone(&client);
     let rows: Vec<Value> = page
         .rows
@@ -287,8 +277,7 @@ async fn get_interactions(
     Path(identifier): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let (query, pairs, filters) =
-        read_query(&state, &client, raw, Some(&["page", "per_page"])).await?;
+    let (question, pairs) = read_query(&state, &client, raw, Some(&["page", "per_page"])).await?;
     let per_page = per_page(&pairs, 20)?;
     let customer_id = find_customer_id(&state.db, client.org_id, &identifier)
         .await?
@@ -298,12 +287,12 @@ async fn get_interactions(
                 format!("There is no customer `{identifier}`."),
             )
         })?;
-    let page = interaction_page_sized(
+    let page = history_page(
         &state.db,
         client.org_id,
         customer_id,
-        &filters,
-        query.page,
+        &question,
+        question.applied.page,
         per_page,
     )
     .await?;

@@ -5,9 +5,10 @@
 use super::model::ConversationKind;
 use super::store::{write_batch, NewConversation, WriteSummary};
 use crate::customers::query::is_field_key;
-use crate::db::{Db, StoreError};
+use crate::customers::read_model::claim_write_version;
+use crate::db::{back_off, Db, StoreError, TRANSIENT_ATTEMPTS};
 use crate::orgs::model::{CustomField, FieldKind};
-use crate::orgs::store::{define_field, list_fields};
+use crate::orgs::store::{define_field, list_fields_in};
 use chrono::{DateTime, NaiveDateTime};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -460,6 +461,7 @@ pub struct ImportSummary {
 
 /// Writes checked rows in one transaction. Unknown field keys become text fields; a select
 /// field's value must be one of its options. A dry run does all of it, then rolls back.
+/// A transaction that fails only because of concurrent writers is tried again.
 pub async fn import_rows(
     db: &Db,
     org_id: i64,
@@ -467,7 +469,32 @@ pub async fn import_rows(
     dry_run: bool,
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<ImportSummary, ImportError> {
-    let existing = list_fields(db, org_id).await?;
+    let mut attempt = 1;
+    loop {
+        match import_once(db, org_id, rows, dry_run, progress).await {
+            Err(ImportError::Store(error))
+                if error.is_transient() && attempt < TRANSIENT_ATTEMPTS =>
+            {
+                back_off(attempt, &error).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+async fn import_once(
+    db: &Db,
+    org_id: i64,
+    rows: &[ImportRow],
+    dry_run: bool,
+    progress: &mut (dyn FnMut(usize) + Send),
+) -> Result<ImportSummary, ImportError> {
+    // The version is claimed first, so that this organisation's other writers wait here and
+    // the fields read next cannot change before this transaction ends.
+    let mut tx = db.begin().await?;
+    let version = claim_write_version(&mut tx, org_id).await?;
+    let existing = list_fields_in(&mut tx, org_id).await?;
     let mut ids: BTreeMap<String, i64> = existing
         .iter()
         .map(|f| (f.field.key.clone(), f.id))
@@ -498,7 +525,6 @@ pub async fn import_rows(
         }
     }
     errors.finish(()).map_err(ImportError::Rows)?;
-    let mut tx = db.begin().await?;
     let first_position = existing.len() as i64;
     for (offset, key) in new_keys.iter().enumerate() {
         let field = CustomField {
@@ -513,7 +539,7 @@ pub async fn import_rows(
     let conversations: Vec<NewConversation> =
         rows.iter().map(|row| row.conversation.clone()).collect();
     let ids: HashMap<String, i64> = ids.into_iter().collect();
-    let written = write_batch(&mut tx, org_id, &conversations, &ids, progress).await?;
+    let written = write_batch(&mut tx, org_id, version, &conversations, &ids, progress).await?;
     if dry_run {
         tx.rollback().await?;
     } else {

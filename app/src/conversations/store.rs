@@ -2,7 +2,8 @@
 //! reading one back for the conversation page.
 
 use super::model::ConversationKind;
-use crate::db::{Db, Sql, StoreError, StoreResult, Tx};
+use crate::customers::read_model::claim_write_version;
+use crate::db::{retry_transient, Db, Sql, StoreError, StoreResult, Tx};
 use crate::orgs::model::Role;
 use crate::orgs::store::{upsert_user, NewUser};
 use crate::text::fold;
@@ -93,13 +94,11 @@ struct StoredFieldValue {
     value: String,
 }
 
-/// A customer of the batch as stored after the batch's names were applied.
+/// A customer of the batch as stored.
 #[derive(sqlx::FromRow)]
 struct CustomerRow {
     id: i64,
     identifier: String,
-    display_name: Option<String>,
-    search_text: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -125,8 +124,6 @@ struct Target {
 /// Rows per multi-row statement. Keeps every statement under both backends' placeholder
 /// limits (SQLite 32,766, PostgreSQL 65,535) with room to spare.
 const ROWS_PER_STATEMENT: usize = 100;
-/// Customers per summary rebuild statement.
-const CUSTOMERS_PER_REBUILD: usize = 500;
 
 /// Writes a batch of conversations in one transaction: all of them or none. Re-writing an
 /// external id updates that conversation and replaces its field values.
@@ -135,25 +132,30 @@ pub async fn write_conversations(
     org_id: i64,
     batch: &[NewConversation],
 ) -> StoreResult<WriteSummary> {
-    let fields = field_ids(db, org_id).await?;
-    let mut tx = db.begin().await?;
-    let summary = write_batch(&mut tx, org_id, batch, &fields, &mut |_| {}).await?;
-    tx.commit().await?;
-    Ok(summary)
+    retry_transient(|| async {
+        let mut tx = db.begin().await?;
+        let version = claim_write_version(&mut tx, org_id).await?;
+        let fields = field_ids(&mut tx, org_id).await?;
+        let summary = write_batch(&mut tx, org_id, version, batch, &fields, &mut |_| {}).await?;
+        tx.commit().await?;
+        Ok(summary)
+    })
+    .await
 }
 
-/// Writes a batch inside the caller's transaction; `fields` maps field keys to their ids.
+/// Writes a batch inside the caller's transaction, which has claimed `version` with
+/// [`claim_write_version`] as its first statement; `fields` maps field keys to their ids.
 /// `progress` hears how many conversations are done as the writing goes on.
 ///
 /// The batch is written set-wise: customers, representatives and the stored versions of the
 /// conversations are each read or written with a few multi-row statements, and the rows are
 /// then compared in memory, in order, as if written one by one (a later row with the same
-/// external id updates an earlier one). Last, the Customers page's summary rows are brought
-/// up to date in the same transaction: new conversations are added to them, and customers
-/// whose conversations changed have theirs rebuilt from their conversations.
+/// external id updates an earlier one). Every customer and conversation row written carries
+/// `version` as its revision, which is how read models find what changed.
 pub async fn write_batch(
     tx: &mut Tx,
     org_id: i64,
+    version: i64,
     batch: &[NewConversation],
     fields: &HashMap<String, i64>,
     progress: &mut (dyn FnMut(usize) + Send),
@@ -163,7 +165,7 @@ pub async fn write_batch(
         conversation.check()?;
         values_by_row.push(field_values(conversation, fields)?);
     }
-    let customers = upsert_customers(tx, org_id, batch).await?;
+    let customers = upsert_customers(tx, org_id, version, batch).await?;
     let representatives = find_or_add_representatives(tx, org_id, batch).await?;
     let mut stored = stored_conversations(tx, org_id, batch).await?;
 
@@ -215,7 +217,7 @@ pub async fn write_batch(
     }
     let mut done = 0;
     for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
-        let ids = insert_conversations(tx, org_id, chunk).await?;
+        let ids = insert_conversations(tx, org_id, version, chunk).await?;
         let mut values = Vec::new();
         for target in chunk {
             let Some(id) = ids.get(&target.core.external_id) else {
@@ -230,241 +232,12 @@ pub async fn write_batch(
         done += chunk.len();
         progress(done);
     }
-    // A changed conversation can leave a customer or a value, so its customers' summaries are
-    // rebuilt from their conversations; new conversations are added to the summaries instead.
-    let mut rebuild: BTreeSet<i64> = BTreeSet::new();
     for (before, target) in &updates {
-        rebuild.insert(before.customer_id);
-        rebuild.insert(target.core.customer_id);
-        update_conversation(tx, org_id, before.id, target).await?;
+        update_conversation(tx, org_id, version, before.id, target).await?;
         done += 1;
     }
     progress(done);
-    let mut additions = SummaryAdditions::default();
-    for target in &inserts {
-        if !rebuild.contains(&target.core.customer_id) {
-            additions.add(target);
-        }
-    }
-    let changed = !additions.customers.is_empty() || !rebuild.is_empty();
-    add_to_customer_stats(tx, org_id, &additions, &customers).await?;
-    add_to_value_stats(tx, org_id, &additions, &customers).await?;
-    let renamed: Vec<i64> = batch
-        .iter()
-        .filter(|conversation| conversation.customer_name.is_some())
-        .map(|conversation| customers[conversation.customer.trim()].id)
-        .filter(|id| !rebuild.contains(id))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    refresh_names(tx, org_id, &renamed).await?;
-    rebuild_customer_stats(tx, org_id, &rebuild.into_iter().collect::<Vec<_>>()).await?;
-    if changed {
-        count_listed_customers(tx, org_id).await?;
-    }
     Ok(summary)
-}
-
-/// Count, first and latest time, and score sum of some scored conversations.
-#[derive(Clone, Copy, Debug)]
-struct Figures {
-    interactions: i64,
-    first_ms: i64,
-    latest_ms: i64,
-    score_sum: i64,
-}
-
-impl Figures {
-    fn add(&mut self, at: i64, score: i64) {
-        self.interactions += 1;
-        self.first_ms = self.first_ms.min(at);
-        self.latest_ms = self.latest_ms.max(at);
-        self.score_sum += score;
-    }
-
-    fn of(at: i64, score: i64) -> Figures {
-        Figures {
-            interactions: 1,
-            first_ms: at,
-            latest_ms: at,
-            score_sum: score,
-        }
-    }
-}
-
-/// What a batch's new scored conversations add to the summaries, per customer and per
-/// customer and field value.
-#[derive(Default)]
-struct SummaryAdditions {
-    customers: HashMap<i64, Figures>,
-    values: HashMap<(i64, i64, String), Figures>,
-}
-
-impl SummaryAdditions {
-    fn add(&mut self, target: &Target) {
-        let core = &target.core;
-        let Some(score) = core.score_hundredths else {
-            return;
-        };
-        let at = core.occurred_at_ms;
-        self.customers
-            .entry(core.customer_id)
-            .and_modify(|figures| figures.add(at, score))
-            .or_insert_with(|| Figures::of(at, score));
-        for value in &target.values {
-            self.values
-                .entry((core.customer_id, value.field_id, value.value.clone()))
-                .and_modify(|figures| figures.add(at, score))
-                .or_insert_with(|| Figures::of(at, score));
-        }
-    }
-}
-
-/// Adds new conversations' figures to the customers' summary rows (creating missing ones).
-/// `avg_score` is recomputed from the new totals with the division the rebuild uses.
-async fn add_to_customer_stats(
-    tx: &mut Tx,
-    org_id: i64,
-    additions: &SummaryAdditions,
-    customers: &HashMap<String, CustomerRow>,
-) -> StoreResult<()> {
-    let by_id: HashMap<i64, &CustomerRow> = customers.values().map(|row| (row.id, row)).collect();
-    let rows: Vec<(&i64, &Figures)> = additions.customers.iter().collect();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = Sql::new(
-            "INSERT INTO customer_stats (customer_id, org_id, identifier, display_name, search_text, \
-             interactions, first_ms, latest_ms, score_sum, avg_score) VALUES ",
-        );
-        for (n, (customer_id, figures)) in chunk.iter().enumerate() {
-            let Some(customer) = by_id.get(customer_id) else {
-                return Err(StoreError::Invalid(format!(
-                    "customer {customer_id} is not in this batch"
-                )));
-            };
-            sql.push(if n == 0 { "(" } else { ", (" })
-                .bind(**customer_id)
-                .push(", ")
-                .bind(org_id)
-                .push(", ")
-                .bind(customer.identifier.as_str())
-                .push(", ")
-                .bind(customer.display_name.clone())
-                .push(", ")
-                .bind(customer.search_text.as_str())
-                .push(", ")
-                .bind(figures.interactions)
-                .push(", ")
-                .bind(figures.first_ms)
-                .push(", ")
-                .bind(figures.latest_ms)
-                .push(", ")
-                .bind(figures.score_sum)
-                .push(", CAST(")
-                .bind(figures.score_sum)
-                .push(" AS DOUBLE PRECISION) / CAST(")
-                .bind(figures.interactions)
-                .push(" AS DOUBLE PRECISION))");
-        }
-        sql.push(
-            " ON CONFLICT (customer_id) DO UPDATE SET \
-             interactions = customer_stats.interactions + excluded.interactions, \
-             first_ms = CASE WHEN excluded.first_ms < customer_stats.first_ms \
-             THEN excluded.first_ms ELSE customer_stats.first_ms END, \
-             latest_ms = CASE WHEN excluded.latest_ms > customer_stats.latest_ms \
-             THEN excluded.latest_ms ELSE customer_stats.latest_ms END, \
-             score_sum = customer_stats.score_sum + excluded.score_sum, \
-             avg_score = CAST(customer_stats.score_sum + excluded.score_sum AS DOUBLE PRECISION) \
-             / CAST(customer_stats.interactions + excluded.interactions AS DOUBLE PRECISION)",
-        );
-        tx.execute(&sql, "adding to customer summaries").await?;
-    }
-    Ok(())
-}
-
-/// Adds new conversations' figures to the per-value summary rows (creating missing ones).
-async fn add_to_value_stats(
-    tx: &mut Tx,
-    org_id: i64,
-    additions: &SummaryAdditions,
-    customers: &HashMap<String, CustomerRow>,
-) -> StoreResult<()> {
-    let identifiers: HashMap<i64, &str> = customers
-        .values()
-        .map(|row| (row.id, row.identifier.as_str()))
-        .collect();
-    let rows: Vec<(&(i64, i64, String), &Figures)> = additions.values.iter().collect();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = Sql::new(
-            "INSERT INTO customer_value_stats (org_id, field_id, value, value_folded, customer_id, \
-             identifier, interactions, first_ms, latest_ms, score_sum) VALUES ",
-        );
-        for (n, ((customer_id, field_id, value), figures)) in chunk.iter().enumerate() {
-            let identifier = identifiers.get(customer_id).copied().unwrap_or_default();
-            sql.push(if n == 0 { "(" } else { ", (" })
-                .bind(org_id)
-                .push(", ")
-                .bind(*field_id)
-                .push(", ")
-                .bind(value.as_str())
-                .push(", ")
-                .bind(fold(value))
-                .push(", ")
-                .bind(*customer_id)
-                .push(", ")
-                .bind(identifier)
-                .push(", ")
-                .bind(figures.interactions)
-                .push(", ")
-                .bind(figures.first_ms)
-                .push(", ")
-                .bind(figures.latest_ms)
-                .push(", ")
-                .bind(figures.score_sum)
-                .push(")");
-        }
-        sql.push(
-            " ON CONFLICT (org_id, field_id, value, customer_id) DO UPDATE SET \
-             interactions = customer_value_stats.interactions + excluded.interactions, \
-             first_ms = CASE WHEN excluded.first_ms < customer_value_stats.first_ms \
-             THEN excluded.first_ms ELSE customer_value_stats.first_ms END, \
-             latest_ms = CASE WHEN excluded.latest_ms > customer_value_stats.latest_ms \
-             THEN excluded.latest_ms ELSE customer_value_stats.latest_ms END, \
-             score_sum = customer_value_stats.score_sum + excluded.score_sum",
-        );
-        tx.execute(&sql, "adding to customer summaries by field value")
-            .await?;
-    }
-    Ok(())
-}
-
-/// Copies renamed customers' names into their summary rows.
-async fn refresh_names(tx: &mut Tx, org_id: i64, customer_ids: &[i64]) -> StoreResult<()> {
-    for chunk in customer_ids.chunks(CUSTOMERS_PER_REBUILD) {
-        let mut sql = Sql::new(
-            "UPDATE customer_stats SET display_name = c.display_name, search_text = c.search_text \
-             FROM customers c WHERE c.id = customer_stats.customer_id AND c.org_id = customer_stats.org_id \
-             AND customer_stats.org_id = ",
-        );
-        sql.bind(org_id)
-            .push(" AND customer_stats.customer_id IN (");
-        push_list(&mut sql, chunk.iter().copied());
-        sql.push(")");
-        tx.execute(&sql, "renaming customers in their summaries")
-            .await?;
-    }
-    Ok(())
-}
-
-/// Recounts the customers the organisation's unfiltered page lists.
-async fn count_listed_customers(tx: &mut Tx, org_id: i64) -> StoreResult<()> {
-    let mut count = Sql::new("INSERT INTO customer_stats_totals (org_id, customers) SELECT ");
-    count
-        .bind(org_id)
-        .push(", COUNT(*) FROM customer_stats WHERE org_id = ")
-        .bind(org_id)
-        .push(" ON CONFLICT (org_id) DO UPDATE SET customers = excluded.customers");
-    tx.execute(&count, "counting customers").await?;
-    Ok(())
 }
 
 /// The key a representative's email is known by: trimmed and lower-cased, as users store it.
@@ -499,6 +272,7 @@ fn field_values(
 async fn upsert_customers(
     tx: &mut Tx,
     org_id: i64,
+    version: i64,
     batch: &[NewConversation],
 ) -> StoreResult<HashMap<String, CustomerRow>> {
     let mut names: HashMap<&str, Option<&str>> = HashMap::new();
@@ -525,7 +299,7 @@ async fn upsert_customers(
     let mut ids = HashMap::with_capacity(order.len());
     for chunk in order.chunks(ROWS_PER_STATEMENT) {
         let mut sql = Sql::new(
-            "INSERT INTO customers (org_id, identifier, display_name, search_text) VALUES ",
+            "INSERT INTO customers (org_id, identifier, display_name, search_text, revision) VALUES ",
         );
         for (n, identifier) in chunk.iter().enumerate() {
             let name = names[identifier];
@@ -541,6 +315,8 @@ async fn upsert_customers(
                 .bind(name.map(str::to_owned))
                 .push(", ")
                 .bind(search_text)
+                .push(", ")
+                .bind(version)
                 .push(")");
         }
         // A missing name keeps the stored one; the update also makes RETURNING answer for
@@ -549,8 +325,8 @@ async fn upsert_customers(
             " ON CONFLICT (org_id, identifier) DO UPDATE SET \
              display_name = COALESCE(excluded.display_name, customers.display_name), \
              search_text = CASE WHEN excluded.display_name IS NULL THEN customers.search_text \
-             ELSE excluded.search_text END \
-             RETURNING id, identifier, display_name, search_text",
+             ELSE excluded.search_text END, revision = excluded.revision \
+             RETURNING id, identifier",
         );
         let rows: Vec<CustomerRow> = tx.fetch_all(&sql, "saving customers").await?;
         ids.extend(rows.into_iter().map(|row| (row.identifier.clone(), row)));
@@ -681,11 +457,12 @@ fn push_list<T: Into<crate::db::Arg>>(sql: &mut Sql, items: impl IntoIterator<It
 async fn insert_conversations(
     tx: &mut Tx,
     org_id: i64,
+    version: i64,
     targets: &[Target],
 ) -> StoreResult<HashMap<String, i64>> {
     let mut sql = Sql::new(
         "INSERT INTO conversations (org_id, external_id, customer_id, representative_id, title, kind, \
-         occurred_at_ms, score_hundredths) VALUES ",
+         occurred_at_ms, score_hundredths, revision) VALUES ",
     );
     for (n, target) in targets.iter().enumerate() {
         let core = &target.core;
@@ -705,6 +482,8 @@ async fn insert_conversations(
             .bind(core.occurred_at_ms)
             .push(", ")
             .bind(core.score_hundredths)
+            .push(", ")
+            .bind(version)
             .push(")");
     }
     sql.push(" RETURNING id, external_id");
@@ -745,6 +524,7 @@ async fn insert_field_values(
 async fn update_conversation(
     tx: &mut Tx,
     org_id: i64,
+    version: i64,
     id: i64,
     target: &Target,
 ) -> StoreResult<()> {
@@ -762,6 +542,8 @@ async fn update_conversation(
         .bind(core.occurred_at_ms)
         .push(", score_hundredths = ")
         .bind(core.score_hundredths)
+        .push(", revision = ")
+        .bind(version)
         .push(" WHERE org_id = ")
         .bind(org_id)
         .push(" AND id = ")
@@ -775,68 +557,19 @@ async fn update_conversation(
     insert_field_values(tx, org_id, &values).await
 }
 
-/// Rebuilds the Customers page's summary rows of `customer_ids` from their scored
-/// conversations (a customer left with none loses its rows), overall and per field value.
-async fn rebuild_customer_stats(tx: &mut Tx, org_id: i64, customer_ids: &[i64]) -> StoreResult<()> {
-    if customer_ids.is_empty() {
-        return Ok(());
-    }
-    for chunk in customer_ids.chunks(CUSTOMERS_PER_REBUILD) {
-        let mut clear = Sql::new("DELETE FROM customer_stats WHERE org_id = ");
-        clear.bind(org_id).push(" AND customer_id IN (");
-        push_list(&mut clear, chunk.iter().copied());
-        clear.push(")");
-        tx.execute(&clear, "clearing customer summaries").await?;
-        let mut rebuild = Sql::new(
-            "INSERT INTO customer_stats (customer_id, org_id, identifier, display_name, search_text, \
-             interactions, first_ms, latest_ms, score_sum, avg_score) \
-             SELECT c.id, c.org_id, c.identifier, c.display_name, c.search_text, COUNT(*), \
-             MIN(v.occurred_at_ms), MAX(v.occurred_at_ms), SUM(v.score_hundredths), \
-             CAST(SUM(v.score_hundredths) AS DOUBLE PRECISION) / COUNT(*) \
-             FROM customers c JOIN conversations v ON v.org_id = c.org_id AND v.customer_id = c.id \
-             AND v.score_hundredths IS NOT NULL WHERE c.org_id = ",
-        );
-        rebuild.bind(org_id).push(" AND c.id IN (");
-        push_list(&mut rebuild, chunk.iter().copied());
-        rebuild.push(") GROUP BY c.id, c.org_id, c.identifier, c.display_name, c.search_text");
-        tx.execute(&rebuild, "rebuilding customer summaries")
-            .await?;
-
-        let mut clear = Sql::new("DELETE FROM customer_value_stats WHERE org_id = ");
-        clear.bind(org_id).push(" AND customer_id IN (");
-        push_list(&mut clear, chunk.iter().copied());
-        clear.push(")");
-        tx.execute(&clear, "clearing customer summaries by field value")
-            .await?;
-        // CROSS JOIN keeps SQLite starting from the chunk's customers, not from every value.
-        let mut rebuild = Sql::new(
-            "INSERT INTO customer_value_stats (org_id, field_id, value, value_folded, customer_id, \
-             identifier, interactions, first_ms, latest_ms, score_sum) \
-             SELECT v.org_id, fv.field_id, fv.value, fv.value_folded, v.customer_id, c.identifier, \
-             COUNT(*), MIN(v.occurred_at_ms), MAX(v.occurred_at_ms), SUM(v.score_hundredths) \
-             FROM conversations v \
-             CROSS JOIN conversation_field_values fv \
-             JOIN customers c ON c.id = v.customer_id AND c.org_id = v.org_id \
-             WHERE fv.conversation_id = v.id AND fv.org_id = v.org_id \
-             AND v.score_hundredths IS NOT NULL AND v.org_id = ",
-        );
-        rebuild.bind(org_id).push(" AND v.customer_id IN (");
-        push_list(&mut rebuild, chunk.iter().copied());
-        rebuild.push(
-            ") GROUP BY v.org_id, fv.field_id, fv.value, fv.value_folded, v.customer_id, c.identifier",
-        );
-        tx.execute(&rebuild, "rebuilding customer summaries by field value")
-            .await?;
-    }
-    Ok(())
+/// The organisation's field ids by key, read inside the writing transaction (after the
+/// version is claimed, so that no other writer adds a field meanwhile).
+async fn field_ids(tx: &mut Tx, org_id: i64) -> StoreResult<HashMap<String, i64>> {
+    let mut sql = Sql::new("SELECT id, key FROM custom_fields WHERE org_id = ");
+    sql.bind(org_id);
+    let rows: Vec<FieldIdRow> = tx.fetch_all(&sql, "listing custom fields").await?;
+    Ok(rows.into_iter().map(|row| (row.key, row.id)).collect())
 }
 
-async fn field_ids(db: &Db, org_id: i64) -> StoreResult<HashMap<String, i64>> {
-    Ok(crate::orgs::store::list_fields(db, org_id)
-        .await?
-        .into_iter()
-        .map(|stored| (stored.field.key, stored.id))
-        .collect())
+#[derive(sqlx::FromRow)]
+struct FieldIdRow {
+    id: i64,
+    key: String,
 }
 
 #[derive(sqlx::FromRow)]

@@ -3,10 +3,9 @@
 //! whole in memory.
 
 use super::query::CustomerQuery;
-use super::store::{customer_page_sized, resolve_filters, ResolvedFilter};
+use super::service::{customers_page, resolve_question, Question, Strictness};
 use crate::conversations::model::format_average;
 use crate::db::Db;
-use crate::orgs::store::list_fields;
 use crate::orgs::time::format_date;
 use crate::session::{AppState, Viewer};
 use axum::body::{Body, Bytes};
@@ -51,23 +50,14 @@ struct Export {
     db: Db,
     org_id: i64,
     zone: Tz,
-    query: CustomerQuery,
-    filters: Vec<ResolvedFilter>,
+    question: Question,
     next_page: Option<u32>,
 }
 
 async fn next_chunk(mut export: Export) -> Option<(Result<Bytes, std::io::Error>, Export)> {
     let page = export.next_page?;
-    export.query.page = page;
-    match customer_page_sized(
-        &export.db,
-        export.org_id,
-        &export.query,
-        &export.filters,
-        CHUNK,
-    )
-    .await
-    {
+    export.question.applied.page = page;
+    match customers_page(&export.db, export.org_id, &export.question, CHUNK).await {
         Ok(data) => {
             export.next_page =
                 (data.page < data.page_count && data.page == page).then_some(page + 1);
@@ -112,10 +102,18 @@ pub async fn export_csv(
             .into_response();
     }
     let query = CustomerQuery::from_query_string(raw.as_deref().unwrap_or_default());
-    let fields = match list_fields(&state.db, viewer.org_id).await {
-        Ok(fields) => fields,
+    let question = match resolve_question(
+        &state.db,
+        viewer.org_id,
+        viewer.time_zone,
+        &query,
+        Strictness::Lenient,
+    )
+    .await
+    {
+        Ok(question) => question,
         Err(error) => {
-            tracing::error!(%error, "CSV export could not read fields");
+            tracing::error!(%error, "CSV export could not resolve its view");
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong on our side. Please try again.",
@@ -123,14 +121,12 @@ pub async fn export_csv(
                 .into_response();
         }
     };
-    let filters = resolve_filters(&query, &fields);
     let header_row = csv_bytes([CSV_HEADER.iter().map(|h| (*h).to_owned()).collect()]);
     let export = Export {
         db: state.db.clone(),
         org_id: viewer.org_id,
         zone: viewer.time_zone,
-        query,
-        filters,
+        question,
         next_page: Some(1),
     };
     let header_part =

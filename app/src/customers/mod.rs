@@ -4,7 +4,11 @@
 pub mod export;
 pub mod model;
 pub mod query;
+#[cfg(feature = "ssr")]
+pub mod read_model;
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod view;

@@ -38,6 +38,14 @@ pub struct InteractionRow {
     pub score: String,
 }
 
+/// A representative the page's type-ahead offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct RepresentativeOption {
+    pub email: String,
+    pub name: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InteractionPage {
     pub rows: Vec<InteractionRow>,

@@ -4,9 +4,11 @@
 //! with the same rules, and handed to the store. Invalid URL values fall back to defaults;
 //! they never fail the page.
 
+use crate::conversations::model::ConversationKind;
 use crate::text::{encode_component, parse_query_string};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// Customers shown per page of the main table.
 pub const PAGE_SIZE: u32 = 30;
@@ -23,6 +25,168 @@ pub const MAX_PAGE: u32 = 1_000_000;
 
 /// The prefix of a filter parameter in the URL: `f.<field key>=<value>`.
 pub const FILTER_PREFIX: &str = "f.";
+/// Longest representative email accepted, in characters.
+pub const MAX_EMAIL_CHARS: usize = 256;
+
+/// A calendar day in the organisation's time zone, written `YYYY-MM-DD`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Day {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+impl Day {
+    /// Reads `YYYY-MM-DD` (years 1000 to 9999), refusing days that do not exist.
+    pub fn parse(text: &str) -> Option<Day> {
+        let text = text.trim();
+        let bytes = text.as_bytes();
+        if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+            return None;
+        }
+        let number = |range: std::ops::Range<usize>| -> Option<u32> {
+            let part = &text[range];
+            part.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| part.parse().ok())
+                .flatten()
+        };
+        let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+        let day = Day {
+            year: i32::try_from(year).ok()?,
+            month,
+            day,
+        };
+        (year >= 1000 && (1..=12).contains(&month) && (1..=day.days_in_month()).contains(&day.day))
+            .then_some(day)
+    }
+
+    fn days_in_month(&self) -> u32 {
+        match self.month {
+            2 if self.year % 4 == 0 && (self.year % 100 != 0 || self.year % 400 == 0) => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        }
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// Which conversations count by their date. Presets stay relative (a shared link to "Last 30
+/// days" shows the last 30 days on the day it is opened); a range is whole days, inclusive,
+/// either end open.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Period {
+    #[default]
+    All,
+    Last7Days,
+    Last30Days,
+    Last90Days,
+    ThisMonth,
+    LastMonth,
+    ThisQuarter,
+    ThisYear,
+    Range {
+        from: Option<Day>,
+        to: Option<Day>,
+    },
+}
+
+impl Period {
+    pub const PRESETS: [Period; 8] = [
+        Period::All,
+        Period::Last7Days,
+        Period::Last30Days,
+        Period::Last90Days,
+        Period::ThisMonth,
+        Period::LastMonth,
+        Period::ThisQuarter,
+        Period::ThisYear,
+    ];
+
+    /// The `period=` value of a preset (`all` for All time, `custom` for a range).
+    pub fn param(self) -> &'static str {
+        match self {
+            Period::All => "all",
+            Period::Last7Days => "7d",
+            Period::Last30Days => "30d",
+            Period::Last90Days => "90d",
+            Period::ThisMonth => "month",
+            Period::LastMonth => "last-month",
+            Period::ThisQuarter => "quarter",
+            Period::ThisYear => "year",
+            Period::Range { .. } => "custom",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Period::All => "All time",
+            Period::Last7Days => "Last 7 days",
+            Period::Last30Days => "Last 30 days",
+            Period::Last90Days => "Last 90 days",
+            Period::ThisMonth => "This month",
+            Period::LastMonth => "Last month",
+            Period::ThisQuarter => "This quarter",
+            Period::ThisYear => "This year",
+            Period::Range { .. } => "Custom range",
+        }
+    }
+
+    /// A preset by its `period=` value.
+    pub fn from_param(value: &str) -> Option<Period> {
+        Period::PRESETS
+            .into_iter()
+            .find(|preset| preset.param() == value.trim())
+    }
+
+    /// A range from its two ends; both open is All time. `to` before `from` is refused.
+    pub fn range(from: Option<Day>, to: Option<Day>) -> Result<Period, String> {
+        match (from, to) {
+            (None, None) => Ok(Period::All),
+            (Some(from), Some(to)) if to < from => Err(format!(
+                "The date range ends ({to}) before it starts ({from})."
+            )),
+            _ => Ok(Period::Range { from, to }),
+        }
+    }
+}
+
+/// The channels as the URL writes them: `voice,chat`.
+pub fn channels_param(channels: &[ConversationKind]) -> String {
+    channels
+        .iter()
+        .map(|kind| kind.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Reads `voice,chat`: the channels named (in the order voice, chat, email, once each) and
+/// the names that are not channels.
+fn parse_channels(value: &str) -> (Vec<ConversationKind>, Vec<String>) {
+    let mut unknown = Vec::new();
+    let mut named = Vec::new();
+    for part in value
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+    {
+        match ConversationKind::parse(&part.to_lowercase()) {
+            Some(kind) => named.push(kind),
+            None => unknown.push(part.to_owned()),
+        }
+    }
+    let channels = ConversationKind::ALL
+        .into_iter()
+        .filter(|kind| named.contains(kind))
+        .collect();
+    (channels, unknown)
+}
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SortKey {
@@ -97,6 +261,15 @@ pub struct CustomerQuery {
     pub page: u32,
     /// Active filters: field key to value. Keys are `[a-z0-9_]+`, values non-empty.
     pub filters: BTreeMap<String, String>,
+    /// The conversations' dates that count.
+    #[serde(default)]
+    pub period: Period,
+    /// The channels that count, in the order voice, chat, email; empty means all.
+    #[serde(default)]
+    pub channels: Vec<ConversationKind>,
+    /// The representative whose conversations count, by email (lower case); empty means all.
+    #[serde(default)]
+    pub rep: String,
 }
 
 impl Default for CustomerQuery {
@@ -107,6 +280,9 @@ impl Default for CustomerQuery {
             dir: SortDir::default(),
             page: 1,
             filters: BTreeMap::new(),
+            period: Period::All,
+            channels: Vec::new(),
+            rep: String::new(),
         }
     }
 }
@@ -130,13 +306,30 @@ fn clean_text(value: &str, max_chars: usize) -> String {
         .to_owned()
 }
 
+/// A representative's email as the query keeps it: trimmed, lower case, capped.
+fn clean_email(value: &str) -> String {
+    clean_text(value, MAX_EMAIL_CHARS).to_lowercase()
+}
+
 impl CustomerQuery {
     /// Reads a view from URL parameters, leniently: anything unknown or invalid falls back to
     /// its default, so a hand-edited or stale link still opens the page.
     pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> CustomerQuery {
+        CustomerQuery::from_pairs_noting(pairs).0
+    }
+
+    /// [`CustomerQuery::from_pairs`], with a sentence for each value that was not understood
+    /// and was replaced by its default (the page shows them).
+    pub fn from_pairs_noting<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> (CustomerQuery, Vec<String>) {
         let mut query = CustomerQuery::default();
+        let mut notes = Vec::new();
+        let mut preset: Option<Period> = None;
+        let (mut from, mut to): (Option<Day>, Option<Day>) = (None, None);
+        let mut bad_date = false;
         for (key, value) in pairs {
             let (key, value) = (key.as_ref(), value.as_ref());
             match key {
@@ -144,6 +337,25 @@ impl CustomerQuery {
                 "sort" => query.sort = SortKey::from_param(value).unwrap_or_default(),
                 "dir" => query.dir = SortDir::from_param(value).unwrap_or_default(),
                 "page" => query.page = value.trim().parse::<u32>().unwrap_or(1).clamp(1, MAX_PAGE),
+                "period" => match Period::from_param(value) {
+                    Some(period) => preset = Some(period),
+                    None if value.trim() == "custom" || value.trim().is_empty() => {}
+                    None => notes.push(format!(
+                        "“{}” is not a period this page knows; showing All time.",
+                        clean_text(value, 40)
+                    )),
+                },
+                "from" | "to" if value.trim().is_empty() => {}
+                "from" | "to" => match Day::parse(value) {
+                    Some(day) if key == "from" => from = Some(day),
+                    Some(day) => to = Some(day),
+                    None => bad_date = true,
+                },
+                "type" => {
+                    let (channels, _) = parse_channels(value);
+                    query.channels = channels;
+                }
+                "rep" => query.rep = clean_email(value),
                 _ => {
                     if let Some(field) = key.strip_prefix(FILTER_PREFIX) {
                         let value = clean_text(value, MAX_FILTER_CHARS);
@@ -157,7 +369,18 @@ impl CustomerQuery {
                 }
             }
         }
-        query
+        query.period = match preset {
+            Some(preset) => preset,
+            None if bad_date => {
+                notes.push("The date range has a date that is not a real YYYY-MM-DD day; showing All time.".to_owned());
+                Period::All
+            }
+            None => Period::range(from, to).unwrap_or_else(|problem| {
+                notes.push(format!("{problem} Showing All time."));
+                Period::All
+            }),
+        };
+        (query, notes)
     }
 
     /// Reads a view from an API call's parameters, strictly: an unknown parameter or an
@@ -186,7 +409,28 @@ impl CustomerQuery {
                 "page" if value.trim().parse::<u32>().map_or(true, |page| page == 0 || page > MAX_PAGE) => {
                     return Err(format!("`page` must be a number from 1 to {MAX_PAGE}, not `{value}`"))
                 }
-                "sort" | "dir" | "page" => {}
+                "period" if Period::from_param(value).is_none() => {
+                    return Err(format!(
+                        "`period` must be one of {}, not `{value}`; a custom range is `from` and `to`",
+                        Period::PRESETS.map(Period::param).join(", ")
+                    ))
+                }
+                "from" | "to" if Day::parse(value).is_none() => {
+                    return Err(format!("`{key}` must be a date written YYYY-MM-DD, not `{value}`"))
+                }
+                "type" => {
+                    let (channels, unknown) = parse_channels(value);
+                    if let Some(name) = unknown.first() {
+                        return Err(format!("`type` takes voice, chat and email, comma-separated; `{name}` is not one of them"));
+                    }
+                    if channels.is_empty() {
+                        return Err("`type` names no channel: use voice, chat or email".to_owned());
+                    }
+                }
+                "rep" if value.trim().is_empty() || value.trim().chars().count() > MAX_EMAIL_CHARS => {
+                    return Err(format!("`rep` must be a representative's email of at most {MAX_EMAIL_CHARS} characters"))
+                }
+                "sort" | "dir" | "page" | "period" | "from" | "to" | "rep" => {}
                 other if extra.contains(&other) => {}
                 other => match other.strip_prefix(FILTER_PREFIX) {
                     Some(field) if is_field_key(field) && value.trim().chars().count() > MAX_FILTER_CHARS => {
@@ -197,12 +441,19 @@ impl CustomerQuery {
                 },
             }
         }
-        let query = CustomerQuery::from_pairs(
+        let has = |name: &str| pairs.iter().any(|(key, _)| key == name);
+        if has("period") && (has("from") || has("to")) {
+            return Err("Give either `period` or `from`/`to`, not both.".to_owned());
+        }
+        let (query, notes) = CustomerQuery::from_pairs_noting(
             pairs
                 .iter()
                 .filter(|(key, _)| !extra.contains(&key.as_str()))
                 .map(|(k, v)| (k.as_str(), v.as_str())),
         );
+        if let Some(note) = notes.into_iter().next() {
+            return Err(note.replace(" Showing All time.", ""));
+        }
         query.validate()?;
         Ok(query)
     }
@@ -226,6 +477,14 @@ impl CustomerQuery {
         if self.filters.len() > MAX_FILTERS {
             return Err(format!(
                 "At most {MAX_FILTERS} filters can be applied at once."
+            ));
+        }
+        if let Period::Range { from, to } = self.period {
+            Period::range(from, to)?;
+        }
+        if self.rep.chars().count() > MAX_EMAIL_CHARS {
+            return Err(format!(
+                "The representative's email is longer than {MAX_EMAIL_CHARS} characters."
             ));
         }
         for (key, value) in &self.filters {
@@ -256,10 +515,36 @@ impl CustomerQuery {
         if self.page != 1 {
             pairs.push(("page".to_owned(), self.page.to_string()));
         }
+        match self.period {
+            Period::All => {}
+            Period::Range { from, to } => {
+                if let Some(from) = from {
+                    pairs.push(("from".to_owned(), from.to_string()));
+                }
+                if let Some(to) = to {
+                    pairs.push(("to".to_owned(), to.to_string()));
+                }
+            }
+            preset => pairs.push(("period".to_owned(), preset.param().to_owned())),
+        }
+        if !self.channels.is_empty() {
+            pairs.push(("type".to_owned(), channels_param(&self.channels)));
+        }
+        if !self.rep.is_empty() {
+            pairs.push(("rep".to_owned(), self.rep.clone()));
+        }
         for (key, value) in &self.filters {
             pairs.push((format!("{FILTER_PREFIX}{key}"), value.clone()));
         }
         pairs
+    }
+
+    /// Whether any condition on conversations is active (beyond the search).
+    pub fn has_conditions(&self) -> bool {
+        !self.filters.is_empty()
+            || self.period != Period::All
+            || !self.channels.is_empty()
+            || !self.rep.is_empty()
     }
 
     /// The query string of this view (without `?`), empty for the default view.
@@ -335,6 +620,48 @@ impl CustomerQuery {
         next
     }
 
+    /// The view with another period, back on page 1. A range with `to` before `from` is
+    /// not applied.
+    pub fn with_period(&self, period: Period) -> CustomerQuery {
+        let period = match period {
+            Period::Range { from, to } => Period::range(from, to).unwrap_or(self.period),
+            preset => preset,
+        };
+        CustomerQuery {
+            period,
+            page: 1,
+            ..self.clone()
+        }
+    }
+
+    /// The view with one channel switched on or off, back on page 1.
+    pub fn with_channel(&self, kind: ConversationKind, on: bool) -> CustomerQuery {
+        let channels = ConversationKind::ALL
+            .into_iter()
+            .filter(|candidate| {
+                if *candidate == kind {
+                    on
+                } else {
+                    self.channels.contains(candidate)
+                }
+            })
+            .collect();
+        CustomerQuery {
+            channels,
+            page: 1,
+            ..self.clone()
+        }
+    }
+
+    /// The view with a representative chosen (or none, when blank), back on page 1.
+    pub fn with_rep(&self, email: &str) -> CustomerQuery {
+        CustomerQuery {
+            rep: clean_email(email),
+            page: 1,
+            ..self.clone()
+        }
+    }
+
     pub fn with_page(&self, page: u32) -> CustomerQuery {
         CustomerQuery {
             page: page.clamp(1, MAX_PAGE),
@@ -402,6 +729,12 @@ mod tests {
             dir: SortDir::Asc,
             page: 3,
             filters: BTreeMap::new(),
+            period: Period::Range {
+                from: Day::parse("2026-02-01"),
+                to: None,
+            },
+            channels: vec![ConversationKind::Voice, ConversationKind::Email],
+            rep: "sam@acme.example".to_owned(),
         };
         query
             .filters
@@ -514,6 +847,160 @@ mod tests {
             );
         }
         assert!(CustomerQuery::from_pairs_strict([("q", "x".repeat(201))], &[]).is_err());
+    }
+
+    #[test]
+    fn days_are_real_calendar_days() {
+        assert_eq!(
+            Day::parse("2024-02-29"),
+            Some(Day {
+                year: 2024,
+                month: 2,
+                day: 29
+            })
+        );
+        for bad in [
+            "2023-02-29",
+            "2026-13-01",
+            "2026-04-31",
+            "2026-4-1",
+            "26-04-01",
+            "2026-04-01x",
+            "",
+            "0999-01-01",
+            "+026-01-01",
+        ] {
+            assert_eq!(Day::parse(bad), None, "{bad}");
+        }
+        assert_eq!(
+            Day::parse("2026-03-07").map(|d| d.to_string()).as_deref(),
+            Some("2026-03-07")
+        );
+    }
+
+    #[test]
+    fn periods_channels_and_representatives_are_read_from_the_url() {
+        let query = CustomerQuery::from_query_string(
+            "period=30d&type=chat,VOICE,chat&rep=%20Sam@Acme.example%20",
+        );
+        assert_eq!(query.period, Period::Last30Days);
+        assert_eq!(
+            query.channels,
+            vec![ConversationKind::Voice, ConversationKind::Chat]
+        );
+        assert_eq!(query.rep, "sam@acme.example");
+        assert!(query.has_conditions());
+        assert_eq!(
+            query.to_query_string(),
+            "period=30d&type=voice%2Cchat&rep=sam%40acme.example"
+        );
+        let range = CustomerQuery::from_query_string("to=2026-03-31");
+        assert_eq!(
+            range.period,
+            Period::Range {
+                from: None,
+                to: Day::parse("2026-03-31")
+            }
+        );
+        for preset in Period::PRESETS {
+            let query = CustomerQuery::default().with_period(preset);
+            assert_eq!(
+                CustomerQuery::from_query_string(&query.to_query_string()).period,
+                preset
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_date_range_falls_back_to_all_time_and_says_so() {
+        for bad in [
+            "from=2026-05-01&to=2026-04-01",
+            "from=2026-02-30",
+            "to=yesterday",
+            "period=fortnight",
+        ] {
+            let (query, notes) = CustomerQuery::from_pairs_noting(parse_query_string(bad));
+            assert_eq!(query.period, Period::All, "{bad}");
+            assert_eq!(notes.len(), 1, "{bad}: {notes:?}");
+            assert!(notes[0].contains("All time"), "{bad}: {notes:?}");
+        }
+        let (_, notes) =
+            CustomerQuery::from_pairs_noting(parse_query_string("from=2026-04-01&to=2026-04-01"));
+        assert!(notes.is_empty());
+        let reversed = CustomerQuery::default().with_period(Period::Range {
+            from: Day::parse("2026-05-01"),
+            to: Day::parse("2026-04-01"),
+        });
+        assert_eq!(reversed.period, Period::All);
+        let wire = CustomerQuery {
+            period: Period::Range {
+                from: Day::parse("2026-05-01"),
+                to: Day::parse("2026-04-01"),
+            },
+            ..CustomerQuery::default()
+        };
+        assert!(wire.validate().is_err());
+    }
+
+    #[test]
+    fn the_api_refuses_bad_periods_channels_and_representatives() {
+        for (key, value) in [
+            ("period", "fortnight"),
+            ("period", "custom"),
+            ("from", "2026-02-30"),
+            ("to", "31/03/2026"),
+            ("type", "fax"),
+            ("type", ","),
+            ("rep", " "),
+        ] {
+            assert!(
+                CustomerQuery::from_pairs_strict([(key, value)], &[]).is_err(),
+                "{key}={value}"
+            );
+        }
+        assert!(CustomerQuery::from_pairs_strict(
+            [("from", "2026-05-01"), ("to", "2026-04-01")],
+            &[]
+        )
+        .is_err());
+        assert!(
+            CustomerQuery::from_pairs_strict([("period", "7d"), ("from", "2026-04-01")], &[])
+                .is_err()
+        );
+        let query = CustomerQuery::from_pairs_strict(
+            [("from", "2026-04-01"), ("type", "email"), ("rep", "a@b.c")],
+            &[],
+        )
+        .expect("valid");
+        assert_eq!(
+            query.period,
+            Period::Range {
+                from: Day::parse("2026-04-01"),
+                to: None
+            }
+        );
+        assert_eq!(query.channels, vec![ConversationKind::Email]);
+    }
+
+    #[test]
+    fn channels_toggle_and_reset_the_page() {
+        let query = CustomerQuery::default()
+            .with_page(3)
+            .with_channel(ConversationKind::Email, true);
+        assert_eq!(
+            (query.channels.clone(), query.page),
+            (vec![ConversationKind::Email], 1)
+        );
+        let both = query.with_channel(ConversationKind::Voice, true);
+        assert_eq!(
+            both.channels,
+            vec![ConversationKind::Voice, ConversationKind::Email]
+        );
+        assert!(both
+            .with_channel(ConversationKind::Voice, false)
+            .with_channel(ConversationKind::Email, false)
+            .channels
+            .is_empty());
     }
 
     #[test]

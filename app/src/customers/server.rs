@@ -1,7 +1,7 @@
 //! Server functions of the Customers page. Each validates what it was sent, scopes every
 //! read to the viewer's organisation, and maps store errors to messages for people.
 
-use super::model::{CustomerPage, InteractionPage};
+use super::model::{CustomerPage, InteractionPage, RepresentativeOption};
 use super::query::CustomerQuery;
 use crate::error::AppError;
 use crate::orgs::model::CustomField;
@@ -11,14 +11,50 @@ use leptos::server_fn::codec::Json;
 #[cfg(feature = "ssr")]
 mod ssr {
     pub use super::super::model::{CustomerRow, InteractionRow};
-    pub use super::super::store::{
-        applied_query, customer_page, interaction_page, resolve_filters,
+    pub use super::super::query::{HISTORY_PAGE_SIZE, PAGE_SIZE};
+    pub use super::super::service::{
+        customers_page, history_page, resolve_question, QuestionError, Strictness,
     };
     pub use crate::conversations::model::{format_average, format_score, ConversationKind};
     pub use crate::error::with_status;
     pub use crate::orgs::store::list_fields;
     pub use crate::orgs::time::{format_date, format_date_time};
     pub use crate::session::{app_state, current_reviewer};
+}
+
+/// The view resolved for the viewer's organisation; what it lacks is dropped, as on the page.
+#[cfg(feature = "ssr")]
+async fn question_for(
+    db: &crate::db::Db,
+    viewer: &crate::session::Viewer,
+    query: &CustomerQuery,
+) -> Result<super::service::Question, AppError> {
+    use ssr::*;
+    resolve_question(
+        db,
+        viewer.org_id,
+        viewer.time_zone,
+        query,
+        Strictness::Lenient,
+    )
+    .await
+    .map_err(|error| {
+        with_status(match error {
+            QuestionError::Refused(message) => AppError::BadRequest(message),
+            QuestionError::Store(error) => error.into(),
+        })
+    })
+}
+
+/// The representatives who have conversations in the organisation, for the type-ahead.
+#[server(endpoint = "customer_representatives", input = Json)]
+pub async fn customer_representatives() -> Result<Vec<RepresentativeOption>, AppError> {
+    use ssr::*;
+    let state = app_state()?;
+    let viewer = current_reviewer().map_err(with_status)?;
+    crate::representatives::store::representatives_with_conversations(&state.db, viewer.org_id)
+        .await
+        .map_err(|e| with_status(e.into()))
 }
 
 /// The organisation's custom fields, for the filter inputs.
@@ -42,14 +78,11 @@ pub async fn list_customers(query: CustomerQuery) -> Result<CustomerPage, AppErr
         .map_err(|message| with_status(AppError::BadRequest(message)))?;
     let state = app_state()?;
     let viewer = current_reviewer().map_err(with_status)?;
-    let fields = list_fields(&state.db, viewer.org_id)
+    let question = question_for(&state.db, &viewer, &query).await?;
+    let data = customers_page(&state.db, viewer.org_id, &question, PAGE_SIZE)
         .await
         .map_err(|e| with_status(e.into()))?;
-    let filters = resolve_filters(&query, &fields);
-    let data = customer_page(&state.db, viewer.org_id, &query, &filters)
-        .await
-        .map_err(|e| with_status(e.into()))?;
-    let mut applied = applied_query(&query, &fields);
+    let mut applied = question.applied;
     applied.page = data.page;
     Ok(CustomerPage {
         query: applied,
@@ -85,13 +118,17 @@ pub async fn list_interactions(
         .map_err(|message| with_status(AppError::BadRequest(message)))?;
     let state = app_state()?;
     let viewer = current_reviewer().map_err(with_status)?;
-    let fields = list_fields(&state.db, viewer.org_id)
-        .await
-        .map_err(|e| with_status(e.into()))?;
-    let filters = resolve_filters(&query, &fields);
-    let data = interaction_page(&state.db, viewer.org_id, customer_id, &filters, page.max(1))
-        .await
-        .map_err(|e| with_status(e.into()))?;
+    let question = question_for(&state.db, &viewer, &query).await?;
+    let data = history_page(
+        &state.db,
+        viewer.org_id,
+        customer_id,
+        &question,
+        page.max(1),
+        HISTORY_PAGE_SIZE,
+    )
+    .await
+    .map_err(|e| with_status(e.into()))?;
     Ok(InteractionPage {
         rows: data
             .rows

@@ -2,6 +2,8 @@
 //! only the conversations that match every filter count, for the rows and the histories alike.
 
 use super::query::{CustomerQuery, SortDir, SortKey, HISTORY_PAGE_SIZE, PAGE_SIZE};
+pub use super::read_model::Conditions;
+use super::read_model::PageQuestion;
 use crate::db::{Db, Sql, StoreResult};
 use crate::orgs::model::FieldKind;
 use crate::orgs::store::StoredField;
@@ -98,11 +100,11 @@ fn push_matching_conversations(
     sql: &mut Sql,
     org_id: i64,
     search: &str,
-    filters: &[ResolvedFilter],
+    conditions: &Conditions,
     scope: Scope,
     with_customers: bool,
 ) {
-    let mut ordered: Vec<&ResolvedFilter> = filters.iter().collect();
+    let mut ordered: Vec<&ResolvedFilter> = conditions.fields.iter().collect();
     // An equality is answered from the value index, so it leads when there is one.
     ordered.sort_by_key(|filter| !matches!(filter.matcher, Matcher::Equals(_)));
     let lead = match (scope, ordered.first()) {
@@ -145,6 +147,26 @@ fn push_matching_conversations(
     }
     if let Scope::Customer(customer_id) = scope {
         sql.push(" AND v.customer_id = ").bind(customer_id);
+    }
+    if let Some(from_ms) = conditions.from_ms {
+        sql.push(" AND v.occurred_at_ms >= ").bind(from_ms);
+    }
+    if let Some(until_ms) = conditions.until_ms {
+        sql.push(" AND v.occurred_at_ms < ").bind(until_ms);
+    }
+    if !conditions.kinds.is_empty() {
+        sql.push(" AND v.kind IN (");
+        for (n, kind) in conditions.kinds.iter().enumerate() {
+            if n > 0 {
+                sql.push(", ");
+            }
+            sql.bind(kind.as_str());
+        }
+        sql.push(")");
+    }
+    if let Some(representative_id) = conditions.representative_id {
+        sql.push(" AND v.representative_id = ")
+            .bind(representative_id);
     }
     if !search.is_empty() {
         sql.push(" AND c.search_text LIKE ")
@@ -207,17 +229,6 @@ fn sort_expression(key: SortKey) -> &'static str {
     }
 }
 
-/// The summary column that holds what [`sort_expression`] computes (`avg_score` is written
-/// with the same division).
-fn summary_column(key: SortKey) -> &'static str {
-    match key {
-        SortKey::Interactions => "interactions",
-        SortKey::First => "first_ms",
-        SortKey::Latest => "latest_ms",
-        SortKey::Score => "avg_score",
-    }
-}
-
 fn direction_sql(dir: SortDir) -> &'static str {
     match dir {
         SortDir::Desc => "DESC",
@@ -230,127 +241,29 @@ pub async fn customer_page(
     db: &Db,
     org_id: i64,
     query: &CustomerQuery,
-    filters: &[ResolvedFilter],
+    conditions: &Conditions,
 ) -> StoreResult<CustomerPageData> {
-    customer_page_sized(db, org_id, query, filters, PAGE_SIZE).await
+    customer_page_sized(db, org_id, query, conditions, PAGE_SIZE).await
 }
 
-/// One page of customers, `page_size` a page (the API and the CSV export choose their own).
-///
-/// Without filters the page is read from the summary rows (`customer_stats`), one indexed
-/// scan per sort. With one filter it adds up the per-value summary rows of the values the
-/// filter matches. Two or more filters must match the same conversation, which no summary
-/// holds, so such a page groups the matching conversations at request time.
+/// One page of customers, `page_size` a page (the API and the CSV export choose their own),
+/// answered by the organisation's read model (see `read_model`).
 pub async fn customer_page_sized(
     db: &Db,
     org_id: i64,
     query: &CustomerQuery,
-    filters: &[ResolvedFilter],
+    conditions: &Conditions,
     page_size: u32,
 ) -> StoreResult<CustomerPageData> {
-    match filters {
-        [] => summary_page(db, org_id, query, page_size).await,
-        [filter] => value_page(db, org_id, query, filter, page_size).await,
-        _ => grouped_page(db, org_id, query, filters, page_size).await,
-    }
-}
-
-/// `FROM … WHERE …` over the per-value summary rows (`s`) that one filter selects; with a
-/// search, joined to the customers (`c`) for their search text.
-fn push_matching_values(sql: &mut Sql, org_id: i64, search: &str, filter: &ResolvedFilter) {
-    sql.push(" FROM customer_value_stats s");
-    if !search.is_empty() {
-        sql.push(" JOIN customers c ON c.id = s.customer_id AND c.org_id = s.org_id");
-    }
-    sql.push(" WHERE s.org_id = ")
-        .bind(org_id)
-        .push(" AND s.field_id = ")
-        .bind(filter.field_id);
-    match &filter.matcher {
-        Matcher::Equals(value) => sql.push(" AND s.value = ").bind(value.as_str()),
-        Matcher::Contains(folded) => sql
-            .push(" AND s.value_folded LIKE ")
-            .bind(like_contains(folded))
-            .push(" ESCAPE '\\'"),
+    let question = PageQuestion {
+        search: &query.search,
+        sort: query.sort,
+        dir: query.dir,
+        page: query.page,
+        page_size,
+        conditions,
     };
-    if !search.is_empty() {
-        sql.push(" AND c.search_text LIKE ")
-            .bind(like_contains(&fold(search)))
-            .push(" ESCAPE '\\'");
-    }
-}
-
-/// A page with one filter, added up from the per-value summary rows of the matching values.
-async fn value_page(
-    db: &Db,
-    org_id: i64,
-    query: &CustomerQuery,
-    filter: &ResolvedFilter,
-    page_size: u32,
-) -> StoreResult<CustomerPageData> {
-    let page_size = page_size.max(1);
-    // A select value has one row per customer, so its rows need no adding up; a text filter
-    // may match several values of a customer, whose rows are added up.
-    let one_row_each = matches!(filter.matcher, Matcher::Equals(_));
-    let mut count = Sql::new(if one_row_each {
-        "SELECT COUNT(*)"
-    } else {
-        "SELECT COUNT(DISTINCT s.customer_id)"
-    });
-    push_matching_values(&mut count, org_id, &query.search, filter);
-    let total: i64 = db.scalar(&count, "counting customers").await?;
-    let page_count = page_count(total, page_size);
-    let page = query.page.clamp(1, page_count);
-
-    // The page is chosen from the summary rows alone; only its rows are joined to their
-    // customers for the display name.
-    let mut sql = Sql::new(if one_row_each {
-        "SELECT g.id, g.identifier, n.display_name, g.interactions, g.first_ms, g.latest_ms, \
-         g.score_sum FROM (SELECT s.customer_id AS id, s.identifier, s.interactions, s.first_ms, \
-         s.latest_ms, s.score_sum"
-    } else {
-        "SELECT g.id, g.identifier, n.display_name, g.interactions, g.first_ms, g.latest_ms, \
-         g.score_sum FROM (SELECT s.customer_id AS id, s.identifier, \
-         CAST(SUM(s.interactions) AS BIGINT) AS interactions, MIN(s.first_ms) AS first_ms, \
-         MAX(s.latest_ms) AS latest_ms, CAST(SUM(s.score_sum) AS BIGINT) AS score_sum"
-    });
-    push_matching_values(&mut sql, org_id, &query.search, filter);
-    let (summed, single, outer) = match query.sort {
-        SortKey::Interactions => ("SUM(s.interactions)", "s.interactions", "g.interactions"),
-        SortKey::First => ("MIN(s.first_ms)", "s.first_ms", "g.first_ms"),
-        SortKey::Latest => ("MAX(s.latest_ms)", "s.latest_ms", "g.latest_ms"),
-        // The division `avg_score` and the plain GROUP BY use, so the order is the same.
-        SortKey::Score => (
-            "CAST(SUM(s.score_sum) AS DOUBLE PRECISION) / CAST(SUM(s.interactions) AS DOUBLE PRECISION)",
-            "CAST(s.score_sum AS DOUBLE PRECISION) / CAST(s.interactions AS DOUBLE PRECISION)",
-            "CAST(g.score_sum AS DOUBLE PRECISION) / CAST(g.interactions AS DOUBLE PRECISION)",
-        ),
-    };
-    let direction = direction_sql(query.dir);
-    if one_row_each {
-        sql.push(" ORDER BY ").push(single);
-    } else {
-        sql.push(" GROUP BY s.customer_id, s.identifier ORDER BY ")
-            .push(summed);
-    }
-    sql.push(" ")
-        .push(direction)
-        .push(", s.identifier ASC LIMIT ")
-        .bind(i64::from(page_size))
-        .push(" OFFSET ")
-        .bind(i64::from(page - 1) * i64::from(page_size))
-        .push(") g JOIN customers n ON n.id = g.id ORDER BY ")
-        .push(outer)
-        .push(" ")
-        .push(direction)
-        .push(", g.identifier ASC");
-    let rows = db.fetch_all(&sql, "listing customers").await?;
-    Ok(CustomerPageData {
-        rows,
-        total,
-        page,
-        page_count,
-    })
+    db.read_model().page(db, org_id, &question).await
 }
 
 /// Where a page starts, and whether to read it in the mirror order.
@@ -413,91 +326,13 @@ fn window(total: i64, requested_page: u32, page_size: u32) -> Window {
     }
 }
 
-async fn summary_page(
-    db: &Db,
-    org_id: i64,
-    query: &CustomerQuery,
-    page_size: u32,
-) -> StoreResult<CustomerPageData> {
-    let page_size = page_size.max(1);
-    let pattern = (!query.search.is_empty()).then(|| like_contains(&fold(&query.search)));
-    let total: i64 = match &pattern {
-        None => {
-            let mut count = Sql::new("SELECT customers FROM customer_stats_totals WHERE org_id = ");
-            count.bind(org_id);
-            db.fetch_optional::<CountRow>(&count, "counting customers")
-                .await?
-                .map_or(0, |row| row.customers)
-        }
-        Some(pattern) => {
-            // `+org_id` keeps the index off this term: a search must look at every row's
-            // text anyway, and reading the table in order is several times faster than
-            // reading it through an index one row at a time.
-            let mut count = Sql::new("SELECT COUNT(*) FROM customer_stats WHERE +org_id = ");
-            count
-                .bind(org_id)
-                .push(" AND search_text LIKE ")
-                .bind(pattern.as_str())
-                .push(" ESCAPE '\\'");
-            db.scalar(&count, "counting customers").await?
-        }
-    };
-    let window = window(total, query.page, page_size);
-    let (dir, tie) = match (query.dir, window.mirrored) {
-        (dir, false) => (dir, SortDir::Asc),
-        (dir, true) => (dir.flipped(), SortDir::Desc),
-    };
-    // Walking a sort index, a search reaches the end of the page after about
-    // (offset + limit) × listed / matches rows, each read one at a time; scanning the table
-    // reads every listed row in order, about three times faster a row, then sorts the
-    // matches. So few matches (against the page's depth) are scanned and sorted.
-    let few_matches = pattern.is_some() && total < 3 * (window.offset + window.limit);
-    let mut sql = Sql::new(
-        "SELECT customer_id AS id, identifier, display_name, interactions, first_ms, latest_ms, \
-         score_sum FROM customer_stats WHERE ",
-    );
-    sql.push(if few_matches {
-        "+org_id = "
-    } else {
-        "org_id = "
-    })
-    .bind(org_id);
-    if let Some(pattern) = &pattern {
-        sql.push(" AND search_text LIKE ")
-            .bind(pattern.as_str())
-            .push(" ESCAPE '\\'");
-    }
-    sql.push(if few_matches {
-        " ORDER BY +"
-    } else {
-        " ORDER BY "
-    })
-    .push(summary_column(query.sort))
-    .push(" ")
-    .push(direction_sql(dir))
-    .push(", identifier ")
-    .push(direction_sql(tie));
-    let rows = fetch_window(db, &mut sql, &window, "listing customers").await?;
-    Ok(CustomerPageData {
-        rows,
-        total,
-        page: window.page,
-        page_count: window.page_count,
-    })
-}
-
-#[derive(sqlx::FromRow)]
-struct CountRow {
-    customers: i64,
-}
-
 /// A page computed the plain way, grouping the organisation's matching conversations at
 /// request time. Filtered pages use it; the benchmark also runs it as the baseline.
 pub async fn grouped_page(
     db: &Db,
     org_id: i64,
     query: &CustomerQuery,
-    filters: &[ResolvedFilter],
+    conditions: &Conditions,
     page_size: u32,
 ) -> StoreResult<CustomerPageData> {
     let page_size = page_size.max(1);
@@ -506,7 +341,7 @@ pub async fn grouped_page(
         &mut count,
         org_id,
         &query.search,
-        filters,
+        conditions,
         Scope::Organisation,
         false,
     );
@@ -523,7 +358,7 @@ pub async fn grouped_page(
         &mut sql,
         org_id,
         &query.search,
-        filters,
+        conditions,
         Scope::Organisation,
         true,
     );
@@ -572,10 +407,10 @@ pub async fn interaction_page(
     db: &Db,
     org_id: i64,
     customer_id: i64,
-    filters: &[ResolvedFilter],
+    conditions: &Conditions,
     page: u32,
 ) -> StoreResult<InteractionPageData> {
-    interaction_page_sized(db, org_id, customer_id, filters, page, HISTORY_PAGE_SIZE).await
+    interaction_page_sized(db, org_id, customer_id, conditions, page, HISTORY_PAGE_SIZE).await
 }
 
 /// [`interaction_page`] with `page_size` conversations a page.
@@ -583,35 +418,23 @@ pub async fn interaction_page_sized(
     db: &Db,
     org_id: i64,
     customer_id: i64,
-    filters: &[ResolvedFilter],
+    conditions: &Conditions,
     page: u32,
     page_size: u32,
 ) -> StoreResult<InteractionPageData> {
     let page_size = page_size.max(1);
-    let total: i64 = if filters.is_empty() {
-        // The customer's summary row counts exactly these conversations.
-        let mut count =
-            Sql::new("SELECT interactions AS customers FROM customer_stats WHERE org_id = ");
-        count
-            .bind(org_id)
-            .push(" AND customer_id = ")
-            .bind(customer_id);
-        db.fetch_optional::<CountRow>(&count, "counting a customer's interactions")
-            .await?
-            .map_or(0, |row| row.customers)
-    } else {
-        let mut count = Sql::new("SELECT COUNT(*)");
-        push_matching_conversations(
-            &mut count,
-            org_id,
-            "",
-            filters,
-            Scope::Customer(customer_id),
-            false,
-        );
-        db.scalar(&count, "counting a customer's interactions")
-            .await?
-    };
+    let mut count = Sql::new("SELECT COUNT(*)");
+    push_matching_conversations(
+        &mut count,
+        org_id,
+        "",
+        conditions,
+        Scope::Customer(customer_id),
+        false,
+    );
+    let total: i64 = db
+        .scalar(&count, "counting a customer's interactions")
+        .await?;
     // Late pages of a long history are read from the oldest end, as the Customers pages are.
     let window = window(total, page, page_size);
     let direction = if window.mirrored { "ASC" } else { "DESC" };
@@ -624,7 +447,7 @@ pub async fn interaction_page_sized(
         &mut sql,
         org_id,
         "",
-        filters,
+        conditions,
         Scope::Customer(customer_id),
         false,
     );

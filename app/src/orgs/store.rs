@@ -188,19 +188,40 @@ pub async fn define_field(
 
 /// The organisation's custom fields, in display order, with their options.
 pub async fn list_fields(db: &Db, org_id: i64) -> StoreResult<Vec<StoredField>> {
+    let rows: Vec<FieldRow> = db
+        .fetch_all(&fields_sql(org_id), "listing custom fields")
+        .await?;
+    let options: Vec<OptionRow> = db
+        .fetch_all(&options_sql(org_id), "listing custom field options")
+        .await?;
+    Ok(stored_fields(rows, options))
+}
+
+/// [`list_fields`] inside a transaction.
+pub async fn list_fields_in(tx: &mut Tx, org_id: i64) -> StoreResult<Vec<StoredField>> {
+    let rows: Vec<FieldRow> = tx
+        .fetch_all(&fields_sql(org_id), "listing custom fields")
+        .await?;
+    let options: Vec<OptionRow> = tx
+        .fetch_all(&options_sql(org_id), "listing custom field options")
+        .await?;
+    Ok(stored_fields(rows, options))
+}
+
+fn fields_sql(org_id: i64) -> Sql {
     let mut sql = Sql::new("SELECT id, key, label, kind FROM custom_fields WHERE org_id = ");
     sql.bind(org_id).push(" ORDER BY position, key");
-    let rows: Vec<FieldRow> = db.fetch_all(&sql, "listing custom fields").await?;
-    let mut options_sql =
-        Sql::new("SELECT field_id, value FROM custom_field_options WHERE org_id = ");
-    options_sql
-        .bind(org_id)
-        .push(" ORDER BY field_id, position");
-    let options: Vec<OptionRow> = db
-        .fetch_all(&options_sql, "listing custom field options")
-        .await?;
-    Ok(rows
-        .into_iter()
+    sql
+}
+
+fn options_sql(org_id: i64) -> Sql {
+    let mut sql = Sql::new("SELECT field_id, value FROM custom_field_options WHERE org_id = ");
+    sql.bind(org_id).push(" ORDER BY field_id, position");
+    sql
+}
+
+fn stored_fields(rows: Vec<FieldRow>, options: Vec<OptionRow>) -> Vec<StoredField> {
+    rows.into_iter()
         .map(|row| StoredField {
             id: row.id,
             field: CustomField {
@@ -214,5 +235,5 @@ pub async fn list_fields(db: &Db, org_id: i64) -> StoreResult<Vec<StoredField>> 
                 label: row.label,
             },
         })
-        .collect())
+        .collect()
 }

@@ -1,7 +1,24 @@
 //! Dates as the organisation sees them: every date on a page is shown in its IANA time zone.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
+
+/// The UTC milliseconds at which `day` starts in `zone`: local midnight, or where a
+/// daylight-saving change skips midnight, the first moment of the day that exists.
+pub fn day_start_ms(day: NaiveDate, zone: Tz) -> i64 {
+    (0..24)
+        .find_map(|hour| {
+            day.and_hms_opt(hour, 0, 0)
+                .and_then(|local| zone.from_local_datetime(&local).earliest())
+        })
+        .map_or_else(
+            || {
+                day.and_hms_opt(0, 0, 0)
+                    .map_or(0, |utc| utc.and_utc().timestamp_millis())
+            },
+            |start| start.timestamp_millis(),
+        )
+}
 
 /// Parses an IANA time zone name such as `Europe/London`.
 pub fn parse_time_zone(name: &str) -> Option<Tz> {

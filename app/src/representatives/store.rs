@@ -72,3 +72,18 @@ pub async fn representative_profile(
         .await?;
     Ok(Some((record, conversations, page, page_count)))
 }
+
+/// The organisation's users who handled at least one conversation, by name: the choices of
+/// the Customers page's representative filter.
+pub async fn representatives_with_conversations(
+    db: &Db,
+    org_id: i64,
+) -> StoreResult<Vec<crate::customers::model::RepresentativeOption>> {
+    let mut sql = Sql::new(
+        "SELECT u.email, u.name FROM users u WHERE u.org_id = $1 AND EXISTS \
+         (SELECT 1 FROM conversations v WHERE v.org_id = u.org_id AND v.representative_id = u.id) \
+         ORDER BY u.name, u.email",
+    );
+    sql.arg(org_id);
+    db.fetch_all(&sql, "listing representatives").await
+}

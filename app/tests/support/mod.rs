@@ -26,6 +26,8 @@ pub fn postgres_admin_url() -> String {
 
 pub struct TestDb {
     pub db: Db,
+    /// Where the database is, for a second connection pool (another server, in effect).
+    pub url: String,
     cleanup: Cleanup,
 }
 
@@ -39,12 +41,12 @@ impl TestDb {
         let dir = std::env::temp_dir().join("playbook-tests");
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join(format!("{}.db", unique_name("store")));
-        let db = Db::connect(&format!("sqlite://{}", path.display()), 4)
-            .await
-            .expect("open SQLite");
+        let url = format!("sqlite://{}", path.display());
+        let db = Db::connect(&url, 4).await.expect("open SQLite");
         db.migrate().await.expect("migrate SQLite");
         TestDb {
             db,
+            url,
             cleanup: Cleanup::File(path),
         }
     }
@@ -73,6 +75,7 @@ impl TestDb {
         db.migrate().await.expect("migrate PostgreSQL");
         TestDb {
             db,
+            url,
             cleanup: Cleanup::Database(name),
         }
     }

@@ -1,0 +1,777 @@
+//! The Customers read model: each organisation's conversations held in memory as compact
+//! columns (customer, time, score, channel, representative, one integer code per custom
+//! field), from which any Customers question is answered by one pass over the columns.
+//!
+//! Why it stays exact: every transaction that writes conversations first increments its
+//! organisation's row in `read_model_versions` ([`claim_write_version`]) and stamps each
+//! customer and conversation row it writes with that version (`revision`). The increment
+//! locks the row until commit, so an organisation's writers run one after another and
+//! versions commit in order. A reader compares the version it holds with the stored one
+//! (one indexed read per question) and, when behind, reads the rows whose revision is newer
+//! inside one snapshot, together with the version that snapshot holds. Whatever another
+//! writer or another server did is therefore seen, whole, at the next question; nothing is
+//! counted incrementally, so nothing can drift.
+
+use super::query::{SortDir, SortKey};
+use super::store::{CustomerPageData, CustomerSummary, Matcher, ResolvedFilter};
+use crate::conversations::model::ConversationKind;
+use crate::db::{Db, Sql, StoreResult, Tx};
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+
+/// Claims the next write version of the organisation: the first statement of every
+/// transaction that writes customers or conversations. It holds the organisation's version
+/// row locked until the transaction ends.
+pub async fn claim_write_version(tx: &mut Tx, org_id: i64) -> StoreResult<i64> {
+    let mut sql = Sql::new(
+        "INSERT INTO read_model_versions (org_id, version) VALUES ($1, 1) \
+         ON CONFLICT (org_id) DO UPDATE SET version = read_model_versions.version + 1 \
+         RETURNING version",
+    );
+    sql.arg(org_id);
+    tx.scalar(&sql, "claiming a write version").await
+}
+
+fn version_sql(org_id: i64) -> Sql {
+    let mut sql = Sql::new("SELECT version FROM read_model_versions WHERE org_id = $1");
+    sql.arg(org_id);
+    sql
+}
+
+/// More changed conversations than this are read by rebuilding the organisation's columns
+/// from scratch (streamed, without holding them in a list first).
+const REBUILD_THRESHOLD: i64 = 20_000;
+
+/// The conditions a conversation must meet to count, resolved against the organisation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Conditions {
+    pub fields: Vec<ResolvedFilter>,
+    /// UTC milliseconds: from (inclusive) and until (exclusive).
+    pub from_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    /// The channels that count; empty means all.
+    pub kinds: Vec<ConversationKind>,
+    pub representative_id: Option<i64>,
+}
+
+impl Conditions {
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+            && self.from_ms.is_none()
+            && self.until_ms.is_none()
+            && self.kinds.is_empty()
+            && self.representative_id.is_none()
+    }
+}
+
+impl From<Vec<ResolvedFilter>> for Conditions {
+    fn from(fields: Vec<ResolvedFilter>) -> Self {
+        Conditions {
+            fields,
+            ..Conditions::default()
+        }
+    }
+}
+
+/// Every organisation's read model in this process, created on first use.
+#[derive(Default)]
+pub struct ReadModel {
+    orgs: Mutex<HashMap<i64, Arc<OrgModel>>>,
+}
+
+impl std::fmt::Debug for ReadModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadModel").finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct OrgModel {
+    /// One refresh at a time; readers keep answering from the facts meanwhile.
+    refresh: tokio::sync::Mutex<()>,
+    /// Read for the few milliseconds a question takes; written only to apply a change
+    /// that has been read from the database already.
+    facts: RwLock<Facts>,
+}
+
+impl ReadModel {
+    fn org(&self, org_id: i64) -> Arc<OrgModel> {
+        let mut orgs = self.orgs.lock().unwrap_or_else(PoisonError::into_inner);
+        orgs.entry(org_id).or_default().clone()
+    }
+
+    /// Brings the organisation's facts up to the latest committed write.
+    async fn catch_up(&self, db: &Db, org_id: i64) -> StoreResult<Arc<OrgModel>> {
+        let model = self.org(org_id);
+        let stored: i64 = db
+            .fetch_optional::<VersionRow>(&version_sql(org_id), "reading the data version")
+            .await?
+            .map_or(0, |row| row.version);
+        if model.is_at_least(stored) {
+            return Ok(model);
+        }
+        {
+            let _refreshing = model.refresh.lock().await;
+            if !model.is_at_least(stored) {
+                let held = model.read().version;
+                match load(db, org_id, held).await? {
+                    Change::Replace(facts) => *model.write() = *facts,
+                    Change::Apply(delta) => model.write().apply(delta),
+                }
+            }
+        }
+        Ok(model)
+    }
+
+    /// One page of customers under `conditions`, sorted and searched as asked.
+    pub async fn page(
+        &self,
+        db: &Db,
+        org_id: i64,
+        question: &PageQuestion<'_>,
+    ) -> StoreResult<CustomerPageData> {
+        let model = self.catch_up(db, org_id).await?;
+        let facts = model.read();
+        Ok(facts.page(question))
+    }
+
+    /// The version this process holds for the organisation (for tests and diagnostics).
+    pub fn held_version(&self, org_id: i64) -> Option<i64> {
+        self.org(org_id).read().version
+    }
+}
+
+impl OrgModel {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Facts> {
+        self.facts.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Facts> {
+        self.facts.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn is_at_least(&self, version: i64) -> bool {
+        self.read().version.is_some_and(|held| held >= version)
+    }
+}
+
+/// What a page of customers asks.
+pub struct PageQuestion<'a> {
+    pub search: &'a str,
+    pub sort: SortKey,
+    pub dir: SortDir,
+    pub page: u32,
+    pub page_size: u32,
+    pub conditions: &'a Conditions,
+}
+
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct CountRow {
+    changed: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct CustomerFact {
+    id: i64,
+    identifier: String,
+    display_name: Option<String>,
+    search_text: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ConversationFact {
+    id: i64,
+    customer_id: i64,
+    representative_id: i64,
+    kind: String,
+    occurred_at_ms: i64,
+    score_hundredths: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ValueFact {
+    conversation_id: i64,
+    field_id: i64,
+    value: String,
+}
+
+/// What a load read: new columns, or the rows to apply to the held ones.
+enum Change {
+    Replace(Box<Facts>),
+    Apply(Delta),
+}
+
+struct Delta {
+    version: i64,
+    customers: Vec<CustomerFact>,
+    conversations: Vec<ConversationFact>,
+    values: Vec<ValueFact>,
+}
+
+/// Reads what changed since the `held` version inside one snapshot, with the version that
+/// snapshot holds. Few changes are read as rows to apply; many (or a first load) are
+/// streamed into new columns, so that no list of millions of rows is held.
+async fn load(db: &Db, org_id: i64, held: Option<i64>) -> StoreResult<Change> {
+    let mut tx = db.begin_snapshot().await?;
+    let version = tx
+        .fetch_optional::<VersionRow>(&version_sql(org_id), "reading the data version")
+        .await?
+        .map_or(0, |row| row.version);
+    let since = match held {
+        None => None,
+        Some(held) => {
+            let mut count = Sql::new(
+                "SELECT COUNT(*) AS changed FROM conversations WHERE org_id = $1 AND revision > $2",
+            );
+            count.arg(org_id).arg(held);
+            let changed = tx
+                .fetch_optional::<CountRow>(&count, "counting changed conversations")
+                .await?
+                .map_or(0, |row| row.changed);
+            (changed <= REBUILD_THRESHOLD).then_some(held)
+        }
+    };
+    let revision = since.unwrap_or(-1);
+    let mut customers = Sql::new(
+        "SELECT id, identifier, display_name, search_text FROM customers \
+         WHERE org_id = $1 AND revision > $2",
+    );
+    customers.arg(org_id).arg(revision);
+    let mut conversations = Sql::new(
+        "SELECT id, customer_id, representative_id, kind, occurred_at_ms, score_hundredths \
+         FROM conversations WHERE org_id = $1 AND revision > $2",
+    );
+    conversations.arg(org_id).arg(revision);
+    let change = match since {
+        Some(since) => {
+            let mut values = Sql::new(
+                "SELECT fv.conversation_id, fv.field_id, fv.value FROM conversations v \
+                 JOIN conversation_field_values fv ON fv.conversation_id = v.id AND fv.org_id = v.org_id \
+                 WHERE v.org_id = $1 AND v.revision > $2",
+            );
+            values.arg(org_id).arg(since);
+            Change::Apply(Delta {
+                version,
+                customers: tx
+                    .fetch_all(&customers, "reading changed customers")
+                    .await?,
+                conversations: tx
+                    .fetch_all(&conversations, "reading changed conversations")
+                    .await?,
+                values: tx
+                    .fetch_all(&values, "reading changed field values")
+                    .await?,
+            })
+        }
+        None => {
+            let mut facts = Facts::default();
+            tx.for_each_row(&customers, "reading customers", |row: CustomerFact| {
+                facts.put_customer(row)
+            })
+            .await?;
+            tx.for_each_row(&conversations, "reading conversations", |row| {
+                facts.put_conversation(row)
+            })
+            .await?;
+            let mut values = Sql::new(
+                "SELECT conversation_id, field_id, value FROM conversation_field_values WHERE org_id = $1",
+            );
+            values.arg(org_id);
+            tx.for_each_row(&values, "reading field values", |row| facts.put_value(row))
+                .await?;
+            facts.finish(version);
+            Change::Replace(Box::new(facts))
+        }
+    };
+    tx.rollback().await?;
+    Ok(change)
+}
+
+/// Per-customer figures over the conversations that count.
+#[derive(Clone, Copy, Debug, Default)]
+struct Figures {
+    interactions: u32,
+    first_ms: i64,
+    latest_ms: i64,
+    score_sum: i64,
+}
+
+impl Figures {
+    #[inline]
+    fn add(&mut self, at: i64, score: i64) {
+        if self.interactions == 0 {
+            self.first_ms = at;
+            self.latest_ms = at;
+        } else {
+            self.first_ms = self.first_ms.min(at);
+            self.latest_ms = self.latest_ms.max(at);
+        }
+        self.interactions += 1;
+        self.score_sum += score;
+    }
+
+    /// The average as the database computes it (an IEEE division), so ties agree.
+    fn average(&self) -> f64 {
+        self.score_sum as f64 / f64::from(self.interactions)
+    }
+}
+
+/// One custom field's values, one code per conversation (0: no value).
+#[derive(Clone, Default)]
+struct FieldColumn {
+    codes: Vec<u32>,
+    /// Value and folded value of code `n` at `n - 1`.
+    values: Vec<String>,
+    folded: Vec<String>,
+    code_of: HashMap<String, u32>,
+}
+
+impl FieldColumn {
+    fn code(&mut self, value: String) -> u32 {
+        if let Some(code) = self.code_of.get(&value) {
+            return *code;
+        }
+        let code = self.values.len() as u32 + 1;
+        self.folded.push(crate::text::fold(&value));
+        self.values.push(value.clone());
+        self.code_of.insert(value, code);
+        code
+    }
+}
+
+const NO_SCORE: i16 = -1;
+
+/// An organisation's columns at one version, and what is derived from them.
+#[derive(Default)]
+struct Facts {
+    /// `None` until loaded.
+    version: Option<i64>,
+    customer_slot: HashMap<i64, u32>,
+    customer_id: Vec<i64>,
+    identifier: Vec<String>,
+    display_name: Vec<Option<String>>,
+    search_text: Vec<String>,
+
+    conversation_slot: HashMap<i64, u32>,
+    customer: Vec<u32>,
+    occurred_at_ms: Vec<i64>,
+    score: Vec<i16>,
+    kind: Vec<u8>,
+    representative: Vec<i64>,
+    fields: HashMap<i64, FieldColumn>,
+    /// Conversations changed in this load, whose field codes are cleared before the load's
+    /// values are applied (a rewrite replaces every value).
+    touched: Vec<u32>,
+
+    /// The figures with no condition, computed on first use at this version.
+    overall: OnceLock<Overall>,
+}
+
+/// The unconditioned figures and, built on first use, each sort order of the listed customers.
+struct Overall {
+    figures: Vec<Figures>,
+    orders: [OnceLock<Vec<u32>>; 8],
+}
+
+fn kind_code(kind: &str) -> u8 {
+    match ConversationKind::parse(kind) {
+        Some(ConversationKind::Voice) => 0,
+        Some(ConversationKind::Chat) => 1,
+        Some(ConversationKind::Email) => 2,
+        None => 3,
+    }
+}
+
+fn kind_bit(kind: ConversationKind) -> u8 {
+    1 << kind_code(kind.as_str())
+}
+
+impl Facts {
+    fn apply(&mut self, delta: Delta) {
+        for row in delta.customers {
+            self.put_customer(row);
+        }
+        for row in delta.conversations {
+            self.put_conversation(row);
+        }
+        for row in delta.values {
+            self.put_value(row);
+        }
+        self.finish(delta.version);
+    }
+
+    fn put_customer(&mut self, row: CustomerFact) {
+        match self.customer_slot.get(&row.id) {
+            Some(&slot) => {
+                let slot = slot as usize;
+                self.identifier[slot] = row.identifier;
+                self.display_name[slot] = row.display_name;
+                self.search_text[slot] = row.search_text;
+            }
+            None => {
+                self.customer_slot
+                    .insert(row.id, self.customer_id.len() as u32);
+                self.customer_id.push(row.id);
+                self.identifier.push(row.identifier);
+                self.display_name.push(row.display_name);
+                self.search_text.push(row.search_text);
+            }
+        }
+    }
+
+    fn put_conversation(&mut self, row: ConversationFact) {
+        let Some(&customer) = self.customer_slot.get(&row.customer_id) else {
+            // Cannot happen inside one snapshot (a conversation's customer is written in the
+            // same or an earlier transaction); counted nowhere rather than wrongly.
+            tracing::error!(
+                conversation = row.id,
+                customer = row.customer_id,
+                "read model: conversation of an unknown customer"
+            );
+            return;
+        };
+        let score = row
+            .score_hundredths
+            .and_then(|score| i16::try_from(score).ok())
+            .unwrap_or(NO_SCORE);
+        let kind = kind_code(&row.kind);
+        match self.conversation_slot.get(&row.id) {
+            Some(&slot) => {
+                let at = slot as usize;
+                self.customer[at] = customer;
+                self.occurred_at_ms[at] = row.occurred_at_ms;
+                self.score[at] = score;
+                self.kind[at] = kind;
+                self.representative[at] = row.representative_id;
+                self.touched.push(slot);
+            }
+            None => {
+                self.conversation_slot
+                    .insert(row.id, self.customer.len() as u32);
+                self.customer.push(customer);
+                self.occurred_at_ms.push(row.occurred_at_ms);
+                self.score.push(score);
+                self.kind.push(kind);
+                self.representative.push(row.representative_id);
+            }
+        }
+    }
+
+    fn put_value(&mut self, row: ValueFact) {
+        if !self.touched.is_empty() {
+            self.clear_touched();
+        }
+        let Some(&slot) = self.conversation_slot.get(&row.conversation_id) else {
+            return;
+        };
+        let len = self.customer.len();
+        let column = self.fields.entry(row.field_id).or_default();
+        if column.codes.len() < len {
+            column.codes.resize(len, 0);
+        }
+        let code = column.code(row.value);
+        column.codes[slot as usize] = code;
+    }
+
+    /// Rewritten conversations lose their old values before the new ones are applied.
+    fn clear_touched(&mut self) {
+        for column in self.fields.values_mut() {
+            for &slot in &self.touched {
+                if let Some(code) = column.codes.get_mut(slot as usize) {
+                    *code = 0;
+                }
+            }
+        }
+        self.touched.clear();
+    }
+
+    fn finish(&mut self, version: i64) {
+        self.clear_touched();
+        self.overall = OnceLock::new();
+        let len = self.customer.len();
+        for column in self.fields.values_mut() {
+            column.codes.resize(len, 0);
+        }
+        self.version = Some(version);
+    }
+
+    fn overall(&self) -> &Overall {
+        self.overall.get_or_init(|| Overall {
+            figures: self.figures(&Filter::default()),
+            orders: Default::default(),
+        })
+    }
+
+    /// Figures per customer over the conversations that pass `filter`.
+    fn figures(&self, filter: &Filter) -> Vec<Figures> {
+        let mut figures = vec![Figures::default(); self.customer_id.len()];
+        let (from, until) = (filter.from_ms, filter.until_ms);
+        'conversations: for slot in 0..self.customer.len() {
+            let score = self.score[slot];
+            if score < 0 {
+                continue;
+            }
+            let at = self.occurred_at_ms[slot];
+            if at < from || at >= until || filter.kinds & (1 << self.kind[slot]) == 0 {
+                continue;
+            }
+            if filter
+                .representative
+                .is_some_and(|rep| self.representative[slot] != rep)
+            {
+                continue;
+            }
+            for (codes, accepts) in &filter.fields {
+                let code = codes[slot];
+                let pass = match accepts {
+                    Accepts::Code(wanted) => code == *wanted,
+                    Accepts::Codes(set) => set[code as usize],
+                };
+                if !pass {
+                    continue 'conversations;
+                }
+            }
+            let customer = self.customer[slot] as usize;
+            if filter
+                .customers
+                .as_ref()
+                .is_some_and(|allowed| !allowed[customer])
+            {
+                continue;
+            }
+            figures[customer].add(at, i64::from(score));
+        }
+        figures
+    }
+
+    /// Which customers a search lets through (`None`: no search).
+    fn searched(&self, search: &str) -> Option<Vec<bool>> {
+        let needle = crate::text::fold(search.trim());
+        if needle.is_empty() {
+            return None;
+        }
+        Some(
+            self.search_text
+                .iter()
+                .map(|text| text.contains(needle.as_str()))
+                .collect(),
+        )
+    }
+
+    /// The predicate of `conditions` over these columns; `None` when nothing can match
+    /// (a select value no conversation has).
+    fn filter<'a>(&'a self, conditions: &Conditions) -> Option<Filter<'a>> {
+        let mut filter = Filter {
+            from_ms: conditions.from_ms.unwrap_or(i64::MIN),
+            until_ms: conditions.until_ms.unwrap_or(i64::MAX),
+            representative: conditions.representative_id,
+            ..Filter::default()
+        };
+        if !conditions.kinds.is_empty() {
+            filter.kinds = conditions
+                .kinds
+                .iter()
+                .fold(0, |bits, kind| bits | kind_bit(*kind));
+        }
+        for resolved in &conditions.fields {
+            let column = self.fields.get(&resolved.field_id)?;
+            let accepts = match &resolved.matcher {
+                Matcher::Equals(value) => Accepts::Code(*column.code_of.get(value)?),
+                Matcher::Contains(folded) => {
+                    let mut set = vec![false; column.values.len() + 1];
+                    for (index, value) in column.folded.iter().enumerate() {
+                        set[index + 1] = value.contains(folded.as_str());
+                    }
+                    Accepts::Codes(set)
+                }
+            };
+            filter.fields.push((column.codes.as_slice(), accepts));
+        }
+        Some(filter)
+    }
+
+    fn compare(
+        &self,
+        figures: &[Figures],
+        sort: SortKey,
+        dir: SortDir,
+        a: u32,
+        b: u32,
+    ) -> Ordering {
+        let (fa, fb) = (&figures[a as usize], &figures[b as usize]);
+        let by_key = match sort {
+            SortKey::Interactions => fa.interactions.cmp(&fb.interactions),
+            SortKey::First => fa.first_ms.cmp(&fb.first_ms),
+            SortKey::Latest => fa.latest_ms.cmp(&fb.latest_ms),
+            SortKey::Score => fa.average().total_cmp(&fb.average()),
+        };
+        let by_key = match dir {
+            SortDir::Desc => by_key.reverse(),
+            SortDir::Asc => by_key,
+        };
+        // Identifiers are unique in an organisation and compared byte-wise: a total order.
+        by_key.then_with(|| self.identifier[a as usize].cmp(&self.identifier[b as usize]))
+    }
+
+    fn order_index(sort: SortKey, dir: SortDir) -> usize {
+        let key = SortKey::ALL
+            .iter()
+            .position(|candidate| *candidate == sort)
+            .unwrap_or(0);
+        key * 2 + usize::from(dir == SortDir::Asc)
+    }
+
+    fn page(&self, question: &PageQuestion<'_>) -> CustomerPageData {
+        let page_size = question.page_size.max(1) as usize;
+        let searched = self.searched(question.search);
+        if question.conditions.is_empty() {
+            // Every customer's unconditioned figures, and each sort order, are kept for the
+            // version: a page is a walk along the order.
+            let overall = self.overall();
+            let order = overall.orders[Facts::order_index(question.sort, question.dir)]
+                .get_or_init(|| {
+                    let mut listed: Vec<u32> = (0..overall.figures.len() as u32)
+                        .filter(|customer| overall.figures[*customer as usize].interactions > 0)
+                        .collect();
+                    listed.sort_unstable_by(|a, b| {
+                        self.compare(&overall.figures, question.sort, question.dir, *a, *b)
+                    });
+                    listed
+                });
+            let (total, rows): (usize, Vec<u32>) = match &searched {
+                None => {
+                    let total = order.len();
+                    let (page, _) = clamp_page(question.page, total, page_size);
+                    let start = (page as usize - 1) * page_size;
+                    (
+                        total,
+                        order.iter().skip(start).take(page_size).copied().collect(),
+                    )
+                }
+                Some(allowed) => {
+                    let total = order.iter().filter(|c| allowed[**c as usize]).count();
+                    let (page, _) = clamp_page(question.page, total, page_size);
+                    let start = (page as usize - 1) * page_size;
+                    let rows = order
+                        .iter()
+                        .filter(|c| allowed[**c as usize])
+                        .skip(start)
+                        .take(page_size)
+                        .copied()
+                        .collect();
+                    (total, rows)
+                }
+            };
+            return self.answer(&overall.figures, rows, total, question.page, page_size);
+        }
+        let Some(mut filter) = self.filter(question.conditions) else {
+            return self.answer(&[], Vec::new(), 0, question.page, page_size);
+        };
+        filter.customers = searched;
+        let figures = self.figures(&filter);
+        let mut listed: Vec<u32> = (0..figures.len() as u32)
+            .filter(|customer| figures[*customer as usize].interactions > 0)
+            .collect();
+        let total = listed.len();
+        let (page, _) = clamp_page(question.page, total, page_size);
+        let start = (page as usize - 1) * page_size;
+        let end = (start + page_size).min(total);
+        let rows = if start >= end {
+            Vec::new()
+        } else if end < total {
+            // Only the first `end` in order are needed: select them, then sort those.
+            let compare =
+                |a: &u32, b: &u32| self.compare(&figures, question.sort, question.dir, *a, *b);
+            listed.select_nth_unstable_by(end - 1, compare);
+            listed.truncate(end);
+            listed.sort_unstable_by(compare);
+            listed[start..].to_vec()
+        } else {
+            // The last page: select the rows after `start` from the other end.
+            let compare =
+                |a: &u32, b: &u32| self.compare(&figures, question.sort, question.dir, *a, *b);
+            if start > 0 {
+                listed.select_nth_unstable_by(start, compare);
+            }
+            let mut tail = listed.split_off(start);
+            tail.sort_unstable_by(compare);
+            tail
+        };
+        self.answer(&figures, rows, total, question.page, page_size)
+    }
+
+    fn answer(
+        &self,
+        figures: &[Figures],
+        rows: Vec<u32>,
+        total: usize,
+        requested: u32,
+        page_size: usize,
+    ) -> CustomerPageData {
+        let (page, page_count) = clamp_page(requested, total, page_size);
+        CustomerPageData {
+            rows: rows
+                .into_iter()
+                .map(|customer| {
+                    let at = customer as usize;
+                    let figures = figures[at];
+                    CustomerSummary {
+                        id: self.customer_id[at],
+                        identifier: self.identifier[at].clone(),
+                        display_name: self.display_name[at].clone(),
+                        interactions: i64::from(figures.interactions),
+                        first_ms: figures.first_ms,
+                        latest_ms: figures.latest_ms,
+                        score_sum: figures.score_sum,
+                    }
+                })
+                .collect(),
+            total: total as i64,
+            page,
+            page_count,
+        }
+    }
+}
+
+/// The page shown for a requested one (clamped to the last), and the page count.
+fn clamp_page(requested: u32, total: usize, page_size: usize) -> (u32, u32) {
+    let page_count = super::store::page_count(total as i64, page_size as u32);
+    (requested.clamp(1, page_count), page_count)
+}
+
+enum Accepts {
+    /// A select value: this one code.
+    Code(u32),
+    /// A text filter: the codes whose value contains the text.
+    Codes(Vec<bool>),
+}
+
+/// [`Conditions`] compiled against one organisation's columns.
+struct Filter<'a> {
+    from_ms: i64,
+    until_ms: i64,
+    /// One bit per channel code.
+    kinds: u8,
+    representative: Option<i64>,
+    fields: Vec<(&'a [u32], Accepts)>,
+    customers: Option<Vec<bool>>,
+}
+
+impl Default for Filter<'_> {
+    fn default() -> Self {
+        Filter {
+            from_ms: i64::MIN,
+            until_ms: i64::MAX,
+            kinds: 0xff,
+            representative: None,
+            fields: Vec::new(),
+            customers: None,
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! Many writers at once, on SQLite and PostgreSQL: batches over the same customers in
+//! opposite orders, one conversation moved between customers by racing writers, the same new
+//! external id from many writers, and imports beside the batches, with readers asking the
+//! Customers page all the while. Afterwards every figure must equal a recomputation from the
+//! stored conversations (the plain GROUP BY), and a second pool on the same database (another
+//! server, with a read model of its own) must see the same.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use app::conversations::import::{import_rows, parse_items};
+use app::conversations::model::ConversationKind;
+use app::conversations::store::{write_conversations, NewConversation};
+use app::customers::query::{CustomerQuery, Period, SortKey};
+use app::customers::service::{customers_page, resolve_question, Strictness};
+use app::customers::store::{grouped_page, CustomerPageData};
+use app::db::{Db, Sql};
+use app::orgs::model::{CustomField, FieldKind};
+use app::orgs::store::{create_organisation, define_field};
+use serde_json::json;
+use support::TestDb;
+use tokio::task::JoinSet;
+
+const WRITERS: usize = 16;
+const ROUNDS: usize = 3;
+const IMPORTS: usize = 4;
+const CUSTOMERS: usize = 40;
+/// Big enough that one page holds every customer.
+const ALL: u32 = 10_000;
+const DAY_MS: i64 = 86_400_000;
+const START_MS: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+async fn organisation(db: &Db) -> i64 {
+    let mut tx = db.begin().await.expect("begin");
+    let org_id = create_organisation(&mut tx, "race", "Race", "UTC")
+        .await
+        .expect("org");
+    let queue = CustomField {
+        key: "queue".to_owned(),
+        label: "Queue".to_owned(),
+        kind: FieldKind::Select,
+        options: vec!["Billing".to_owned(), "Technical".to_owned()],
+    };
+    define_field(&mut tx, org_id, &queue, 0)
+        .await
+        .expect("field");
+    tx.commit().await.expect("commit");
+    org_id
+}
+
+fn conversation(external_id: String, customer: usize, seed: usize) -> NewConversation {
+    NewConversation {
+        external_id,
+        customer: format!("cust-{customer:02}"),
+        customer_name: (seed % 5 == 0).then(|| format!("Customer {customer} v{seed}")),
+        representative: format!("rep{}@race.example", seed % 3),
+        representative_name: None,
+        title: format!("Talk {seed}"),
+        kind: ConversationKind::ALL[seed % 3],
+        occurred_at_ms: START_MS + (seed % 40) as i64 * DAY_MS + seed as i64,
+        score_hundredths: (seed % 7 != 0).then_some(((seed * 37) % 10_001) as i64),
+        fields: vec![(
+            "queue".to_owned(),
+            if seed % 2 == 0 {
+                "Billing"
+            } else {
+                "Technical"
+            }
+            .to_owned(),
+        )],
+    }
+}
+
+/// One writer's batch: its own conversations over every customer (odd writers walk the
+/// customers backwards), the conversation every writer moves to a customer of its own, and
+/// the round's new external id that every writer creates or rewrites.
+fn batch(writer: usize, round: usize) -> Vec<NewConversation> {
+    let mut customers: Vec<usize> = (0..CUSTOMERS).collect();
+    if writer % 2 == 1 {
+        customers.reverse();
+    }
+    let mut batch: Vec<NewConversation> = customers
+        .into_iter()
+        .map(|customer| {
+            let seed = writer * 1_000 + round * 100 + customer;
+            conversation(format!("w{writer}-{customer}"), customer, seed)
+        })
+        .collect();
+    batch.push(conversation(
+        "moved".to_owned(),
+        writer % CUSTOMERS,
+        writer + round,
+    ));
+    batch.push(conversation(
+        format!("shared-{round}"),
+        (writer * 3) % CUSTOMERS,
+        writer * 7 + round,
+    ));
+    batch
+}
+
+/// An API-style import beside the batches: JSON items, as `POST /api/v1/conversations` reads them.
+fn import_items(import: usize) -> Vec<serde_json::Value> {
+    (0..60)
+        .map(|n| {
+            let customer = (n * 11 + import) % CUSTOMERS;
+            json!({
+                "external_id": format!("imp{import}-{n}"),
+                "customer": format!("cust-{customer:02}"),
+                "representative": "importer@race.example",
+                "title": format!("Imported {n}"),
+                "type": "email",
+                "occurred_at": "2026-02-03T10:00:00Z",
+                "score": (n * 13 % 100) as f64,
+                "fields": {"queue": "Billing", "source": format!("file {import}")},
+            })
+        })
+        .collect()
+}
+
+async fn page(db: &Db, org_id: i64, query: &CustomerQuery) -> CustomerPageData {
+    let question = resolve_question(db, org_id, chrono_tz::UTC, query, Strictness::Strict)
+        .await
+        .expect("question");
+    customers_page(db, org_id, &question, ALL)
+        .await
+        .expect("page")
+}
+
+async fn recomputed(db: &Db, org_id: i64, query: &CustomerQuery) -> CustomerPageData {
+    let question = resolve_question(db, org_id, chrono_tz::UTC, query, Strictness::Strict)
+        .await
+        .expect("question");
+    grouped_page(db, org_id, &question.applied, &question.conditions, ALL)
+        .await
+        .expect("grouped page")
+}
+
+async fn scored_conversations(db: &Db, org_id: i64) -> i64 {
+    let mut sql = Sql::new(
+        "SELECT COUNT(*) FROM conversations WHERE org_id = $1 AND score_hundredths IS NOT NULL",
+    );
+    sql.arg(org_id);
+    db.scalar(&sql, "counting").await.expect("count")
+}
+
+/// The views checked after the race: none, a field, and a date range with a channel.
+fn views() -> Vec<CustomerQuery> {
+    let all = CustomerQuery::default();
+    vec![
+        all.clone(),
+        all.with_sort_clicked(SortKey::Score),
+        all.with_filter("queue", "Billing"),
+        all.with_period(Period::Range {
+            from: app::customers::query::Day::parse("2026-01-05"),
+            to: app::customers::query::Day::parse("2026-01-30"),
+        })
+        .with_channel(ConversationKind::Chat, true),
+        all.with_rep("rep1@race.example").with_search("cust-1"),
+    ]
+}
+
+async fn assert_exact(db: &Db, org_id: i64, label: &str) {
+    for view in views() {
+        let answered = page(db, org_id, &view).await;
+        let expected = recomputed(db, org_id, &view).await;
+        assert_eq!(
+            answered.rows, expected.rows,
+            "{label}: rows of {view:?} differ from a recomputation"
+        );
+        assert_eq!(answered.total, expected.total, "{label}: total of {view:?}");
+        assert_eq!(
+            answered.total,
+            answered.rows.len() as i64,
+            "{label}: the total counts the customers listed"
+        );
+    }
+    let all = page(db, org_id, &CustomerQuery::default()).await;
+    let interactions: i64 = all.rows.iter().map(|row| row.interactions).sum();
+    assert_eq!(
+        interactions,
+        scored_conversations(db, org_id).await,
+        "{label}: the Interactions add up to the scored conversations"
+    );
+}
+
+async fn concurrent_writers_keep_every_figure_exact(test: &TestDb) {
+    let db = &test.db;
+    let org_id = organisation(db).await;
+    // Another server on the same database, whose read model is loaded before the race.
+    let other = Db::connect(&test.url, 4).await.expect("second pool");
+    assert_eq!(
+        page(&other, org_id, &CustomerQuery::default()).await.total,
+        0
+    );
+
+    let mut writers = JoinSet::new();
+    for writer in 0..WRITERS {
+        let db = db.clone();
+        writers.spawn(async move {
+            for round in 0..ROUNDS {
+                write_conversations(&db, org_id, &batch(writer, round))
+                    .await
+                    .map_err(|error| format!("writer {writer}, round {round}: {error}"))?;
+            }
+            Ok::<(), String>(())
+        });
+    }
+    for import in 0..IMPORTS {
+        let db = db.clone();
+        writers.spawn(async move {
+            let rows = parse_items(import_items(import)).map_err(|e| e.to_string())?;
+            import_rows(&db, org_id, &rows, false, &mut |_| {})
+                .await
+                .map(|_| ())
+                .map_err(|error| format!("import {import}: {error}"))
+        });
+    }
+    // Readers on both servers while the writers run: every answer must come back.
+    let mut readers = JoinSet::new();
+    for reader in [db.clone(), other.clone()] {
+        readers.spawn(async move {
+            let mut answers = 0;
+            for view in views().iter().cycle().take(40) {
+                let question =
+                    resolve_question(&reader, org_id, chrono_tz::UTC, view, Strictness::Lenient)
+                        .await
+                        .map_err(|error| error.to_string())?;
+                let data = customers_page(&reader, org_id, &question, ALL)
+                    .await
+                    .map_err(|error| error.to_string())?;
+                if data.total != data.rows.len() as i64 {
+                    return Err(format!(
+                        "a page listed {} of {}",
+                        data.rows.len(),
+                        data.total
+                    ));
+                }
+                answers += 1;
+            }
+            Ok::<usize, String>(answers)
+        });
+    }
+    let mut failures = Vec::new();
+    while let Some(done) = writers.join_next().await {
+        if let Err(error) = done.expect("writer task") {
+            failures.push(error);
+        }
+    }
+    while let Some(done) = readers.join_next().await {
+        if let Err(error) = done.expect("reader task") {
+            failures.push(error);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "failed under concurrency: {failures:#?}"
+    );
+
+    assert_exact(db, org_id, "the writing server").await;
+    assert_exact(&other, org_id, "another server").await;
+    for shared in ["moved", "shared-0", "shared-1", "shared-2"] {
+        let mut sql =
+            Sql::new("SELECT COUNT(*) FROM conversations WHERE org_id = $1 AND external_id = $2");
+        sql.arg(org_id).arg(shared);
+        let copies: i64 = db.scalar(&sql, "counting").await.expect("count");
+        assert_eq!(copies, 1, "`{shared}` is stored once");
+    }
+    let total = page(db, org_id, &CustomerQuery::default()).await.total;
+    assert_eq!(total, CUSTOMERS as i64, "every customer is listed once");
+    other.close().await;
+}
+
+/// Writes through one server and reads through another: the reader's read model follows
+/// every write, rewrite and move at its next question.
+async fn a_second_server_sees_every_write_at_its_next_question(test: &TestDb) {
+    let db = &test.db;
+    let org_id = organisation(db).await;
+    let other = Db::connect(&test.url, 2).await.expect("second pool");
+    for step in 0..6 {
+        let batch: Vec<NewConversation> = (0..5)
+            .map(|n| conversation(format!("s{}", n + step), (n + step * 3) % 7, step * 10 + n))
+            .collect();
+        write_conversations(db, org_id, &batch)
+            .await
+            .expect("write");
+        assert_exact(&other, org_id, &format!("after write {step}")).await;
+    }
+    other.close().await;
+}
+
+macro_rules! on_both {
+    ($($name:ident),*) => {
+        mod sqlite {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let test = TestDb::sqlite().await;
+                    super::$name(&test).await;
+                    test.drop_database().await;
+                }
+            )*
+        }
+        mod postgres {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let test = TestDb::postgres().await;
+                    super::$name(&test).await;
+                    test.drop_database().await;
+                }
+            )*
+        }
+    };
+}
+
+on_both!(
+    concurrent_writers_keep_every_figure_exact,
+    a_second_server_sees_every_write_at_its_next_question
+);
