@@ -27,10 +27,22 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
-# wasm-opt from crates.io (binaryen 116). Debian's binaryen 108 produces wasm that loads but never hydrates.
+# wasm-opt from the npm package binaryen (version 132): it installs in seconds, where building
+# the wasm-opt crate takes a quarter of an hour on two cores. cargo-leptos runs the wasm-opt it
+# finds on PATH (with -Oz, bulk memory and non-trapping float-to-int), so a link in
+# ~/.cargo/bin is enough. Debian's binaryen 108 produces wasm that loads but never hydrates.
+BINARYEN_VERSION=132.0.0
+BINARYEN_DIR="$HOME/.cache/playbook-tools/binaryen-$BINARYEN_VERSION"
 if ! wasm-opt --version 2>/dev/null | grep -q "version 1[1-9][0-9]"; then
-  say "installing wasm-opt (binaryen 116, about 6 minutes the first time)"
-  cargo install --locked wasm-opt
+  if ! command -v npm >/dev/null; then
+    say "npm is missing: it installs wasm-opt (the npm package binaryen); install Node.js and npm"
+    exit 1
+  fi
+  say "installing wasm-opt (npm package binaryen $BINARYEN_VERSION)"
+  mkdir -p "$BINARYEN_DIR" "$HOME/.cargo/bin"
+  npm install --prefix "$BINARYEN_DIR" --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION"
+  ln -sf "$BINARYEN_DIR/node_modules/binaryen/bin/wasm-opt" "$HOME/.cargo/bin/wasm-opt"
+  wasm-opt --version
 fi
 # The browser tests' packages (Playwright), pinned by end2end/package-lock.json. Its browser
 # download is skipped: the tests drive Debian's Chromium.
