@@ -745,6 +745,93 @@ fn bad_api_calls_are_refused_clearly_and_write_nothing() {
 }
 
 #[test]
+fn the_api_reads_date_channel_and_representative_filters() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let token = app.token("acme", "ingest").await;
+        // Zoë (fixture): one voice call by rep@acme.example on 14 Mar 2026 at 80. One more
+        // email by api@acme.example on 3 May 2026 (item n4) at 60.
+        let answer = app
+            .api(
+                "POST",
+                "/api/v1/conversations",
+                Some(&token),
+                Some(format!("[{}]", item("n4", "zoe@example.com", "60"))),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        let interactions = |body: serde_json::Value| {
+            body["rows"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .find(|row| row["identifier"] == "zoe@example.com")
+                .map(|row| row["interactions"].as_i64().unwrap_or_default())
+        };
+        for (query, zoe) in [
+            ("", Some(2)),
+            ("type=voice", Some(1)),
+            ("type=email,chat", Some(1)),
+            ("rep=REP@acme.example", Some(1)),
+            ("rep=api@acme.example&type=voice", None),
+            ("from=2026-03-14&to=2026-03-14", Some(1)),
+            ("from=2026-03-15", Some(1)),
+            ("to=2026-05-03", Some(2)),
+            ("to=2026-05-02", Some(1)),
+            ("period=all&type=voice", Some(1)),
+        ] {
+            let answer = app
+                .api(
+                    "GET",
+                    &format!("/api/v1/customers?{query}"),
+                    Some(&token),
+                    None,
+                )
+                .await;
+            assert_eq!(answer.status, StatusCode::OK, "{query}: {}", answer.body);
+            assert_eq!(interactions(json_of(&answer)), zoe, "{query}");
+        }
+        let history = json_of(
+            &app.api(
+                "GET",
+                "/api/v1/customers/zoe@example.com/interactions?type=email&from=2026-05-01",
+                Some(&token),
+                None,
+            )
+            .await,
+        );
+        assert_eq!(history["total"], 1);
+        assert_eq!(history["rows"][0]["external_id"], "n4");
+        for query in [
+            "from=2026-05-01&to=2026-04-01",
+            "from=2026-02-30",
+            "to=04/01/2026",
+            "period=fortnight",
+            "period=7d&from=2026-01-01",
+            "type=fax",
+            "rep=nobody@acme.example",
+        ] {
+            for path in [
+                "/api/v1/customers",
+                "/api/v1/customers/zoe@example.com/interactions",
+            ] {
+                let answer = app
+                    .api("GET", &format!("{path}?{query}"), Some(&token), None)
+                    .await;
+                assert_eq!(
+                    answer.status,
+                    StatusCode::BAD_REQUEST,
+                    "{path}?{query}: {}",
+                    answer.body
+                );
+                assert!(json_of(&answer)["error"].is_string());
+            }
+        }
+    })
+}
+
+#[test]
 fn the_csv_export_streams_the_whole_view_for_reviewers_only() {
     shared_runtime().block_on(async {
         let _one_at_a_time = ONE_AT_A_TIME.lock().await;

@@ -2,11 +2,14 @@
 //! next view, and the page reads its [`CustomerQuery`] from the URL, so reload, shared links,
 //! back and forward all show the same thing.
 
-use super::model::{group_thousands, range_label, CustomerPage, CustomerRow, InteractionPage};
-use super::query::{
-    pager_items, CustomerQuery, SortDir, SortKey, HISTORY_PAGE_SIZE, MAX_SEARCH_CHARS, PAGE_SIZE,
+use super::model::{
+    group_thousands, range_label, CustomerPage, CustomerRow, InteractionPage, RepresentativeOption,
 };
-use super::server::{customer_fields, list_customers, list_interactions};
+use super::query::{
+    pager_items, CustomerQuery, Day, Period, SortDir, SortKey, HISTORY_PAGE_SIZE, MAX_EMAIL_CHARS,
+    MAX_SEARCH_CHARS, PAGE_SIZE,
+};
+use super::server::{customer_fields, customer_representatives, list_customers, list_interactions};
 use crate::conversations::model::ConversationKind;
 use crate::error::AppError;
 use crate::orgs::model::{CustomField, FieldKind};
@@ -35,8 +38,14 @@ fn go_to(query: &CustomerQuery, replace: bool) {
 #[component]
 pub fn CustomersPage() -> impl IntoView {
     let location = use_location();
-    let query = Memo::new(move |_| CustomerQuery::from_query_string(&location.search.get()));
+    let read = Memo::new(move |_| {
+        CustomerQuery::from_pairs_noting(crate::text::parse_query_string(&location.search.get()))
+    });
+    let query = Memo::new(move |_| read.with(|(query, _)| query.clone()));
+    // What the URL asked for that the page could not apply (a bad date range, say).
+    let notes = Memo::new(move |_| read.with(|(_, notes)| notes.clone()));
     let fields = Resource::new(|| (), |_| customer_fields());
+    let representatives = Resource::new(|| (), |_| customer_representatives());
     let customers = Resource::new(move || query.get(), list_customers);
     let (busy, set_busy) = signal(false);
     // The pending flag only ever changes in the browser. On the server the Transition's
@@ -58,6 +67,14 @@ pub fn CustomersPage() -> impl IntoView {
             </header>
             <div class="toolbar" role="search">
                 <SearchBox query=query />
+                <PeriodFilter query=query />
+                <ChannelFilter query=query />
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let options = representatives.await.unwrap_or_default();
+                        view! { <RepresentativeFilter options=options query=query /> }
+                    })}
+                </Suspense>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match fields.await {
@@ -78,6 +95,11 @@ pub fn CustomersPage() -> impl IntoView {
                     {move || if busy.get() { "Loading…" } else { "" }}
                 </span>
             </div>
+            <Show when=move || notes.with(|notes| !notes.is_empty())>
+                <p class="notice" role="status">
+                    {move || notes.get().join(" ")}
+                </p>
+            </Show>
             <div class="results" aria-busy=move || busy.get().to_string()>
                 <Transition
                     fallback=|| view! { <p class="loading">"Loading customers…"</p> }
@@ -252,6 +274,204 @@ fn FieldFilters(fields: Vec<CustomField>, query: Memo<CustomerQuery>) -> impl In
         .collect_view()
 }
 
+/// The date range: presets, or a custom from–to in whole days.
+#[component]
+fn PeriodFilter(query: Memo<CustomerQuery>) -> impl IntoView {
+    // "Custom range" shows the two date boxes before either holds a date.
+    let custom = RwSignal::new(matches!(query.get_untracked().period, Period::Range { .. }));
+    Effect::new(move |_| {
+        if matches!(query.get().period, Period::Range { .. }) {
+            custom.set(true);
+        }
+    });
+    let problem = RwSignal::new(None::<String>);
+    let selected = move || {
+        if custom.get() {
+            "custom"
+        } else {
+            query.with(|q| q.period.param())
+        }
+    };
+    let on_change = move |event| {
+        let value = event_target_value(&event);
+        problem.set(None);
+        if value == "custom" {
+            custom.set(true);
+            return;
+        }
+        custom.set(false);
+        let period = Period::from_param(&value).unwrap_or_default();
+        let next = query.get_untracked().with_period(period);
+        if next != query.get_untracked() {
+            go_to(&next, false);
+        }
+    };
+    let day_of = move |end: fn(Period) -> Option<Day>| {
+        move || {
+            query
+                .with(|q| end(q.period))
+                .map(|day| day.to_string())
+                .unwrap_or_default()
+        }
+    };
+    let from_value = day_of(|period| match period {
+        Period::Range { from, .. } => from,
+        _ => None,
+    });
+    let to_value = day_of(|period| match period {
+        Period::Range { to, .. } => to,
+        _ => None,
+    });
+    let (from_box, to_box) = (
+        NodeRef::<leptos::html::Input>::new(),
+        NodeRef::<leptos::html::Input>::new(),
+    );
+    let apply_range = move |_| {
+        let read = |input: NodeRef<leptos::html::Input>| {
+            input
+                .get()
+                .map(|element| element.value())
+                .unwrap_or_default()
+        };
+        let (from_text, to_text) = (read(from_box), read(to_box));
+        let (from, to) = (Day::parse(&from_text), Day::parse(&to_text));
+        if (!from_text.is_empty() && from.is_none()) || (!to_text.is_empty() && to.is_none()) {
+            problem.set(Some("Enter dates as YYYY-MM-DD.".to_owned()));
+            return;
+        }
+        match Period::range(from, to) {
+            Err(message) => problem.set(Some(message)),
+            Ok(period) => {
+                problem.set(None);
+                let next = query.get_untracked().with_period(period);
+                if next != query.get_untracked() {
+                    go_to(&next, false);
+                }
+            }
+        }
+    };
+    view! {
+        <div class="control period">
+            <label for="filter-period">"Period"</label>
+            <select id="filter-period" prop:value=selected on:change=on_change>
+                {Period::PRESETS
+                    .into_iter()
+                    .map(|preset| {
+                        view! {
+                            <option value=preset.param() selected=move || selected() == preset.param()>
+                                {preset.label()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+                <option value="custom" selected=move || selected() == "custom">
+                    "Custom range"
+                </option>
+            </select>
+        </div>
+        <Show when=move || custom.get()>
+            <div class="control date">
+                <label for="filter-from">"From"</label>
+                <input id="filter-from" type="date" node_ref=from_box prop:value=from_value on:change=apply_range />
+            </div>
+            <div class="control date">
+                <label for="filter-to">"To"</label>
+                <input id="filter-to" type="date" node_ref=to_box prop:value=to_value on:change=apply_range />
+            </div>
+        </Show>
+        <Show when=move || problem.with(Option::is_some)>
+            <p class="field-error" role="alert">
+                {move || problem.get().unwrap_or_default()}
+            </p>
+        </Show>
+    }
+}
+
+/// Voice, chat, email: any of them; none ticked means all.
+#[component]
+fn ChannelFilter(query: Memo<CustomerQuery>) -> impl IntoView {
+    view! {
+        <fieldset class="control channels">
+            <legend>"Channel"</legend>
+            {ConversationKind::ALL
+                .into_iter()
+                .map(|kind| {
+                    let id = format!("filter-type-{}", kind.as_str());
+                    let checked = move || query.with(|q| q.channels.contains(&kind));
+                    let on_change = move |event| {
+                        let next = query.get_untracked().with_channel(kind, event_target_checked(&event));
+                        go_to(&next, false);
+                    };
+                    view! {
+                        <span class="choice">
+                            <input id=id.clone() type="checkbox" prop:checked=checked on:change=on_change />
+                            <label for=id>{channel_label(kind)}</label>
+                        </span>
+                    }
+                })
+                .collect_view()}
+        </fieldset>
+    }
+}
+
+fn channel_label(kind: ConversationKind) -> &'static str {
+    match kind {
+        ConversationKind::Voice => "Voice",
+        ConversationKind::Chat => "Chat",
+        ConversationKind::Email => "Email",
+    }
+}
+
+/// One representative, chosen by typing part of a name or email (organisations have
+/// hundreds): the browser's own type-ahead over a list of the representatives.
+#[component]
+fn RepresentativeFilter(
+    options: Vec<RepresentativeOption>,
+    query: Memo<CustomerQuery>,
+) -> impl IntoView {
+    let emails: Vec<String> = options.iter().map(|option| option.email.clone()).collect();
+    let value = move || query.with(|q| q.rep.clone());
+    let apply = move |text: String| {
+        let next = query.get_untracked().with_rep(&text);
+        if next != query.get_untracked() {
+            go_to(&next, false);
+        }
+    };
+    let on_input = move |event| {
+        // Picking from the list applies at once; typed text applies on Enter or leaving the box.
+        let text = event_target_value(&event);
+        if emails
+            .iter()
+            .any(|email| email.eq_ignore_ascii_case(text.trim()))
+        {
+            apply(text);
+        }
+    };
+    view! {
+        <div class="control representative">
+            <label for="filter-rep">"Representative"</label>
+            <input
+                id="filter-rep"
+                type="text"
+                list="filter-rep-options"
+                placeholder="Anyone"
+                autocomplete="off"
+                spellcheck="false"
+                maxlength=MAX_EMAIL_CHARS.to_string()
+                prop:value=value
+                on:input=on_input
+                on:change=move |event| apply(event_target_value(&event))
+            />
+            <datalist id="filter-rep-options">
+                {options
+                    .into_iter()
+                    .map(|option| view! { <option value=option.email.clone()>{option.name.clone()}</option> })
+                    .collect_view()}
+            </datalist>
+        </div>
+    }
+}
+
 #[component]
 fn SortHeader(label: &'static str, key: SortKey, query: Memo<CustomerQuery>) -> impl IntoView {
     let sorted_dir = move || query.with(|q| (q.sort == key).then_some(q.dir));
@@ -319,7 +539,7 @@ fn CustomerTable(page: CustomerPage, query: Memo<CustomerQuery>) -> impl IntoVie
 
 #[component]
 fn EmptyState(query: CustomerQuery, total: i64) -> impl IntoView {
-    let message = match (query.search.is_empty(), query.filters.is_empty()) {
+    let message = match (query.search.is_empty(), !query.has_conditions()) {
         (true, true) if total == 0 => {
             "No customers yet: customers appear here once a conversation with them is scored."
                 .to_owned()
