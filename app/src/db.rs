@@ -39,6 +39,11 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
     Invalid(String),
+    #[error("a background task failed: {0}")]
+    Task(String),
+    /// A question ran past its time budget and was stopped on the database.
+    #[error("the question took longer than its budget of {budget_ms} ms and was stopped")]
+    OverBudget { budget_ms: u128 },
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -64,6 +69,21 @@ impl StoreError {
                 .is_ok_and(|code| matches!(code & 0xff, 5 | 6)),
             None => false,
         }
+    }
+}
+
+impl StoreError {
+    /// Whether the database stopped the statement: PostgreSQL query_canceled (57014, what
+    /// statement_timeout raises), SQLite SQLITE_INTERRUPT (9).
+    fn is_cancelled(&self) -> bool {
+        let StoreError::Database {
+            source: sqlx::Error::Database(error),
+            ..
+        } = self
+        else {
+            return false;
+        };
+        matches!(error.code().as_deref(), Some("57014" | "9"))
     }
 }
 
@@ -334,7 +354,11 @@ enum Pool {
 pub struct Db {
     pool: Pool,
     read_model: Arc<ReadModel>,
+    query_budget: Duration,
 }
+
+/// How long one Customers question may take unless configured otherwise.
+pub const DEFAULT_QUERY_BUDGET: Duration = Duration::from_secs(5);
 
 /// An open transaction on either backend.
 pub enum Tx {
@@ -399,7 +423,62 @@ impl Db {
         Db {
             pool,
             read_model: Arc::new(ReadModel::default()),
+            query_budget: DEFAULT_QUERY_BUDGET,
         }
+    }
+
+    /// The same database with another time budget for each Customers question.
+    pub fn with_query_budget(mut self, budget: Duration) -> Db {
+        self.query_budget = budget.max(Duration::from_millis(1));
+        self
+    }
+
+    pub fn query_budget(&self) -> Duration {
+        self.query_budget
+    }
+
+    /// Runs read-only `work` in a transaction that the database itself stops once the query
+    /// budget is spent (PostgreSQL `statement_timeout`; an SQLite progress handler that
+    /// interrupts the statement), so that the connection comes back to the pool at once and
+    /// nothing goes on running. Past the budget the answer is [`StoreError::OverBudget`].
+    pub async fn read_within_budget<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut Tx) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let budget = self.query_budget;
+        let mut tx = self.begin().await?;
+        match &mut tx {
+            Tx::Postgres(_) => {
+                let limit = format!("SET LOCAL statement_timeout = {}", budget.as_millis());
+                tx.execute(&Sql::new(&limit), "setting the query budget")
+                    .await?;
+            }
+            Tx::Sqlite(connection) => {
+                let deadline = std::time::Instant::now() + budget;
+                connection
+                    .lock_handle()
+                    .await
+                    .context("setting the query budget")?
+                    .set_progress_handler(1_000, move || std::time::Instant::now() < deadline);
+            }
+        }
+        let result = work(&mut tx).await;
+        if let Tx::Sqlite(connection) = &mut tx {
+            if let Ok(mut handle) = connection.lock_handle().await {
+                handle.remove_progress_handler();
+            }
+        }
+        // Read-only: nothing to keep. A failed rollback closes the connection instead.
+        let _ = tx.rollback().await;
+        result.map_err(|error| {
+            if error.is_cancelled() {
+                StoreError::OverBudget {
+                    budget_ms: budget.as_millis(),
+                }
+            } else {
+                error
+            }
+        })
     }
 
     /// The Customers read model of this database.
@@ -419,6 +498,30 @@ impl Db {
             .await?;
         }
         Ok(tx)
+    }
+
+    /// On PostgreSQL, refreshes the planner's statistics of the conversation tables once a
+    /// tenth of their rows (and at least a thousand) changed since the last ANALYZE, so that
+    /// right after a bulk load the planner does not choose plans made for empty tables (the
+    /// autovacuum daemon would, but only a minute or more later). SQLite needs none.
+    pub async fn refresh_statistics(&self) -> StoreResult<()> {
+        let Pool::Postgres(_) = &self.pool else {
+            return Ok(());
+        };
+        let stale = Sql::new(
+            "SELECT COUNT(*) FROM pg_stat_user_tables \
+             WHERE relname IN ('conversations', 'conversation_field_values', 'customers') \
+             AND n_mod_since_analyze > 1000 + n_live_tup / 10",
+        );
+        let stale: i64 = self.scalar(&stale, "reading table statistics").await?;
+        if stale > 0 {
+            self.execute(
+                &Sql::new("ANALYZE conversations, conversation_field_values, customers"),
+                "refreshing table statistics",
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {

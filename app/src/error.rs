@@ -22,6 +22,9 @@ pub enum AppError {
     SignInRefused(String),
     #[error("{0}")]
     TooManyAttempts(String),
+    /// A question that ran past its time budget and was stopped.
+    #[error("This question took too long to answer and was stopped. Narrow it with a filter, a shorter period or a longer search, then try again.")]
+    TooBroad,
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     #[error("Could not reach the server. Check your connection and try again.")]
@@ -36,6 +39,7 @@ impl AppError {
             AppError::Unauthorized | AppError::SignInRefused(_) => 401,
             AppError::Forbidden => 403,
             AppError::TooManyAttempts(_) => 429,
+            AppError::TooBroad => 422,
             AppError::Internal => 500,
             AppError::Unreachable => 503,
         }
@@ -67,6 +71,10 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<crate::db::StoreError> for AppError {
     fn from(error: crate::db::StoreError) -> Self {
+        if let crate::db::StoreError::OverBudget { budget_ms } = error {
+            tracing::warn!(budget_ms, "a question ran past its budget and was stopped");
+            return AppError::TooBroad;
+        }
         tracing::error!(error = %error, "store error");
         AppError::Internal
     }

@@ -52,16 +52,16 @@ fn conversation(external_id: String, customer: usize, seed: usize) -> NewConvers
     NewConversation {
         external_id,
         customer: format!("cust-{customer:02}"),
-        customer_name: (seed % 5 == 0).then(|| format!("Customer {customer} v{seed}")),
+        customer_name: seed.is_multiple_of(5).then(|| format!("Customer {customer} v{seed}")),
         representative: format!("rep{}@race.example", seed % 3),
         representative_name: None,
         title: format!("Talk {seed}"),
         kind: ConversationKind::ALL[seed % 3],
         occurred_at_ms: START_MS + (seed % 40) as i64 * DAY_MS + seed as i64,
-        score_hundredths: (seed % 7 != 0).then_some(((seed * 37) % 10_001) as i64),
+        score_hundredths: (!seed.is_multiple_of(7)).then_some(((seed * 37) % 10_001) as i64),
         fields: vec![(
             "queue".to_owned(),
-            if seed % 2 == 0 {
+            if seed.is_multiple_of(2) {
                 "Billing"
             } else {
                 "Technical"
@@ -289,6 +289,110 @@ async fn a_second_server_sees_every_write_at_its_next_question(test: &TestDb) {
     other.close().await;
 }
 
+/// A question past its budget is stopped on the database with a clear error, the pool keeps
+/// working, and a first load that outlives one question's budget still completes for the next.
+async fn questions_past_their_budget_are_stopped(test: &TestDb) {
+    let db = &test.db;
+    let org_id = organisation(db).await;
+    // One customer with many conversations, so that a filtered count takes milliseconds.
+    for chunk in 0..20 {
+        let batch: Vec<NewConversation> = (0..1_000)
+            .map(|n| {
+                let seed = chunk * 1_000 + n;
+                let mut talk = conversation(format!("big-{seed}"), 0, seed);
+                talk.fields
+                    .push(("note".to_owned(), format!("note {seed} for the budget")));
+                talk
+            })
+            .collect();
+        app::conversations::import::import_rows(
+            db,
+            org_id,
+            &batch
+                .into_iter()
+                .enumerate()
+                .map(
+                    |(line, conversation)| app::conversations::import::ImportRow {
+                        line: line as u64 + 1,
+                        conversation,
+                    },
+                )
+                .collect::<Vec<_>>(),
+            false,
+            &mut |_| {},
+        )
+        .await
+        .expect("import");
+    }
+    let hurried = Db::connect(&test.url, 2)
+        .await
+        .expect("second pool")
+        .with_query_budget(std::time::Duration::from_millis(1));
+    let query = CustomerQuery::default().with_filter("note", "budget");
+    let first = async {
+        let question = resolve_question(
+            &hurried,
+            org_id,
+            chrono_tz::UTC,
+            &query,
+            Strictness::Lenient,
+        )
+        .await
+        .expect("question");
+        customers_page(&hurried, org_id, &question, ALL).await
+    }
+    .await;
+    assert!(
+        matches!(first, Err(app::db::StoreError::OverBudget { budget_ms: 1 })),
+        "a first load of 20,000 conversations does not fit in 1 ms: {first:?}"
+    );
+    let question = resolve_question(
+        &hurried,
+        org_id,
+        chrono_tz::UTC,
+        &query,
+        Strictness::Lenient,
+    )
+    .await
+    .expect("question");
+    let history = app::customers::service::history_page(&hurried, org_id, 1, &question, 1, 8).await;
+    assert!(
+        matches!(history, Err(app::db::StoreError::OverBudget { .. })),
+        "a filtered count over 20,000 conversations does not fit in 1 ms: {history:?}"
+    );
+    // The load went on without the question that started it.
+    let mut loaded = false;
+    for _ in 0..100 {
+        if customers_page(&hurried, org_id, &question, ALL)
+            .await
+            .is_ok()
+        {
+            loaded = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(loaded, "the first load completed in the background");
+    // The connections came back to the pool in working order.
+    for _ in 0..4 {
+        assert_eq!(
+            scored_conversations(&hurried, org_id).await,
+            scored_conversations(db, org_id).await
+        );
+    }
+    let relaxed = hurried.with_query_budget(std::time::Duration::from_secs(30));
+    let customer_id = app::customers::store::find_customer_id(&relaxed, org_id, "cust-00")
+        .await
+        .expect("find")
+        .expect("customer");
+    let history =
+        app::customers::service::history_page(&relaxed, org_id, customer_id, &question, 1, 8)
+            .await
+            .expect("a history within budget");
+    assert_eq!(history.total, 20_000 - 20_000 / 7 - 1);
+    relaxed.close().await;
+}
+
 macro_rules! on_both {
     ($($name:ident),*) => {
         mod sqlite {
@@ -318,5 +422,6 @@ macro_rules! on_both {
 
 on_both!(
     concurrent_writers_keep_every_figure_exact,
-    a_second_server_sees_every_write_at_its_next_question
+    a_second_server_sees_every_write_at_its_next_question,
+    questions_past_their_budget_are_stopped
 );

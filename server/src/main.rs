@@ -55,6 +55,10 @@ enum Command {
         /// Most database connections in the pool.
         #[arg(long, env = "PLAYBOOK_DB_CONNECTIONS", default_value_t = 8)]
         db_connections: u32,
+        /// How long one Customers question may take, in milliseconds, before the database
+        /// stops it and the user is asked to narrow it.
+        #[arg(long, env = "PLAYBOOK_QUERY_BUDGET_MS", default_value_t = 5_000)]
+        query_budget_ms: u64,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -139,8 +143,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             demo,
             secure_cookies,
             db_connections,
+            query_budget_ms,
         } => {
-            let db = open(&cli.database_url, db_connections).await?;
+            let db = open(&cli.database_url, db_connections)
+                .await?
+                .with_query_budget(std::time::Duration::from_millis(query_budget_ms));
             if demo && app::orgs::store::count_organisations(&db).await? == 0 {
                 tracing::info!("empty database: creating the demo organisation (a few seconds)");
                 seed_demo(&db, DemoOptions::default()).await?;

@@ -71,6 +71,10 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(message) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
             }
+            StoreError::OverBudget { .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                crate::error::AppError::TooBroad.to_string(),
+            ),
             other => {
                 tracing::error!(error = %other, "API store error");
                 ApiError::new(

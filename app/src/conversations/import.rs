@@ -478,6 +478,10 @@ pub async fn import_rows(
                 back_off(attempt, &error).await;
                 attempt += 1;
             }
+            Ok(summary) => {
+                db.refresh_statistics().await?;
+                return Ok(summary);
+            }
             result => return result,
         }
     }

@@ -132,7 +132,7 @@ pub async fn write_conversations(
     org_id: i64,
     batch: &[NewConversation],
 ) -> StoreResult<WriteSummary> {
-    retry_transient(|| async {
+    let summary = retry_transient(|| async {
         let mut tx = db.begin().await?;
         let version = claim_write_version(&mut tx, org_id).await?;
         let fields = field_ids(&mut tx, org_id).await?;
@@ -140,7 +140,9 @@ pub async fn write_conversations(
         tx.commit().await?;
         Ok(summary)
     })
-    .await
+    .await?;
+    db.refresh_statistics().await?;
+    Ok(summary)
 }
 
 /// Writes a batch inside the caller's transaction, which has claimed `version` with

@@ -15,7 +15,7 @@
 use super::query::{SortDir, SortKey};
 use super::store::{CustomerPageData, CustomerSummary, Matcher, ResolvedFilter};
 use crate::conversations::model::ConversationKind;
-use crate::db::{Db, Sql, StoreResult, Tx};
+use crate::db::{Db, Sql, StoreError, StoreResult, Tx};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
@@ -111,14 +111,32 @@ impl ReadModel {
         if model.is_at_least(stored) {
             return Ok(model);
         }
-        {
-            let _refreshing = model.refresh.lock().await;
-            if !model.is_at_least(stored) {
+        // The load runs as a task of its own: a first load of millions of rows may take
+        // longer than one question's budget, and must not be thrown away when that question
+        // gives up; the next question then finds it done.
+        let loading = {
+            let (model, db) = (model.clone(), db.clone());
+            tokio::spawn(async move {
+                let _refreshing = model.refresh.lock().await;
+                if model.is_at_least(stored) {
+                    return Ok(());
+                }
                 let held = model.read().version;
-                match load(db, org_id, held).await? {
+                match load(&db, org_id, held).await? {
                     Change::Replace(facts) => *model.write() = *facts,
                     Change::Apply(delta) => model.write().apply(delta),
                 }
+                Ok::<(), StoreError>(())
+            })
+        };
+        let budget = db.query_budget();
+        match tokio::time::timeout(budget, loading).await {
+            Ok(Ok(loaded)) => loaded?,
+            Ok(Err(failed)) => return Err(StoreError::Task(failed.to_string())),
+            Err(_) => {
+                return Err(StoreError::OverBudget {
+                    budget_ms: budget.as_millis(),
+                })
             }
         }
         Ok(model)

@@ -4,7 +4,7 @@
 use super::query::{CustomerQuery, SortDir, SortKey, HISTORY_PAGE_SIZE, PAGE_SIZE};
 pub use super::read_model::Conditions;
 use super::read_model::PageQuestion;
-use crate::db::{Db, Sql, StoreResult};
+use crate::db::{Db, Sql, StoreResult, Tx};
 use crate::orgs::model::FieldKind;
 use crate::orgs::store::StoredField;
 use crate::text::fold;
@@ -281,7 +281,7 @@ struct Window {
 /// Appends the window's LIMIT and OFFSET to `sql` (ordered in the window's direction), runs
 /// it, and answers the rows in page order.
 async fn fetch_window<R: crate::db::AnyRow>(
-    db: &Db,
+    tx: &mut Tx,
     sql: &mut Sql,
     window: &Window,
     context: &'static str,
@@ -293,7 +293,7 @@ async fn fetch_window<R: crate::db::AnyRow>(
         .bind(window.limit)
         .push(" OFFSET ")
         .bind(window.offset);
-    let mut rows: Vec<R> = db.fetch_all(sql, context).await?;
+    let mut rows: Vec<R> = tx.fetch_all(sql, context).await?;
     if window.mirrored {
         rows.reverse();
     }
@@ -432,13 +432,6 @@ pub async fn interaction_page_sized(
         Scope::Customer(customer_id),
         false,
     );
-    let total: i64 = db
-        .scalar(&count, "counting a customer's interactions")
-        .await?;
-    // Late pages of a long history are read from the oldest end, as the Customers pages are.
-    let window = window(total, page, page_size);
-    let direction = if window.mirrored { "ASC" } else { "DESC" };
-
     let mut sql = Sql::new(
         "SELECT v.id, v.external_id, v.title, v.kind, v.occurred_at_ms, v.score_hundredths, \
          u.id AS representative_id, u.name AS representative_name, u.email AS representative_email",
@@ -451,17 +444,26 @@ pub async fn interaction_page_sized(
         Scope::Customer(customer_id),
         false,
     );
-    sql.push(" ORDER BY v.occurred_at_ms ")
-        .push(direction)
-        .push(", v.id ")
-        .push(direction);
-    let rows = fetch_window(db, &mut sql, &window, "listing a customer's interactions").await?;
-    Ok(InteractionPageData {
-        rows,
-        total,
-        page: window.page,
-        page_count: window.page_count,
+    db.read_within_budget(async |tx: &mut Tx| {
+        let total: i64 = tx
+            .scalar(&count, "counting a customer's interactions")
+            .await?;
+        // Late pages of a long history are read from the oldest end, as the Customers pages are.
+        let window = window(total, page, page_size);
+        let direction = if window.mirrored { "ASC" } else { "DESC" };
+        sql.push(" ORDER BY v.occurred_at_ms ")
+            .push(direction)
+            .push(", v.id ")
+            .push(direction);
+        let rows = fetch_window(tx, &mut sql, &window, "listing a customer's interactions").await?;
+        Ok(InteractionPageData {
+            rows,
+            total,
+            page: window.page,
+            page_count: window.page_count,
+        })
     })
+    .await
 }
 
 /// The id of the customer with this identifier in the organisation.

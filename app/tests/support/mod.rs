@@ -27,6 +27,7 @@ pub fn postgres_admin_url() -> String {
 pub struct TestDb {
     pub db: Db,
     /// Where the database is, for a second connection pool (another server, in effect).
+    #[allow(dead_code)] // read by some of the test binaries that share this module
     pub url: String,
     cleanup: Cleanup,
 }
