@@ -52,7 +52,9 @@ fn conversation(external_id: String, customer: usize, seed: usize) -> NewConvers
     NewConversation {
         external_id,
         customer: format!("cust-{customer:02}"),
-        customer_name: seed.is_multiple_of(5).then(|| format!("Customer {customer} v{seed}")),
+        customer_name: seed
+            .is_multiple_of(5)
+            .then(|| format!("Customer {customer} v{seed}")),
         representative: format!("rep{}@race.example", seed % 3),
         representative_name: None,
         title: format!("Talk {seed}"),

@@ -49,15 +49,15 @@ test.describe('date, channel and representative filters', () => {
   test('a custom date range counts whole days, both ends included', async ({ page }) => {
     await open(page, '/customers');
     await page.getByLabel('Period').selectOption('Custom range');
-    await page.getByLabel('From').fill('2026-02-03');
-    await page.getByLabel('To').fill('2026-03-17');
+    await page.getByLabel('From', { exact: true }).fill('2026-02-03');
+    await page.getByLabel('To', { exact: true }).fill('2026-03-17');
     await expect(page).toHaveURL(/from=2026-02-03&to=2026-03-17/);
     // 3 Feb, 17 Feb, 3 Mar and 17 Mar: 70, 85, 95, 60.
     await expect.poll(() => rowCells(customerRow(page, ZOE))).toEqual([ZOE_NAME, '4', '3 Feb 2026', '17 Mar 2026', '77.5']);
     await customerRow(page, ZOE).click();
     await expect(page.locator('.history-pager .range')).toHaveText('1–4 of 4');
     // An end before the start is not applied, and says why.
-    await page.getByLabel('From').fill('2026-04-01');
+    await page.getByLabel('From', { exact: true }).fill('2026-04-01');
     await expect(page.getByRole('alert')).toContainText('before it starts');
     await expect(page).toHaveURL(/from=2026-02-03&to=2026-03-17/);
   });

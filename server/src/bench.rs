@@ -292,7 +292,11 @@ async fn measure_backend(
     args: &BenchArgs,
 ) -> BenchResult<BackendFigures> {
     eprintln!("bench: {name}: setting up");
-    let db = Db::connect(url, 8).await?;
+    // The first question waits for the read model's first load (seconds at L), which a
+    // server does at start; the measured questions run after it.
+    let db = Db::connect(url, 8)
+        .await?
+        .with_query_budget(Duration::from_secs(600));
     db.migrate().await?;
     let mut tx = db.begin().await?;
     let org_id =
@@ -340,13 +344,18 @@ async fn measure_backend(
         }
     };
     let default_question = resolve(default.clone()).await?;
+    let loading = Instant::now();
     let first_page = customers_page(&db, org_id, &default_question, PAGE_SIZE).await?;
+    eprintln!(
+        "bench: {name}: read model first load and first page: {:.2} s",
+        loading.elapsed().as_secs_f64()
+    );
     let pages = first_page.page_count;
     let mut cases: Vec<(&'static str, String, CustomerQuery, f64)> = vec![(
         "default page",
         "default (interactions ↓, page 1)".to_owned(),
         default.clone(),
-        5.0,
+        2.0,
     )];
     for sort in SortKey::ALL {
         for dir in [SortDir::Desc, SortDir::Asc] {
@@ -362,7 +371,7 @@ async fn measure_backend(
                     "sorts and pages",
                     format!("{} {arrow}, {where_} page ({})", sort.param(), page.max(1)),
                     query,
-                    5.0,
+                    2.0,
                 ));
             }
         }
@@ -372,7 +381,7 @@ async fn measure_backend(
             "search",
             format!("search `{search}` ({} chars)", search.chars().count()),
             default.with_search(search),
-            20.0,
+            5.0,
         ));
     }
     let billing = default.with_filter("queue", "Billing");
@@ -380,19 +389,19 @@ async fn measure_backend(
         "one filter",
         "queue = Billing".to_owned(),
         billing.clone(),
-        30.0,
+        50.0,
     ));
     cases.push((
         "two filters",
         "queue = Billing, region = EMEA".to_owned(),
         billing.with_filter("region", "EMEA"),
-        150.0,
+        50.0,
     ));
     cases.push((
         "filter and search",
         "queue = Billing, search `son`".to_owned(),
         billing.with_search("son"),
-        30.0,
+        50.0,
     ));
     let last_90 = default.with_period(Period::Last90Days);
     cases.push((
@@ -497,7 +506,7 @@ async fn measure_backend(
         label: "interaction history page (busiest customers, first and last page)".to_owned(),
         timing,
         baseline_p50_ms: None,
-        target_ms: 2.0,
+        target_ms: 5.0,
     });
     db.close().await;
     Ok(BackendFigures {
@@ -513,6 +522,7 @@ async fn measure_backend(
 fn wants_baseline(group: &str, label: &str) -> bool {
     match group {
         "default page" | "one filter" | "two filters" | "filter and search" => true,
+        "predicates" => label.starts_with("Last 90 days, queue"),
         "sorts and pages" => label.starts_with("score ↑, last"),
         "search" => label.contains("(1 chars)") || label.contains("(8 chars)"),
         _ => false,
@@ -629,9 +639,10 @@ fn measure_http(sqlite_url: &str, args: &BenchArgs) -> BenchResult<Option<HttpRe
         r#"{"query":{"search":"","sort":"Interactions","dir":"Desc","page":1,"filters":{}}}"#;
     let search_body =
         r#"{"query":{"search":"son","sort":"Interactions","dir":"Desc","page":1,"filters":{}}}"#;
+    let two_filters_body = r#"{"query":{"search":"","sort":"Interactions","dir":"Desc","page":1,"filters":{"queue":"Billing","region":"EMEA"}}}"#;
     let mut runs = Vec::new();
     for connections in [16u32, 64] {
-        let plan: [(&str, String, Option<&str>, f64); 4] = [
+        let plan: [(&str, String, Option<&str>, f64); 5] = [
             (
                 "server function `customers`, default page",
                 format!("{base}/api/customers"),
@@ -642,7 +653,13 @@ fn measure_http(sqlite_url: &str, args: &BenchArgs) -> BenchResult<Option<HttpRe
                 "server function `customers`, search `son`",
                 format!("{base}/api/customers"),
                 Some(search_body),
-                5_000.0,
+                2_000.0,
+            ),
+            (
+                "server function `customers`, two filters",
+                format!("{base}/api/customers"),
+                Some(two_filters_body),
+                500.0,
             ),
             (
                 "whole page `/customers`",
@@ -910,21 +927,35 @@ impl Report {
             let rate = backend.import_rows as f64 / backend.import_seconds;
             let _ = writeln!(
                 out,
-                "| {} | {} | {:.1} | {} | ≥ 100,000/s {} |",
+                "| {} | {} | {:.1} | {} | ≥ {}/s {} |",
                 backend.name,
                 group(backend.import_rows),
                 backend.import_seconds,
                 group(rate as u64),
+                if backend.name == "SQLite" {
+                    "100,000"
+                } else {
+                    "50,000"
+                },
                 verdict(
-                    rate >= 100_000.0 || backend.name != "SQLite",
-                    backend.name != "SQLite"
+                    rate >= if backend.name == "SQLite" {
+                        100_000.0
+                    } else {
+                        50_000.0
+                    },
+                    false
                 )
             );
         }
         let _ = writeln!(out);
 
         for backend in &self.backends {
-            let factor = if backend.name == "SQLite" { 1.0 } else { 2.0 };
+            // PostgreSQL's targets: 5 ms for pages (SQLite 2 ms), twice SQLite's for the rest.
+            let factor = |group: &str| match (backend.name, group) {
+                ("SQLite", _) => 1.0,
+                (_, "default page" | "sorts and pages") => 2.5,
+                _ => 2.0,
+            };
             let _ = writeln!(
                 out,
                 "## Store on {} ({} customers listed)\n",
@@ -937,7 +968,7 @@ impl Report {
             );
             let _ = writeln!(out, "|---|---|---:|---:|---:|---|---:|---:|");
             for row in &backend.rows {
-                let target = row.target_ms * factor;
+                let target = row.target_ms * factor(row.group);
                 let (baseline, ratio) = match row.baseline_p50_ms {
                     Some(baseline) => (
                         format!("{baseline:.1}"),

@@ -96,6 +96,14 @@ pub async fn serve(
     let addr = leptos_options.site_addr;
     let router = router(db.clone(), leptos_options, secure_cookies);
     let sweeper = tokio::spawn(sweep_idle_sessions(db.clone()));
+    let warm_up = tokio::spawn({
+        let db = db.clone();
+        async move {
+            if let Err(error) = db.read_model().warm_up(&db).await {
+                tracing::error!(%error, "loading the read models at start failed; they load on first use");
+            }
+        }
+    });
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(backend = db.backend().name(), "listening on http://{addr}");
@@ -104,6 +112,7 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     sweeper.abort();
+    warm_up.abort();
     tracing::info!("shutting down: closing the database");
     db.close().await;
     Ok(())

@@ -12,6 +12,16 @@ pub fn document() -> Value {
         { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1, "default": 1 },
           "description": "Past the last page answers the last page." },
         { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 30 } },
+        { "name": "period", "in": "query", "schema": { "enum": ["all", "7d", "30d", "90d", "month", "last-month", "quarter", "year"], "default": "all" },
+          "description": "Conversations of a relative period in the organisation's time zone, in whole days (7d: today and the 6 days before). Not with from/to." },
+        { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" },
+          "description": "First day (YYYY-MM-DD, inclusive) of a custom range in the organisation's time zone; either end may be left out." },
+        { "name": "to", "in": "query", "schema": { "type": "string", "format": "date" },
+          "description": "Last day (YYYY-MM-DD, inclusive) of a custom range; before `from` is a 400." },
+        { "name": "type", "in": "query", "schema": { "type": "string", "pattern": "^(voice|chat|email)(,(voice|chat|email))*$" },
+          "description": "Channels, comma-separated: voice, chat, email." },
+        { "name": "rep", "in": "query", "schema": { "type": "string", "maxLength": 256 },
+          "description": "A representative's email: only their conversations count. An email the organisation does not have is a 400." },
         { "name": "f.{key}", "in": "query", "schema": { "type": "string" },
           "description": "A custom field filter: the option of a select field, or text a text field's value contains (case-insensitive). Filters combine: one conversation must match them all." }
     ]);
@@ -107,7 +117,8 @@ pub fn document() -> Value {
                             "total": { "type": "integer" }, "page": { "type": "integer" }, "per_page": { "type": "integer" },
                             "page_count": { "type": "integer" },
                             "rows": { "type": "array", "items": { "$ref": "#/components/schemas/Customer" } } } } } } },
-                        "400": { "description": "An unknown parameter, field or option, or an invalid value", "content": { "application/json": { "schema": error } } },
+                        "400": { "description": "An unknown parameter, field, option or representative, or an invalid value (a bad date, a range that ends before it starts)", "content": { "application/json": { "schema": error } } },
+                        "422": { "description": "The question took longer than the server's query budget and was stopped: narrow it", "content": { "application/json": { "schema": error } } },
                         "401": { "description": "No valid token", "content": { "application/json": { "schema": error } } }
                     }
                 }
@@ -119,6 +130,11 @@ pub fn document() -> Value {
                         { "name": "identifier", "in": "path", "required": true, "schema": { "type": "string" } },
                         { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1, "default": 1 } },
                         { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 } },
+                        { "name": "period", "in": "query", "schema": { "type": "string" }, "description": "As for /api/v1/customers." },
+                        { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "As for /api/v1/customers." },
+                        { "name": "to", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "As for /api/v1/customers." },
+                        { "name": "type", "in": "query", "schema": { "type": "string" }, "description": "As for /api/v1/customers." },
+                        { "name": "rep", "in": "query", "schema": { "type": "string" }, "description": "As for /api/v1/customers." },
                         { "name": "f.{key}", "in": "query", "schema": { "type": "string" }, "description": "The same filters as /api/v1/customers." }
                     ],
                     "responses": {

@@ -142,6 +142,30 @@ impl ReadModel {
         Ok(model)
     }
 
+    /// Loads every organisation's read model, one after another, so that the first questions
+    /// after a start do not wait for a load (run in the background at start).
+    pub async fn warm_up(&self, db: &Db) -> StoreResult<()> {
+        let orgs: Vec<crate::db::IdRow> = db
+            .fetch_all(
+                &Sql::new("SELECT id FROM organisations ORDER BY id"),
+                "listing organisations",
+            )
+            .await?;
+        let unbounded = db
+            .clone()
+            .with_query_budget(std::time::Duration::from_secs(3_600));
+        for org in orgs {
+            let started = std::time::Instant::now();
+            self.catch_up(&unbounded, org.id).await?;
+            tracing::info!(
+                org_id = org.id,
+                seconds = started.elapsed().as_secs_f64(),
+                "read model loaded"
+            );
+        }
+        Ok(())
+    }
+
     /// One page of customers under `conditions`, sorted and searched as asked.
     pub async fn page(
         &self,

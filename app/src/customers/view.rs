@@ -67,14 +67,6 @@ pub fn CustomersPage() -> impl IntoView {
             </header>
             <div class="toolbar" role="search">
                 <SearchBox query=query />
-                <PeriodFilter query=query />
-                <ChannelFilter query=query />
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let options = representatives.await.unwrap_or_default();
-                        view! { <RepresentativeFilter options=options query=query /> }
-                    })}
-                </Suspense>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match fields.await {
@@ -86,6 +78,14 @@ pub fn CustomersPage() -> impl IntoView {
                             }
                                 .into_any(),
                         }
+                    })}
+                </Suspense>
+                <PeriodFilter query=query />
+                <ChannelFilter query=query />
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let options = representatives.await.unwrap_or_default();
+                        view! { <RepresentativeFilter options=options query=query /> }
                     })}
                 </Suspense>
                 <a class="button export" href=move || query.with(CustomerQuery::export_href) download rel="nofollow">
