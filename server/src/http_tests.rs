@@ -832,6 +832,75 @@ fn the_api_reads_date_channel_and_representative_filters() {
 }
 
 #[test]
+fn sixteen_api_writers_at_once_all_succeed_and_the_figures_add_up() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let token = app.token("acme", "ingest").await;
+        let mut writers = tokio::task::JoinSet::new();
+        for writer in 0..16 {
+            let (router, token) = (app.router.clone(), token.clone());
+            writers.spawn(async move {
+                // The same 30 customers, odd writers in reverse order; a conversation every
+                // writer moves to a customer of its own; one new external id from all of them.
+                let mut customers: Vec<usize> = (0..30).collect();
+                if writer % 2 == 1 {
+                    customers.reverse();
+                }
+                let mut items: Vec<String> = customers
+                    .iter()
+                    .map(|c| {
+                        item(
+                            &format!("w{writer}-{c}"),
+                            &format!("race{c:02}@example.com"),
+                            "50",
+                        )
+                    })
+                    .collect();
+                items.push(item("moved", &format!("race{writer:02}@example.com"), "70"));
+                items.push(item(
+                    "same",
+                    &format!("race{:02}@example.com", 29 - writer),
+                    "90",
+                ));
+                let body = format!("[{}]", items.join(","));
+                let request = Request::builder()
+                    .method("POST")
+                    .uri("/api/v1/conversations")
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header(header::CONTENT_LENGTH, body.len())
+                    .body(Body::from(body))
+                    .expect("request");
+                let response = router.oneshot(request).await.expect("response");
+                response.status()
+            });
+        }
+        while let Some(status) = writers.join_next().await {
+            assert_eq!(status.expect("writer"), StatusCode::OK);
+        }
+        let page = json_of(
+            &app.api(
+                "GET",
+                "/api/v1/customers?per_page=100&q=race",
+                Some(&token),
+                None,
+            )
+            .await,
+        );
+        let rows = page["rows"].as_array().expect("rows");
+        assert_eq!(page["total"], 30);
+        assert_eq!(rows.len(), 30);
+        let interactions: i64 = rows
+            .iter()
+            .map(|row| row["interactions"].as_i64().unwrap_or_default())
+            .sum();
+        // 16 writers × 30 conversations of their own, plus `moved` and `same` once each.
+        assert_eq!(interactions, 16 * 30 + 2);
+    })
+}
+
+#[test]
 fn the_csv_export_streams_the_whole_view_for_reviewers_only() {
     shared_runtime().block_on(async {
         let _one_at_a_time = ONE_AT_A_TIME.lock().await;
