@@ -29,6 +29,15 @@ impl ConversationKind {
             .find(|kind| kind.as_str() == value)
     }
 
+    /// The channel's name, as a filter offers it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConversationKind::Voice => "Voice",
+            ConversationKind::Chat => "Chat",
+            ConversationKind::Email => "Email",
+        }
+    }
+
     /// The accessible name of the type icon.
     pub fn label(self) -> &'static str {
         match self {

@@ -177,11 +177,6 @@ impl ReadModel {
         let facts = model.read();
         Ok(facts.page(question))
     }
-
-    /// The version this process holds for the organisation (for tests and diagnostics).
-    pub fn held_version(&self, org_id: i64) -> Option<i64> {
-        self.org(org_id).read().version
-    }
 }
 
 impl OrgModel {

@@ -42,7 +42,8 @@ pub struct Question {
     pub fields: Vec<StoredField>,
 }
 
-/// Resolves `query` for the organisation, in its time zone, on the day `now_ms` falls on.
+/// Resolves `query` for the organisation: its fields and representative, and the period as
+/// UTC bounds of whole days in the organisation's time zone, as of today there.
 pub async fn resolve_question(
     db: &Db,
     org_id: i64,

@@ -405,20 +405,12 @@ fn ChannelFilter(query: Memo<CustomerQuery>) -> impl IntoView {
                     view! {
                         <span class="choice">
                             <input id=id.clone() type="checkbox" prop:checked=checked on:change=on_change />
-                            <label for=id>{channel_label(kind)}</label>
+                            <label for=id>{kind.name()}</label>
                         </span>
                     }
                 })
                 .collect_view()}
         </fieldset>
-    }
-}
-
-fn channel_label(kind: ConversationKind) -> &'static str {
-    match kind {
-        ConversationKind::Voice => "Voice",
-        ConversationKind::Chat => "Chat",
-        ConversationKind::Email => "Email",
     }
 }
 
