@@ -41,6 +41,9 @@ pub enum StoreError {
     Invalid(String),
     #[error("a background task failed: {0}")]
     Task(String),
+    /// The data a question needs is still being loaded (after a start), past the budget.
+    #[error("the customer figures are still loading")]
+    Loading,
     /// A question ran past its time budget and was stopped on the database.
     #[error("the question took longer than its budget of {budget_ms} ms and was stopped")]
     OverBudget { budget_ms: u128 },

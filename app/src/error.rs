@@ -25,6 +25,9 @@ pub enum AppError {
     /// A question that ran past its time budget and was stopped.
     #[error("This question took too long to answer and was stopped. Narrow it with a filter, a shorter period or a longer search, then try again.")]
     TooBroad,
+    /// Just after a start, while the customer figures load.
+    #[error("The customer figures are still loading after a restart. Please try again in a few seconds.")]
+    Loading,
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     #[error("Could not reach the server. Check your connection and try again.")]
@@ -41,7 +44,7 @@ impl AppError {
             AppError::TooManyAttempts(_) => 429,
             AppError::TooBroad => 422,
             AppError::Internal => 500,
-            AppError::Unreachable => 503,
+            AppError::Unreachable | AppError::Loading => 503,
         }
     }
 }
@@ -71,9 +74,13 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<crate::db::StoreError> for AppError {
     fn from(error: crate::db::StoreError) -> Self {
-        if let crate::db::StoreError::OverBudget { budget_ms } = error {
-            tracing::warn!(budget_ms, "a question ran past its budget and was stopped");
-            return AppError::TooBroad;
+        match error {
+            crate::db::StoreError::OverBudget { budget_ms } => {
+                tracing::warn!(budget_ms, "a question ran past its budget and was stopped");
+                return AppError::TooBroad;
+            }
+            crate::db::StoreError::Loading => return AppError::Loading,
+            _ => {}
         }
         tracing::error!(error = %error, "store error");
         AppError::Internal

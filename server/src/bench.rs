@@ -635,6 +635,19 @@ fn measure_http(sqlite_url: &str, args: &BenchArgs) -> BenchResult<Option<HttpRe
     }
     let cookie = sign_in(addr)?;
     let base = format!("http://{addr}");
+    // The server loads the read model at start (tens of seconds at L); until then questions
+    // answer 503. The runs measure a server that is ready.
+    let ready = Instant::now();
+    while customers_status(addr, &cookie)? != 200 {
+        if ready.elapsed() > Duration::from_secs(600) {
+            return Err("the server's read model was not ready within ten minutes".into());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    eprintln!(
+        "bench: HTTP: the server's read model was ready {:.1} s after sign-in",
+        ready.elapsed().as_secs_f64()
+    );
     let default_body =
         r#"{"query":{"search":"","sort":"Interactions","dir":"Desc","page":1,"filters":{}}}"#;
     let search_body =
@@ -707,6 +720,26 @@ fn measure_http(sqlite_url: &str, args: &BenchArgs) -> BenchResult<Option<HttpRe
 }
 
 /// Signs the benchmark manager in through the login server function; answers the cookie.
+/// The status of one call of the `customers` server function for the default view.
+fn customers_status(addr: &str, cookie: &str) -> BenchResult<u16> {
+    let body =
+        r#"{"query":{"search":"","sort":"Interactions","dir":"Desc","page":1,"filters":{}}}"#;
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    write!(
+        stream,
+        "POST /api/customers HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Cookie: {cookie}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    Ok(response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|status| status.parse().ok())
+        .unwrap_or(0))
+}
+
 fn sign_in(addr: &str) -> BenchResult<String> {
     let body = format!(
         "email={}&password={PASSWORD}&next=%2Fcustomers",

@@ -71,6 +71,10 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(message) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
             }
+            StoreError::Loading => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                crate::error::AppError::Loading.to_string(),
+            ),
             StoreError::OverBudget { .. } => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 crate::error::AppError::TooBroad.to_string(),
@@ -88,7 +92,14 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut response = (self.status, Json(self.body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // Only the start-up load answers 503: worth trying again in a few seconds.
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        }
+        response
     }
 }
 

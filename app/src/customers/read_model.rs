@@ -133,6 +133,8 @@ impl ReadModel {
         match tokio::time::timeout(budget, loading).await {
             Ok(Ok(loaded)) => loaded?,
             Ok(Err(failed)) => return Err(StoreError::Task(failed.to_string())),
+            // Never loaded yet: the server is starting, not the question too broad.
+            Err(_) if model.read().version.is_none() => return Err(StoreError::Loading),
             Err(_) => {
                 return Err(StoreError::OverBudget {
                     budget_ms: budget.as_millis(),
