@@ -41,6 +41,9 @@ pub enum StoreError {
     Invalid(String),
     #[error("a background task failed: {0}")]
     Task(String),
+    /// No connection could be made within the time given.
+    #[error("the database could not be reached within {waited_ms} ms")]
+    Unreachable { waited_ms: u128 },
     /// The data a question needs is still being loaded (after a start), past the budget.
     #[error("the customer figures are still loading")]
     Loading,
@@ -76,6 +79,54 @@ impl StoreError {
 }
 
 impl StoreError {
+    fn database_code(&self) -> Option<String> {
+        match self {
+            StoreError::Database {
+                source: sqlx::Error::Database(error),
+                ..
+            } => error.code().map(|code| code.into_owned()),
+            _ => None,
+        }
+    }
+
+    /// Whether the database was out of reach: the connection was lost or ended by the server
+    /// (PostgreSQL admin shutdown, class 08 and 57P0x), or no connection could be had in
+    /// time. Trying again shortly can succeed; users get "unavailable", not a failure.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database { source, .. } => match source {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed
+                | sqlx::Error::Protocol(_) => true,
+                sqlx::Error::Database(error) => error
+                    .code()
+                    .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+                _ => false,
+            },
+            StoreError::Unreachable { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the database refused a value it was given (PostgreSQL class 22, data
+    /// exceptions such as a NUL byte in text, and 54000, an index row too large). The limits
+    /// in `crate::limits` keep such values out; this is the net under them, so that a value
+    /// that slips through is the caller's 4xx, not a 5xx.
+    pub fn is_bad_value(&self) -> bool {
+        self.database_code()
+            .is_some_and(|code| code.starts_with("22") || code == "54000")
+    }
+
+    /// Whether a write gave up waiting for another writer's lock: PostgreSQL lock_not_available
+    /// (55P03, what `lock_timeout` raises) or SQLite's plain SQLITE_BUSY after its busy timeout.
+    /// Not retried: the wait was the budget.
+    pub fn is_lock_timeout(&self) -> bool {
+        matches!(self.database_code().as_deref(), Some("55P03" | "5"))
+    }
+
     /// Whether the database stopped the statement: PostgreSQL query_canceled (57014, what
     /// statement_timeout raises), SQLite SQLITE_INTERRUPT (9).
     fn is_cancelled(&self) -> bool {
@@ -87,6 +138,14 @@ impl StoreError {
             return false;
         };
         matches!(error.code().as_deref(), Some("57014" | "9"))
+    }
+}
+
+impl StoreError {
+    /// Whether the work that failed so should be tried again: a transient conflict, but not a
+    /// lock wait that already used up its time.
+    pub fn is_retryable(&self) -> bool {
+        self.is_transient() && !self.is_lock_timeout()
     }
 }
 
@@ -103,7 +162,7 @@ where
     let mut attempt = 1;
     loop {
         match work().await {
-            Err(error) if error.is_transient() && attempt < TRANSIENT_ATTEMPTS => {
+            Err(error) if error.is_retryable() && attempt < TRANSIENT_ATTEMPTS => {
                 back_off(attempt, &error).await;
                 attempt += 1;
             }
@@ -243,12 +302,21 @@ impl Sql {
         }
         let mut text = String::with_capacity(self.text.len());
         let mut chars = self.text.chars().peekable();
+        let mut expected = 1_u32;
         while let Some(ch) = chars.next() {
             if ch == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-                text.push('?');
-                while chars.peek().is_some_and(char::is_ascii_digit) {
+                let mut number = 0_u32;
+                while let Some(digit) = chars.peek().and_then(|c| c.to_digit(10)) {
+                    number = number.saturating_mul(10).saturating_add(digit);
                     chars.next();
                 }
+                if number != expected {
+                    // A placeholder used twice or out of order: only its number can say which
+                    // value it takes, and SQLite (through sqlx) binds `$N` by number too.
+                    return self.text.clone();
+                }
+                expected += 1;
+                text.push('?');
             } else {
                 text.push(ch);
             }
@@ -360,6 +428,41 @@ pub struct Db {
     query_budget: Duration,
 }
 
+/// How to connect: pool size, SQLite page cache, and how long writes wait for locks.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectOptions {
+    pub max_connections: u32,
+    /// SQLite page cache per connection, in MiB (PostgreSQL ignores it).
+    pub sqlite_cache_mib: u32,
+    /// `Some`: a write waits at most this long for another writer (SQLite busy timeout,
+    /// PostgreSQL `lock_timeout`), then fails with a lock timeout
+    /// ([`StoreError::is_lock_timeout`]). The server sets it so
+    /// that a long import makes API writes answer 503 quickly instead of hanging.
+    pub lock_wait: Option<Duration>,
+}
+
+impl ConnectOptions {
+    pub fn new(max_connections: u32) -> ConnectOptions {
+        ConnectOptions {
+            max_connections,
+            sqlite_cache_mib: SQLITE_CACHE_MIB,
+            lock_wait: None,
+        }
+    }
+}
+
+/// The file that holds an SQLite database's sign-in state (sessions and failed attempts),
+/// attached to every connection as `auth`. Its own file has its own write lock, so signing in
+/// and keeping a session alive never wait for a long import into the main file.
+pub fn auth_file_for(main_file: &std::path::Path) -> String {
+    let main = main_file.to_string_lossy();
+    if main.is_empty() || main == ":memory:" {
+        ":memory:".to_owned()
+    } else {
+        format!("{main}-auth")
+    }
+}
+
 /// How long one Customers question may take unless configured otherwise.
 pub const DEFAULT_QUERY_BUDGET: Duration = Duration::from_secs(5);
 
@@ -373,7 +476,7 @@ impl Db {
     /// Connects to `url` (`sqlite://PATH` or `postgres://…`), creating an SQLite file and its
     /// directory when missing.
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Db> {
-        Db::connect_with_cache(url, max_connections, SQLITE_CACHE_MIB).await
+        Db::connect_with(url, ConnectOptions::new(max_connections)).await
     }
 
     /// [`Db::connect`] with an SQLite page cache of `cache_mib` MiB per connection (PostgreSQL
@@ -384,6 +487,18 @@ impl Db {
         max_connections: u32,
         cache_mib: u32,
     ) -> StoreResult<Db> {
+        let mut options = ConnectOptions::new(max_connections);
+        options.sqlite_cache_mib = cache_mib;
+        Db::connect_with(url, options).await
+    }
+
+    /// Connects with every setting given.
+    pub async fn connect_with(url: &str, connect: ConnectOptions) -> StoreResult<Db> {
+        let ConnectOptions {
+            max_connections,
+            sqlite_cache_mib: cache_mib,
+            lock_wait,
+        } = connect;
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .context("reading the SQLite URL")?
@@ -391,7 +506,7 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(lock_wait.unwrap_or(Duration::from_secs(10)))
                 // A negative cache_size is in KiB.
                 .pragma("cache_size", format!("-{}", u64::from(cache_mib) * 1024))
                 .pragma("temp_store", "memory");
@@ -403,16 +518,45 @@ impl Db {
                     })?;
                 }
             }
+            let attach = format!(
+                "ATTACH DATABASE '{}' AS auth",
+                auth_file_for(options.get_filename()).replace('\'', "''")
+            );
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
+                .after_connect(move |connection, _| {
+                    let attach = attach.clone();
+                    Box::pin(async move {
+                        use sqlx::Executor;
+                        connection.execute(AssertSqlSafe(attach)).await?;
+                        connection
+                            .execute(
+                                "PRAGMA auth.journal_mode = WAL; PRAGMA auth.synchronous = NORMAL",
+                            )
+                            .await?;
+                        Ok(())
+                    })
+                })
                 .connect_with(options)
                 .await
                 .context("opening the SQLite database")?;
             Ok(Db::from_pool(Pool::Sqlite(pool)))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let lock_timeout =
+                lock_wait.map(|wait| format!("SET lock_timeout = {}", wait.as_millis()));
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(10))
+                .after_connect(move |connection, _| {
+                    let lock_timeout = lock_timeout.clone();
+                    Box::pin(async move {
+                        if let Some(statement) = lock_timeout {
+                            use sqlx::Executor;
+                            connection.execute(AssertSqlSafe(statement)).await?;
+                        }
+                        Ok(())
+                    })
+                })
                 .connect(url)
                 .await
                 .context("connecting to PostgreSQL")?;
@@ -705,5 +849,12 @@ mod tests {
         assert_eq!(sql.text_for::<Sqlite>(), "SELECT 1 WHERE a = ? AND b = ?");
         assert_eq!(sql.text_for::<Postgres>(), sql.text());
         assert_eq!(sql.args, vec![Arg::Int(1), Arg::Text("x".into())]);
+    }
+
+    #[test]
+    fn placeholders_used_twice_keep_their_numbers_on_sqlite() {
+        let mut sql = Sql::new("SELECT 1 WHERE a = $1 AND b = $2 AND c = $1");
+        sql.arg(1_i64).arg(2_i64);
+        assert_eq!(sql.text_for::<Sqlite>(), sql.text());
     }
 }

@@ -28,6 +28,9 @@ pub enum AppError {
     /// Just after a start, while the customer figures load.
     #[error("The customer figures are still loading after a restart. Please try again in a few seconds.")]
     Loading,
+    /// The database is out of reach for a moment, or busy with another write (an import).
+    #[error("The service is busy or briefly unavailable. Please try again in a few seconds.")]
+    Busy,
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     #[error("Could not reach the server. Check your connection and try again.")]
@@ -44,7 +47,7 @@ impl AppError {
             AppError::TooManyAttempts(_) => 429,
             AppError::TooBroad => 422,
             AppError::Internal => 500,
-            AppError::Unreachable | AppError::Loading => 503,
+            AppError::Unreachable | AppError::Loading | AppError::Busy => 503,
         }
     }
 }
@@ -80,6 +83,16 @@ impl From<crate::db::StoreError> for AppError {
                 return AppError::TooBroad;
             }
             crate::db::StoreError::Loading => return AppError::Loading,
+            ref error if error.is_unavailable() || error.is_lock_timeout() => {
+                tracing::warn!(%error, "database busy or out of reach");
+                return AppError::Busy;
+            }
+            ref error if error.is_bad_value() => {
+                tracing::warn!(%error, "the database refused a value");
+                return AppError::BadRequest(
+                    "The request holds a value that cannot be stored or searched for.".to_owned(),
+                );
+            }
             _ => {}
         }
         tracing::error!(error = %error, "store error");
@@ -103,6 +116,12 @@ pub fn with_status(error: AppError) -> AppError {
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         if let Ok(status) = axum::http::StatusCode::from_u16(error.status_code()) {
             response.set_status(status);
+            if status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
+                response.insert_header(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from_static("5"),
+                );
+            }
         }
     }
     error

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod conversations;
 pub mod customers;
 pub mod error;
+pub mod limits;
 pub mod orgs;
 pub mod representatives;
 pub mod text;

@@ -75,6 +75,20 @@ impl From<StoreError> for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 crate::error::AppError::Loading.to_string(),
             ),
+            ref busy if busy.is_unavailable() || busy.is_lock_timeout() => {
+                tracing::warn!(error = %busy, "API: database busy or out of reach");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The database is busy (an import may be running) or briefly out of reach; nothing was written. Try again after the Retry-After seconds.",
+                )
+            }
+            ref bad if bad.is_bad_value() => {
+                tracing::warn!(error = %bad, "API: the database refused a value");
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "The request holds a value that cannot be stored or searched for; nothing was written.",
+                )
+            }
             StoreError::OverBudget { .. } => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 crate::error::AppError::TooBroad.to_string(),
@@ -94,7 +108,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body)).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            // Only the start-up load answers 503: worth trying again in a few seconds.
+            // The start-up load, a busy or unreachable database: worth trying again shortly.
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
@@ -180,6 +194,9 @@ async fn post_conversations(
         .await
         .map_err(|error| match error {
             ImportError::Rows(errors) => ApiError::rows(errors),
+            ImportError::Fields(message) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+            }
             ImportError::Store(error) => ApiError::from(error),
         })?;
     Ok(Json(json!({
@@ -294,14 +311,19 @@ async fn get_interactions(
 ) -> Result<Json<Value>, ApiError> {
     let (question, pairs) = read_query(&state, &client, raw, Some(&["page", "per_page"])).await?;
     let per_page = per_page(&pairs, 20)?;
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("There is no customer `{}`.", identifier.escape_debug()),
+        )
+    };
+    // No stored identifier is that long or holds a control character.
+    if crate::limits::text_problem(&identifier, crate::limits::MAX_IDENTIFIER_CHARS).is_some() {
+        return Err(not_found());
+    }
     let customer_id = find_customer_id(&state.db, client.org_id, &identifier)
         .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("There is no customer `{identifier}`."),
-            )
-        })?;
+        .ok_or_else(not_found)?;
     let page = history_page(
         &state.db,
         client.org_id,

@@ -287,19 +287,14 @@ impl Default for CustomerQuery {
     }
 }
 
-/// Whether `key` is a well-formed custom field key.
-pub fn is_field_key(key: &str) -> bool {
-    !key.is_empty()
-        && key.len() <= 64
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-}
+pub use crate::limits::is_field_key;
 
+/// Trimmed, capped, and without control characters (which nothing stored contains).
 fn clean_text(value: &str, max_chars: usize) -> String {
     value
         .trim()
         .chars()
+        .filter(|c| !c.is_control())
         .take(max_chars)
         .collect::<String>()
         .trim_end()
@@ -395,6 +390,12 @@ impl CustomerQuery {
             .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
             .collect();
         for (key, value) in &pairs {
+            if let Some(control) = value.chars().find(|c| c.is_control()) {
+                return Err(format!(
+                    "`{key}` contains a control character (U+{:04X}); remove it",
+                    u32::from(control)
+                ));
+            }
             match key.as_str() {
                 "q" if value.trim().chars().count() > MAX_SEARCH_CHARS => {
                     return Err(format!("The search text is longer than {MAX_SEARCH_CHARS} characters."))

@@ -1,8 +1,19 @@
 //! Store code for organisations, users and custom field definitions.
 
 use super::model::{CustomField, FieldKind, Role};
-use crate::customers::query::is_field_key;
 use crate::db::{Db, Sql, StoreError, StoreResult, Tx};
+use crate::limits::{
+    is_field_key, text_problem, FIELD_KEY_RULE, MAX_FIELDS_PER_ORG, MAX_FIELD_VALUE_CHARS,
+    MAX_IDENTIFIER_CHARS,
+};
+
+/// Refuses a value over its limit or with control characters, naming what it is.
+fn check_text(what: &str, value: &str, max_chars: usize) -> StoreResult<()> {
+    match text_problem(value, max_chars) {
+        Some(problem) => Err(StoreError::Invalid(format!("the {what} {problem}"))),
+        None => Ok(()),
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Organisation {
@@ -62,6 +73,7 @@ pub async fn create_organisation(
             "an organisation needs a name".to_owned(),
         ));
     }
+    check_text("organisation name", name.trim(), MAX_IDENTIFIER_CHARS)?;
     let mut sql = Sql::new("INSERT INTO organisations (slug, name, time_zone) VALUES (");
     sql.bind(slug)
         .push(", ")
@@ -113,6 +125,8 @@ pub struct NewUser<'a> {
 /// Adds a user, or updates the name and role of the one with that email.
 pub async fn upsert_user(tx: &mut Tx, org_id: i64, user: &NewUser<'_>) -> StoreResult<i64> {
     let email = user.email.trim().to_lowercase();
+    check_text("email", &email, MAX_IDENTIFIER_CHARS)?;
+    check_text("name", user.name.trim(), MAX_IDENTIFIER_CHARS)?;
     if !email.contains('@') {
         return Err(StoreError::Invalid(format!(
             "`{}` is not an email address",
@@ -145,7 +159,21 @@ pub async fn define_field(
 ) -> StoreResult<i64> {
     if !is_field_key(&field.key) {
         return Err(StoreError::Invalid(format!(
-            "`{}` is not a valid field key: use lower-case letters, digits and underscores",
+            "`{}` {FIELD_KEY_RULE}",
+            field.key.escape_debug()
+        )));
+    }
+    check_text("field label", field.label.trim(), MAX_IDENTIFIER_CHARS)?;
+    for option in &field.options {
+        check_text("option", option, MAX_FIELD_VALUE_CHARS)?;
+    }
+    let mut count = Sql::new("SELECT COUNT(*) FROM custom_fields WHERE org_id = $1 AND key <> $2");
+    count.arg(org_id).arg(field.key.as_str());
+    let others: i64 = tx.scalar(&count, "counting custom fields").await?;
+    if others >= MAX_FIELDS_PER_ORG as i64 {
+        return Err(StoreError::Invalid(format!(
+            "the organisation already has {others} custom fields, the most it may have \
+             ({MAX_FIELDS_PER_ORG}); redefine an existing field instead of adding `{}`",
             field.key
         )));
     }
