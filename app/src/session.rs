@@ -14,6 +14,18 @@ pub struct AppState {
     pub db: Db,
     /// Mark session cookies `Secure` even when the request does not say it came over https.
     pub secure_cookies: bool,
+    /// Rate limits and the verification cap of sign-in, shared by every request.
+    pub sign_in_guard: std::sync::Arc<crate::auth::guard::SignInGuard>,
+}
+
+impl AppState {
+    pub fn new(db: Db, secure_cookies: bool) -> AppState {
+        AppState {
+            db,
+            secure_cookies,
+            sign_in_guard: Default::default(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

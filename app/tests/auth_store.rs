@@ -5,8 +5,8 @@ mod support;
 
 use app::auth::password::hash_password;
 use app::auth::service::{
-    authenticate, sign_in, sign_out, SignIn, FAILURE_WINDOW_MS, IDLE_TIMEOUT_MS, LOCK_OUT_MS,
-    MAX_FAILED_LOGINS,
+    authenticate, sign_in, sign_out, SignIn, ABSOLUTE_LIFETIME_MS, FAILURE_WINDOW_MS,
+    IDLE_TIMEOUT_MS, LOCK_OUT_MS, MAX_FAILED_LOGINS,
 };
 use app::auth::store::{delete_idle_sessions, delete_sessions_of, find_user_id};
 use app::db::Db;
@@ -59,7 +59,7 @@ on_both_backends! {
         let org_id = person(db, "acme", "pat@acme.example", Role::Manager, Some(PASSWORD)).await;
         // Emails are matched case-insensitively.
         let token = token_of(sign_in(db, " PAT@acme.example ", PASSWORD, NOW).await.unwrap()).await;
-        let viewer = authenticate(db, &token, NOW + 1000).await.unwrap().expect("a valid session");
+        let viewer = authenticate(db, &token, NOW + 1000).await.unwrap().expect("a valid session").viewer;
         assert_eq!(viewer.org_id, org_id);
         assert_eq!(viewer.role, Role::Manager);
         assert_eq!(viewer.email, "pat@acme.example");
@@ -134,8 +134,85 @@ on_both_backends! {
         let acme = person(db, "acme", "pat@shared.example", Role::Manager, Some(PASSWORD)).await;
         let globex = person(db, "globex", "pat@shared.example", Role::Admin, Some("another password")).await;
         let token = token_of(sign_in(db, "pat@shared.example", "another password", NOW).await.unwrap()).await;
-        assert_eq!(authenticate(db, &token, NOW).await.unwrap().expect("session").org_id, globex);
+        assert_eq!(authenticate(db, &token, NOW).await.unwrap().expect("session").viewer.org_id, globex);
         let token = token_of(sign_in(db, "pat@shared.example", PASSWORD, NOW).await.unwrap()).await;
-        assert_eq!(authenticate(db, &token, NOW).await.unwrap().expect("session").org_id, acme);
+        assert_eq!(authenticate(db, &token, NOW).await.unwrap().expect("session").viewer.org_id, acme);
+    }
+
+    async fn parallel_wrong_guesses_each_count(db: &Db) {
+        person(db, "acme", "pat@acme.example", Role::Admin, Some(PASSWORD)).await;
+        // One fewer than the limit, all at once: if any of them overwrote another's count,
+        // the next single failure would not reach the limit.
+        let guesses = (1..MAX_FAILED_LOGINS).map(|n| async move {
+            sign_in(db, "pat@acme.example", &format!("wrong {n}"), NOW + n).await.unwrap()
+        });
+        let outcomes = futures_util::future::join_all(guesses).await;
+        assert!(outcomes.iter().all(|o| matches!(o, SignIn::Refused)));
+        assert!(matches!(sign_in(db, "pat@acme.example", "wrong again", NOW + 100).await.unwrap(), SignIn::Refused));
+        assert!(
+            matches!(sign_in(db, "pat@acme.example", PASSWORD, NOW + 200).await.unwrap(), SignIn::Locked { .. }),
+            "{MAX_FAILED_LOGINS} failures, {} of them in parallel, lock the account",
+            MAX_FAILED_LOGINS - 1
+        );
+    }
+
+    async fn a_lock_is_never_cleared_by_the_right_password(db: &Db) {
+        person(db, "acme", "pat@acme.example", Role::Admin, Some(PASSWORD)).await;
+        // Many parallel guesses with the right password among them, as a slow request that
+        // started before the lock would be: the lock, once set, stays.
+        let attempts = (0..(MAX_FAILED_LOGINS * 2)).map(|n| async move {
+            let password = if n % 3 == 0 { PASSWORD.to_owned() } else { format!("wrong {n}") };
+            sign_in(db, "pat@acme.example", &password, NOW + n).await.unwrap()
+        });
+        futures_util::future::join_all(attempts).await;
+        for _ in 0..(MAX_FAILED_LOGINS * 2) {
+            sign_in(db, "pat@acme.example", "wrong", NOW + 1_000).await.unwrap();
+        }
+        for at in [NOW + 2_000, NOW + 3_000] {
+            assert!(matches!(sign_in(db, "pat@acme.example", PASSWORD, at).await.unwrap(), SignIn::Locked { .. }));
+        }
+        // Time ends it.
+        let later = NOW + 1_000 + LOCK_OUT_MS + 1;
+        token_of(sign_in(db, "pat@acme.example", PASSWORD, later).await.unwrap()).await;
+    }
+
+    async fn an_active_session_slides_but_ends_after_its_absolute_lifetime(db: &Db) {
+        person(db, "acme", "pat@acme.example", Role::Manager, Some(PASSWORD)).await;
+        let token = token_of(sign_in(db, "pat@acme.example", PASSWORD, NOW).await.unwrap()).await;
+        // Within a minute of the last write, nothing to refresh; after it, the cookie slides.
+        let soon = authenticate(db, &token, NOW + 30_000).await.unwrap().expect("valid");
+        assert_eq!(soon.refresh_cookie_max_age, None);
+        let later = authenticate(db, &token, NOW + 120_000).await.unwrap().expect("valid");
+        assert_eq!(later.refresh_cookie_max_age, Some(IDLE_TIMEOUT_MS / 1000));
+        // Used every few hours, it stays valid, the cookie never outliving the lifetime...
+        let mut at = NOW;
+        let step = IDLE_TIMEOUT_MS / 2;
+        while at + step < NOW + ABSOLUTE_LIFETIME_MS {
+            at += step;
+            let session = authenticate(db, &token, at).await.unwrap().expect("still valid");
+            let max_age = session.refresh_cookie_max_age.expect("refreshed");
+            assert!(at + max_age * 1000 <= NOW + ABSOLUTE_LIFETIME_MS);
+        }
+        // ...until a week after sign-in.
+        assert!(authenticate(db, &token, NOW + ABSOLUTE_LIFETIME_MS + 1).await.unwrap().is_none());
+    }
+
+    async fn sign_in_and_sessions_do_not_wait_for_a_long_write(db: &Db) {
+        let org_id = person(db, "acme", "pat@acme.example", Role::Manager, Some(PASSWORD)).await;
+        let token = token_of(sign_in(db, "pat@acme.example", PASSWORD, NOW).await.unwrap()).await;
+        // An import holds the organisation's write lock (on SQLite, the main file's).
+        let mut import = db.begin().await.expect("begin");
+        app::customers::read_model::claim_write_version(&mut import, org_id).await.expect("claim");
+        let started = std::time::Instant::now();
+        let other = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            let session = authenticate(db, &token, NOW + 120_000).await.unwrap().expect("valid");
+            assert!(session.refresh_cookie_max_age.is_some(), "the session was kept alive");
+            token_of(sign_in(db, "pat@acme.example", PASSWORD, NOW + 130_000).await.unwrap()).await;
+            assert!(matches!(sign_in(db, "pat@acme.example", "wrong", NOW + 140_000).await.unwrap(), SignIn::Refused));
+        })
+        .await;
+        assert!(other.is_ok(), "sign-in waited for the import");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+        import.rollback().await.expect("rollback");
     }
 }

@@ -6,6 +6,8 @@ pub mod server;
 pub mod view;
 
 #[cfg(feature = "ssr")]
+pub mod guard;
+#[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod routes;

@@ -2,7 +2,10 @@
 //! signed in to `/login` (coming back afterwards). Server functions are not redirected: they
 //! answer 401 or 403 themselves, so an API caller gets a status, not a page.
 
-use super::service::{authenticate, expired_session_cookie, now_ms, token_from_cookies};
+use super::service::{
+    authenticate, expired_session_cookie, is_secure_request, now_ms, session_cookie,
+    token_from_cookies,
+};
 use crate::session::{AppState, Viewer};
 use crate::text::encode_component;
 use axum::extract::{Request, State};
@@ -25,26 +28,35 @@ pub async fn resolve_session(
     mut request: Request,
     next: Next,
 ) -> Response {
+    let secure = is_secure_request(state.secure_cookies, request.uri(), request.headers());
     let token = request
         .headers()
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
-        .and_then(token_from_cookies)
+        .and_then(|cookies| token_from_cookies(cookies, secure))
         .map(str::to_owned);
     let mut stale_cookie = false;
-    if let Some(token) = token {
-        match authenticate(&state.db, &token, now_ms()).await {
-            Ok(Some(viewer)) => {
-                request.extensions_mut().insert(viewer);
+    let mut refreshed_cookie = None;
+    if let Some(token) = &token {
+        match authenticate(&state.db, token, now_ms()).await {
+            Ok(Some(session)) => {
+                request.extensions_mut().insert(session.viewer);
+                refreshed_cookie = session
+                    .refresh_cookie_max_age
+                    .map(|max_age| session_cookie(token, secure, max_age));
             }
             Ok(None) => stale_cookie = true,
             Err(error) => {
                 tracing::error!(%error, "could not check a session");
-                return (
+                let mut response = (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "The service is unavailable; try again shortly.",
                 )
                     .into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                return response;
             }
         }
     }
@@ -68,10 +80,16 @@ pub async fn resolve_session(
     } else {
         next.run(request).await
     };
-    if stale_cookie {
-        if let Ok(value) = HeaderValue::from_str(&expired_session_cookie(state.secure_cookies)) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
+    // Sign-out sets its own cookie; a refresh must not bring the session back.
+    let cookie = if stale_cookie {
+        Some(expired_session_cookie(secure))
+    } else if response.headers().contains_key(header::SET_COOKIE) {
+        None
+    } else {
+        refreshed_cookie
+    };
+    if let Some(value) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
 }

@@ -17,26 +17,44 @@ pub async fn whoami() -> Result<Option<SignedInUser>, AppError> {
         }))
 }
 
-/// Whether the session cookie should be `Secure`: configured so, or the request came over
-/// https (directly or through a proxy that says so).
+/// Whether this request's session cookie is Secure (and `__Host-` named).
 #[cfg(feature = "ssr")]
 fn served_over_https(state: &crate::session::AppState) -> bool {
-    let forwarded_https = use_context::<axum::http::request::Parts>().is_some_and(|parts| {
-        parts.uri.scheme_str() == Some("https")
-            || parts
-                .headers
-                .get("x-forwarded-proto")
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.eq_ignore_ascii_case("https"))
-    });
-    state.secure_cookies || forwarded_https
+    use_context::<axum::http::request::Parts>().map_or(state.secure_cookies, |parts| {
+        super::service::is_secure_request(state.secure_cookies, &parts.uri, &parts.headers)
+    })
+}
+
+/// The address the request came from, when the server knows it.
+#[cfg(feature = "ssr")]
+fn client_address() -> Option<std::net::IpAddr> {
+    use_context::<axum::http::request::Parts>().and_then(|parts| {
+        parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip())
+    })
+}
+
+/// Refuses with 429 and `Retry-After`.
+#[cfg(feature = "ssr")]
+fn try_later(wait: super::guard::TryLater) -> AppError {
+    use axum::http::{header, HeaderValue};
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(header::RETRY_AFTER, HeaderValue::from(wait.seconds()));
+    }
+    crate::error::with_status(AppError::TooManyAttempts(format!(
+        "Too many sign-in attempts. Please wait {} second{} and try again.",
+        wait.seconds(),
+        if wait.seconds() == 1 { "" } else { "s" }
+    )))
 }
 
 /// Signs in with an email and password, then goes to `next` (a path on this site).
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String, next: String) -> Result<(), AppError> {
     use super::model::{safe_next, MAX_EMAIL_CHARS, MAX_PASSWORD_CHARS};
-    use super::service::{now_ms, session_cookie, sign_in, SignIn, INVALID_SIGN_IN};
+    use super::service::{new_session_cookie, now_ms, sign_in, SignIn, INVALID_SIGN_IN};
     use crate::error::with_status;
     use axum::http::{header, HeaderValue};
 
@@ -46,29 +64,48 @@ pub async fn login(email: String, password: String, next: String) -> Result<(), 
             "Enter your email and password.".to_owned(),
         )));
     }
-    if email.chars().count() > MAX_EMAIL_CHARS || password.chars().count() > MAX_PASSWORD_CHARS {
-        return Err(with_status(AppError::SignInRefused(
-            INVALID_SIGN_IN.to_owned(),
-        )));
-    }
     let state = crate::session::app_state()?;
+    state
+        .sign_in_guard
+        .admit(client_address(), email)
+        .map_err(try_later)?;
+    let refused = || with_status(AppError::SignInRefused(INVALID_SIGN_IN.to_owned()));
+    let malformed = email.chars().count() > MAX_EMAIL_CHARS
+        || password.chars().count() > MAX_PASSWORD_CHARS
+        || email.chars().any(char::is_control);
+    let slot = state
+        .sign_in_guard
+        .verification_slot()
+        .await
+        .map_err(try_later)?;
+    if malformed {
+        // No account has such an email: answer as for one that is unknown, in the same time.
+        let password = password
+            .chars()
+            .take(MAX_PASSWORD_CHARS)
+            .collect::<String>();
+        let _ = tokio::task::spawn_blocking(move || {
+            super::password::spend_verification_time(&password)
+        })
+        .await;
+        return Err(refused());
+    }
     let outcome = sign_in(&state.db, email, &password, now_ms())
         .await
         .map_err(|e| with_status(e.into()))?;
+    drop(slot);
     match outcome {
         SignIn::Started { token } => {
             let response = expect_context::<leptos_axum::ResponseOptions>();
-            let cookie = HeaderValue::from_str(&session_cookie(&token, served_over_https(&state)))
-                .map_err(|_| with_status(AppError::Internal))?;
+            let cookie =
+                HeaderValue::from_str(&new_session_cookie(&token, served_over_https(&state)))
+                    .map_err(|_| with_status(AppError::Internal))?;
             response.append_header(header::SET_COOKIE, cookie);
             leptos_axum::redirect(&safe_next(&next));
             Ok(())
         }
-        SignIn::Refused => Err(with_status(AppError::SignInRefused(INVALID_SIGN_IN.to_owned()))),
-        SignIn::Locked { minutes } => Err(with_status(AppError::TooManyAttempts(format!(
-            "Too many failed sign-in attempts. This account is locked; try again in {minutes} minute{}.",
-            if minutes == 1 { "" } else { "s" }
-        )))),
+        // A locked account answers as a wrong password does: the message covers both.
+        SignIn::Refused | SignIn::Locked { .. } => Err(refused()),
     }
 }
 
@@ -85,7 +122,7 @@ pub async fn logout() -> Result<(), AppError> {
             .headers
             .get(header::COOKIE)
             .and_then(|v| v.to_str().ok())
-            .and_then(token_from_cookies)
+            .and_then(|cookies| token_from_cookies(cookies, served_over_https(&state)))
             .map(str::to_owned)
     });
     if let Some(token) = token {

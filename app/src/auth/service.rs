@@ -2,16 +2,22 @@
 //! failures, idle expiry, and tokens that the database only ever sees as digests.
 
 use super::password::{spend_verification_time, verify_password};
-use super::store::{self, LoginAccount};
+use super::store::{self, LockOutRule};
 use crate::db::{Db, StoreResult};
 use crate::session::Viewer;
 use blake2::{Blake2s256, Digest};
 use chrono_tz::Tz;
 
-/// The session cookie's name.
+/// The session cookie's name over plain http (development, a trusted network).
 pub const SESSION_COOKIE: &str = "playbook_session";
+/// Its name when cookies are Secure: the `__Host-` prefix makes browsers refuse it unless it
+/// came over https, from this very host, for every path, so no subdomain or plain-http page
+/// can plant or overwrite it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-playbook_session";
 /// A session ends after this long without a request: a working day.
 pub const IDLE_TIMEOUT_MS: i64 = 8 * 60 * 60 * 1000;
+/// A session ends this long after sign-in however active it is: a week.
+pub const ABSOLUTE_LIFETIME_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 /// Failed attempts on one account, within [`FAILURE_WINDOW_MS`], that lock it.
 pub const MAX_FAILED_LOGINS: i64 = 5;
 pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
@@ -20,8 +26,15 @@ pub const LOCK_OUT_MS: i64 = 15 * 60 * 1000;
 /// A session's last-seen time is written at most this often, not on every request.
 const TOUCH_EVERY_MS: i64 = 60 * 1000;
 
-/// The one message for a wrong email and a wrong password alike.
-pub const INVALID_SIGN_IN: &str = "That email and password do not match an account.";
+/// The one message for a wrong email, a wrong password and a locked account alike, so that
+/// the answer does not tell which emails have accounts; the locked person learns it here.
+pub const INVALID_SIGN_IN: &str = "That email and password do not match an account, or the account is locked for 15 minutes after 5 failed attempts.";
+
+const LOCK_OUT: LockOutRule = LockOutRule {
+    max_failures: MAX_FAILED_LOGINS,
+    window_ms: FAILURE_WINDOW_MS,
+    lock_ms: LOCK_OUT_MS,
+};
 
 pub enum SignIn {
     /// Signed in: the token goes into the cookie.
@@ -58,22 +71,15 @@ fn minutes_until(until_ms: i64, now_ms: i64) -> i64 {
 }
 
 /// Checks an email and password, with lock-out, and starts a session when they match.
+///
+/// Every attempt spends one password verification, whether the email is unknown, the
+/// password wrong or the account locked, so neither the answer nor its time tells them apart.
+/// Callers cap how many run at once (see `auth::guard`).
 pub async fn sign_in(db: &Db, email: &str, password: &str, now_ms: i64) -> StoreResult<SignIn> {
     let accounts = store::login_accounts(db, email).await?;
-    if let Some(until) = accounts
-        .iter()
-        .filter_map(|a| a.locked_until_ms)
-        .filter(|&until| until > now_ms)
-        .max()
-    {
-        return Ok(SignIn::Locked {
-            minutes: minutes_until(until, now_ms),
-        });
-    }
     let password_owned = password.to_owned();
     let hashes: Vec<String> = accounts.iter().map(|a| a.password_hash.clone()).collect();
-    // Argon2 is deliberately slow: keep it off the async workers. An unknown email spends
-    // the same time, so timing does not tell which emails have accounts.
+    // Argon2 is deliberately slow: keep it off the async workers.
     let matched = tokio::task::spawn_blocking(move || {
         if hashes.is_empty() {
             spend_verification_time(&password_owned);
@@ -84,64 +90,85 @@ pub async fn sign_in(db: &Db, email: &str, password: &str, now_ms: i64) -> Store
             .position(|hash| verify_password(&password_owned, hash))
     })
     .await
-    .unwrap_or(None);
+    .map_err(|error| crate::db::StoreError::Task(error.to_string()))?;
+    let locked_until =
+        |account: &store::LoginAccount| account.locked_until_ms.filter(|&until| until > now_ms);
+    if let Some(until) = accounts.iter().filter_map(locked_until).max() {
+        return Ok(SignIn::Locked {
+            minutes: minutes_until(until, now_ms),
+        });
+    }
     match matched {
         Some(index) => {
             let account = &accounts[index];
-            if account.failed_logins > 0 || account.locked_until_ms.is_some() {
-                store::save_failed_logins(db, account, 0, None, None).await?;
+            // Attempts running alongside this one may have locked the account meanwhile.
+            if store::clear_failed_sign_ins(db, account, now_ms).await? {
+                return Ok(SignIn::Locked {
+                    minutes: minutes_until(now_ms + LOCK_OUT_MS, now_ms),
+                });
             }
             let token = new_token()
-                .map_err(|e| crate::db::StoreError::Invalid(format!("no randomness: {e}")))?;
+                .map_err(|e| crate::db::StoreError::Task(format!("no randomness: {e}")))?;
             store::create_session(db, account, &token_digest(&token), now_ms).await?;
             Ok(SignIn::Started { token })
         }
         None => {
             for account in &accounts {
-                record_failure(db, account, now_ms).await?;
+                store::record_failed_sign_in(db, account, LOCK_OUT, now_ms).await?;
             }
             Ok(SignIn::Refused)
         }
     }
 }
 
-async fn record_failure(db: &Db, account: &LoginAccount, now_ms: i64) -> StoreResult<()> {
-    let in_window = account
-        .failed_window_start_ms
-        .is_some_and(|start| now_ms - start < FAILURE_WINDOW_MS);
-    let (count, start) = if in_window {
-        (account.failed_logins + 1, account.failed_window_start_ms)
-    } else {
-        (1, Some(now_ms))
-    };
-    let locked_until = (count >= MAX_FAILED_LOGINS).then_some(now_ms + LOCK_OUT_MS);
-    store::save_failed_logins(db, account, count, start, locked_until).await
+/// A valid session: who it is, and whether to send the cookie again so that it slides.
+#[derive(Clone, Debug)]
+pub struct Authenticated {
+    pub viewer: Viewer,
+    /// `Some(seconds)`: the session's idle clock restarted; the cookie should be sent again
+    /// with this Max-Age (the idle time, or what is left of the absolute lifetime).
+    pub refresh_cookie_max_age: Option<i64>,
 }
 
-/// The viewer a session token stands for, when it is valid and has not been idle too long.
-pub async fn authenticate(db: &Db, token: &str, now_ms: i64) -> StoreResult<Option<Viewer>> {
+/// The viewer a session token stands for, when it is valid: not idle too long, and not older
+/// than the absolute lifetime.
+pub async fn authenticate(db: &Db, token: &str, now_ms: i64) -> StoreResult<Option<Authenticated>> {
     let digest = token_digest(token);
     let Some(row) = store::find_session(db, &digest).await? else {
         return Ok(None);
     };
-    if now_ms - row.last_seen_ms > IDLE_TIMEOUT_MS {
+    let idle = now_ms - row.last_seen_ms > IDLE_TIMEOUT_MS;
+    let expired = now_ms - row.created_at_ms > ABSOLUTE_LIFETIME_MS;
+    if idle || expired {
         store::delete_session(db, &digest).await?;
         return Ok(None);
     }
+    let mut refresh_cookie_max_age = None;
     if now_ms - row.last_seen_ms > TOUCH_EVERY_MS {
-        store::touch_session(db, row.org_id, row.session_id, now_ms).await?;
+        // Keeping the session alive is worth a write, not a refusal: if the write cannot be
+        // made now, the session is still valid and the next request tries again.
+        match store::touch_session(db, row.org_id, row.session_id, now_ms).await {
+            Ok(()) => {
+                let left_ms = row.created_at_ms + ABSOLUTE_LIFETIME_MS - now_ms;
+                refresh_cookie_max_age = Some(IDLE_TIMEOUT_MS.min(left_ms) / 1000);
+            }
+            Err(error) => tracing::warn!(%error, "could not keep a session alive"),
+        }
     }
     let Some(role) = row.role() else {
         return Ok(None);
     };
-    Ok(Some(Viewer {
-        org_id: row.org_id,
-        user_id: row.user_id,
-        role,
-        name: row.name,
-        email: row.email,
-        organisation: row.organisation,
-        time_zone: row.time_zone.parse::<Tz>().unwrap_or(Tz::UTC),
+    Ok(Some(Authenticated {
+        viewer: Viewer {
+            org_id: row.org_id,
+            user_id: row.user_id,
+            role,
+            name: row.name,
+            email: row.email,
+            organisation: row.organisation,
+            time_zone: row.time_zone.parse::<Tz>().unwrap_or(Tz::UTC),
+        },
+        refresh_cookie_max_age,
     }))
 }
 
@@ -149,27 +176,60 @@ pub async fn sign_out(db: &Db, token: &str) -> StoreResult<()> {
     store::delete_session(db, &token_digest(token)).await
 }
 
-/// The session token in a `Cookie` header, if any.
-pub fn token_from_cookies(header: &str) -> Option<&str> {
+/// The session cookie's name: `__Host-` prefixed when cookies are Secure.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// The session token in a `Cookie` header, if any. Over https only the `__Host-` cookie
+/// counts, so a cookie planted over plain http cannot stand in for it.
+pub fn token_from_cookies(header: &str, secure: bool) -> Option<&str> {
+    let name = session_cookie_name(secure);
     header
         .split(';')
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(cookie, _)| *cookie == name)
         .map(|(_, value)| value.trim())
         .filter(|value| !value.is_empty() && value.len() <= 128)
 }
 
-/// The `Set-Cookie` value that stores a session token; `secure` when served over https.
-pub fn session_cookie(token: &str, secure: bool) -> String {
-    let max_age = IDLE_TIMEOUT_MS / 1000;
+/// The `Set-Cookie` value that stores a session token for `max_age_secs`; `secure` when
+/// served over https.
+pub fn session_cookie(token: &str, secure: bool, max_age_secs: i64) -> String {
+    let name = session_cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+    format!("{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}
+
+/// The `Set-Cookie` value of a new session: it lasts the idle time, and slides.
+pub fn new_session_cookie(token: &str, secure: bool) -> String {
+    session_cookie(token, secure, IDLE_TIMEOUT_MS / 1000)
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn expired_session_cookie(secure: bool) -> String {
+    let name = session_cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+    format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+}
+
+/// Whether this request's cookies are to be Secure: the server is configured so, or the
+/// request came over https (directly, or through a proxy that says so).
+pub fn is_secure_request(
+    configured: bool,
+    parts_uri: &axum::http::Uri,
+    headers: &axum::http::HeaderMap,
+) -> bool {
+    configured
+        || parts_uri.scheme_str() == Some("https")
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
 }
 
 #[cfg(test)]
@@ -187,22 +247,33 @@ mod tests {
     }
 
     #[test]
-    fn the_cookie_is_http_only_lax_and_secure_over_https() {
-        let cookie = session_cookie("abc", false);
+    fn the_cookie_is_http_only_lax_and_secure_with_the_host_prefix_over_https() {
+        let cookie = new_session_cookie("abc", false);
         assert!(cookie.starts_with("playbook_session=abc; Path=/; HttpOnly; SameSite=Lax"));
+        assert!(cookie.contains("Max-Age=28800"));
         assert!(!cookie.contains("Secure"));
-        assert!(session_cookie("abc", true).ends_with("; Secure"));
+        let secure = new_session_cookie("abc", true);
+        assert!(secure.starts_with("__Host-playbook_session=abc; Path=/;"));
+        assert!(secure.ends_with("; Secure"));
+        assert!(!secure.contains("Domain"), "a __Host- cookie has no Domain");
         assert!(expired_session_cookie(false).contains("Max-Age=0"));
+        assert!(expired_session_cookie(true).starts_with("__Host-playbook_session=;"));
     }
 
     #[test]
     fn the_token_is_read_from_among_other_cookies() {
         assert_eq!(
-            token_from_cookies("a=1; playbook_session=xyz; b=2"),
+            token_from_cookies("a=1; playbook_session=xyz; b=2", false),
             Some("xyz")
         );
-        assert_eq!(token_from_cookies("playbook_session="), None);
-        assert_eq!(token_from_cookies("other=1"), None);
+        assert_eq!(token_from_cookies("playbook_session=", false), None);
+        assert_eq!(token_from_cookies("other=1", false), None);
+        // Over https, only the __Host- cookie counts.
+        assert_eq!(token_from_cookies("playbook_session=xyz", true), None);
+        assert_eq!(
+            token_from_cookies("__Host-playbook_session=xyz", true),
+            Some("xyz")
+        );
     }
 
     #[test]

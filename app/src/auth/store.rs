@@ -3,14 +3,12 @@
 use crate::db::{Db, IdRow, Sql, StoreResult};
 use crate::orgs::model::Role;
 
-/// An account that can sign in (it has a password), with its lock-out state.
+/// An account that can sign in (it has a password), with the end of its lock-out, if any.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct LoginAccount {
     pub id: i64,
     pub org_id: i64,
     pub password_hash: String,
-    pub failed_logins: i64,
-    pub failed_window_start_ms: Option<i64>,
     pub locked_until_ms: Option<i64>,
 }
 
@@ -18,34 +16,80 @@ pub struct LoginAccount {
 /// one place that looks across organisations, because it is how the organisation is found.
 pub async fn login_accounts(db: &Db, email: &str) -> StoreResult<Vec<LoginAccount>> {
     let mut sql = Sql::new(
-        "SELECT id, org_id, password_hash, CAST(failed_logins AS BIGINT) AS failed_logins, \
-         failed_window_start_ms, locked_until_ms FROM users \
-         WHERE password_hash IS NOT NULL AND email = ",
+        "SELECT u.id, u.org_id, u.password_hash, f.locked_until_ms \
+         FROM users u \
+         LEFT JOIN sign_in_failures f ON f.org_id = u.org_id AND f.user_id = u.id \
+         WHERE u.password_hash IS NOT NULL AND u.email = $1 \
+         ORDER BY u.id",
     );
-    sql.bind(email.trim().to_lowercase()).push(" ORDER BY id");
+    sql.arg(email.trim().to_lowercase());
     db.fetch_all(&sql, "finding accounts to sign in").await
 }
 
-/// Saves an account's failed-attempt counters.
-pub async fn save_failed_logins(
+/// The lock-out rule, as numbers: `max_failures` failed attempts within `window_ms` lock an
+/// account for `lock_ms`.
+#[derive(Clone, Copy, Debug)]
+pub struct LockOutRule {
+    pub max_failures: i64,
+    pub window_ms: i64,
+    pub lock_ms: i64,
+}
+
+/// Counts one failed attempt on an account, in one statement: the database adds to the count
+/// (or starts a new window), and sets the lock when the count reaches the rule's maximum. An
+/// existing lock is never shortened or cleared here. Parallel attempts each count, because
+/// none of them writes a count it read before.
+pub async fn record_failed_sign_in(
     db: &Db,
     account: &LoginAccount,
-    failed_logins: i64,
-    window_start_ms: Option<i64>,
-    locked_until_ms: Option<i64>,
+    rule: LockOutRule,
+    now_ms: i64,
 ) -> StoreResult<()> {
-    let mut sql = Sql::new("UPDATE users SET failed_logins = ");
-    sql.bind(failed_logins)
-        .push(", failed_window_start_ms = ")
-        .bind(window_start_ms)
-        .push(", locked_until_ms = ")
-        .bind(locked_until_ms)
-        .push(" WHERE org_id = ")
-        .bind(account.org_id)
-        .push(" AND id = ")
-        .bind(account.id);
-    db.execute(&sql, "recording sign-in attempts").await?;
+    let mut sql = Sql::new(
+        "INSERT INTO sign_in_failures (org_id, user_id, failures, window_start_ms, locked_until_ms) \
+         VALUES ($1, $2, 1, $3, CASE WHEN $4 <= 1 THEN $3 + $6 END) \
+         ON CONFLICT (org_id, user_id) DO UPDATE SET \
+         failures = CASE WHEN sign_in_failures.window_start_ms > $3 - $5 \
+             THEN sign_in_failures.failures + 1 ELSE 1 END, \
+         window_start_ms = CASE WHEN sign_in_failures.window_start_ms > $3 - $5 \
+             THEN sign_in_failures.window_start_ms ELSE $3 END, \
+         locked_until_ms = CASE \
+             WHEN sign_in_failures.locked_until_ms > $3 THEN sign_in_failures.locked_until_ms \
+             WHEN sign_in_failures.window_start_ms > $3 - $5 \
+                 AND sign_in_failures.failures + 1 >= $4 THEN $3 + $6 \
+             ELSE NULL END",
+    );
+    sql.arg(account.org_id)
+        .arg(account.id)
+        .arg(now_ms)
+        .arg(rule.max_failures)
+        .arg(rule.window_ms)
+        .arg(rule.lock_ms);
+    db.execute(&sql, "counting a failed sign-in").await?;
     Ok(())
+}
+
+/// After a correct password: forgets the account's failed attempts unless it is locked, and
+/// answers whether it is locked (by now, perhaps by attempts that ran alongside this one).
+/// A lock is only ever cleared by time or by a new password, never by a late request.
+pub async fn clear_failed_sign_ins(
+    db: &Db,
+    account: &LoginAccount,
+    now_ms: i64,
+) -> StoreResult<bool> {
+    let mut clear = Sql::new(
+        "DELETE FROM sign_in_failures WHERE org_id = $1 AND user_id = $2 \
+         AND (locked_until_ms IS NULL OR locked_until_ms <= $3)",
+    );
+    clear.arg(account.org_id).arg(account.id).arg(now_ms);
+    db.execute(&clear, "forgetting failed sign-ins").await?;
+    let mut locked = Sql::new(
+        "SELECT COUNT(*) FROM sign_in_failures \
+         WHERE org_id = $1 AND user_id = $2 AND locked_until_ms > $3",
+    );
+    locked.arg(account.org_id).arg(account.id).arg(now_ms);
+    let locked: i64 = db.scalar(&locked, "checking a lock-out").await?;
+    Ok(locked > 0)
 }
 
 pub async fn create_session(
@@ -77,6 +121,7 @@ pub struct SessionRow {
     pub session_id: i64,
     pub org_id: i64,
     pub user_id: i64,
+    pub created_at_ms: i64,
     pub last_seen_ms: i64,
     pub name: String,
     pub email: String,
@@ -93,7 +138,7 @@ impl SessionRow {
 
 pub async fn find_session(db: &Db, token_hash: &str) -> StoreResult<Option<SessionRow>> {
     let mut sql = Sql::new(
-        "SELECT s.id AS session_id, s.org_id, s.user_id, s.last_seen_ms, u.name, u.email, u.role, \
+        "SELECT s.id AS session_id, s.org_id, s.user_id, s.created_at_ms, s.last_seen_ms, u.name, u.email, u.role, \
          o.name AS organisation, o.time_zone \
          FROM sessions s \
          JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id \
@@ -143,15 +188,14 @@ pub async fn find_user_id(db: &Db, org_id: i64, email: &str) -> StoreResult<Opti
     Ok(row.map(|row| row.id))
 }
 
-/// Sets a user's password hash and clears any lock-out. False when there is no such user.
+/// Sets a user's password hash and clears any lock-out.
 pub async fn set_password_hash(db: &Db, org_id: i64, user_id: i64, hash: &str) -> StoreResult<()> {
-    let mut sql = Sql::new("UPDATE users SET password_hash = ");
-    sql.bind(hash)
-        .push(", failed_logins = 0, failed_window_start_ms = NULL, locked_until_ms = NULL WHERE org_id = ")
-        .bind(org_id)
-        .push(" AND id = ")
-        .bind(user_id);
+    let mut sql = Sql::new("UPDATE users SET password_hash = $1 WHERE org_id = $2 AND id = $3");
+    sql.arg(hash).arg(org_id).arg(user_id);
     db.execute(&sql, "setting a password").await?;
+    let mut clear = Sql::new("DELETE FROM sign_in_failures WHERE org_id = $1 AND user_id = $2");
+    clear.arg(org_id).arg(user_id);
+    db.execute(&clear, "clearing a lock-out").await?;
     Ok(())
 }
 
