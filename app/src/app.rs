@@ -38,7 +38,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// A Content-Security-Policy that allows the app's own files, the wasm, and only those inline
+/// A Content-Security-Policy for pages that allows the app's own files, the wasm, and only those inline
 /// scripts Leptos writes (hydration and resource data), each carrying this response's nonce.
 #[cfg(feature = "ssr")]
 fn set_security_headers() {
@@ -56,14 +56,8 @@ fn set_security_headers() {
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response.insert_header(header::CONTENT_SECURITY_POLICY, value);
     }
-    response.insert_header(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    response.insert_header(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
+    // The headers every answer carries (nosniff, Referrer-Policy, no-store…) are added by the
+    // server's middleware, for pages, server functions, the API and files alike.
 }
 
 #[component]

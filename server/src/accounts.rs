@@ -378,7 +378,8 @@ mod tests {
         let viewer = authenticate(&db, &token, 4)
             .await
             .unwrap()
-            .expect("session");
+            .expect("session")
+            .viewer;
         assert_eq!(viewer.role, Role::Representative);
 
         let missing = UserCommand::SetRole {

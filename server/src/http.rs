@@ -1,10 +1,11 @@
 //! The HTTP server: Leptos pages and server functions, static files, health check,
-//! request logging and graceful shutdown.
+//! security headers, request logging, timeouts and graceful shutdown.
 
 use app::auth::routes::resolve_session;
 use app::db::Db;
 use app::session::AppState;
 use app::{shell, App};
+use axum::http::{header, HeaderValue};
 use axum::{
     extract::{FromRef, Request, State},
     http::StatusCode,
@@ -16,6 +17,7 @@ use axum::{
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 #[derive(Clone)]
 struct ServerState {
@@ -39,11 +41,34 @@ impl FromRef<ServerState> for AppState {
 /// keeps a hostile client from making the server buffer megabytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// How the server treats connections and requests.
+#[derive(Clone, Copy, Debug)]
+pub struct ServeOptions {
+    pub secure_cookies: bool,
+    /// A request that takes longer is answered 503 and its work dropped.
+    pub request_timeout: Duration,
+    /// A client must send its request headers within this time, or the connection is closed.
+    pub header_read_timeout: Duration,
+    /// After a shutdown signal, requests in flight get this long to finish.
+    pub shutdown_drain: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            secure_cookies: false,
+            request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
+            shutdown_drain: Duration::from_secs(10),
+        }
+    }
+}
+
 /// The whole app: pages, server functions, static files, health check, sessions and limits.
-pub fn router(db: Db, leptos_options: LeptosOptions, secure_cookies: bool) -> Router {
+pub fn router(app: AppState, leptos_options: LeptosOptions, options: ServeOptions) -> Router {
     let state = ServerState {
         leptos_options: leptos_options.clone(),
-        app: AppState { db, secure_cookies },
+        app,
     };
     // Generating the route list renders the app once in a special mode; it is the same for
     // every router, so it is done once per process.
@@ -79,14 +104,71 @@ pub fn router(db: Db, leptos_options: LeptosOptions, secure_cookies: bool) -> Ro
             resolve_session,
         ))
         .layer(middleware::from_fn(limit_body))
+        .layer(request_timeout(options))
+        .layer(middleware::from_fn_with_state(
+            state.app.clone(),
+            security_headers,
+        ))
         .layer(middleware::from_fn(log_requests))
         .with_state(state)
+}
+
+/// Answers 503 for a request still running after the request timeout, and drops its work.
+pub fn request_timeout(options: ServeOptions) -> tower_http::timeout::TimeoutLayer {
+    tower_http::timeout::TimeoutLayer::with_status_code(
+        StatusCode::SERVICE_UNAVAILABLE,
+        options.request_timeout,
+    )
+}
+
+/// Paths whose answers are the same for everyone and hold nothing private.
+fn is_public_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg"
+}
+
+/// Headers on every answer: no sniffing, no referrer to other sites, no framing; `no-store` on everything
+/// but public static files, so neither a shared proxy nor the browser's back-forward cache
+/// keeps customer data after sign-out; HSTS when the site is served over https.
+async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let secure = app::auth::service::is_secure_request(
+        state.secure_cookies,
+        request.uri(),
+        request.headers(),
+    );
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        );
+    }
+    if !is_public_asset(&path) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if secure {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    response
 }
 
 pub async fn serve(
     db: Db,
     addr: Option<SocketAddr>,
-    secure_cookies: bool,
+    options: ServeOptions,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let configuration = get_configuration(None)?;
     let mut leptos_options = configuration.leptos_options;
@@ -94,8 +176,9 @@ pub async fn serve(
         leptos_options.site_addr = addr;
     }
     let addr = leptos_options.site_addr;
-    let router = router(db.clone(), leptos_options, secure_cookies);
-    let sweeper = tokio::spawn(sweep_idle_sessions(db.clone()));
+    let state = AppState::new(db.clone(), options.secure_cookies);
+    let sweeper = tokio::spawn(sweep_idle_sessions(db.clone(), state.sign_in_guard.clone()));
+    let router = router(state, leptos_options, options);
     let warm_up = tokio::spawn({
         let db = db.clone();
         async move {
@@ -108,9 +191,7 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(backend = db.backend().name(), "listening on http://{addr}");
     println!("Playbook is running: open http://{addr}/ and sign in");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    accept_until_shutdown(listener, router, options, shutdown_signal()).await;
     sweeper.abort();
     warm_up.abort();
     tracing::info!("shutting down: closing the database");
@@ -118,13 +199,75 @@ pub async fn serve(
     Ok(())
 }
 
+/// Serves connections until a shutdown signal, then lets requests in flight finish for at most
+/// the drain time. Unlike `axum::serve`, a client that does not send its headers in time is
+/// cut off, and each request knows the address it came from (for sign-in rate limits).
+pub async fn accept_until_shutdown(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use tower::ServiceExt;
+
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.header_read_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, most often: wait a little rather than spin.
+                    tracing::warn!(%error, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let service =
+            hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                router.clone().oneshot(request.map(axum::body::Body::new))
+            });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all requests finished"),
+        () = tokio::time::sleep(options.shutdown_drain) => tracing::warn!(
+            drain_secs = options.shutdown_drain.as_secs_f64(),
+            "requests still running after the drain time were cut off"
+        ),
+    }
+}
+
 /// Ends idle sessions every few minutes (a session past its idle time is refused on sight
 /// anyway; this keeps the table small).
-async fn sweep_idle_sessions(db: Db) {
+async fn sweep_idle_sessions(db: Db, sign_in_guard: std::sync::Arc<app::auth::guard::SignInGuard>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
     loop {
         every.tick().await;
         let idle_since = app::auth::service::now_ms() - app::auth::service::IDLE_TIMEOUT_MS;
+        sign_in_guard.forget_recovered();
         match app::auth::store::delete_idle_sessions(&db, idle_since).await {
             Ok(0) => {}
             Ok(ended) => tracing::info!(ended, "ended idle sessions"),
