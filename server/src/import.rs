@@ -1,15 +1,22 @@
 //! `server import` and `server field define`: getting an organisation's conversations in.
 
-use app::conversations::import::{import_rows, parse_csv, parse_ndjson, ImportError};
+use app::conversations::import::{import_file, FileFormat, ImportError, ImportOptions};
 use app::db::Db;
 use app::orgs::model::{CustomField, FieldKind};
 use app::orgs::store::{define_field, find_organisation, list_fields};
 use clap::{Args, Subcommand};
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::fs::File;
+use std::io::{BufReader, IsTerminal, Read};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The read buffer of an imported file.
+const READ_BUFFER_BYTES: usize = 256 * 1024;
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
@@ -18,7 +25,8 @@ pub struct ImportArgs {
     /// Check the files and report what would change, writing nothing.
     #[arg(long)]
     dry_run: bool,
-    /// NDJSON (.ndjson, .jsonl) or CSV (.csv) files; each is written all or nothing.
+    /// NDJSON (.ndjson, .jsonl) or CSV (.csv) files; each is streamed and written all or
+    /// nothing, in one transaction.
     #[arg(required = true)]
     files: Vec<PathBuf>,
 }
@@ -82,72 +90,100 @@ pub async fn run_field(db: &Db, command: FieldCommand) -> CliResult {
     Ok(())
 }
 
-fn read_rows(path: &Path) -> Result<Vec<app::conversations::import::ImportRow>, String> {
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("{}: could not read it: {e}", path.display()))?;
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default()
-        .to_lowercase();
-    let parsed = match extension.as_str() {
-        "ndjson" | "jsonl" => parse_ndjson(&bytes),
-        "csv" => parse_csv(&bytes),
-        _ => return Err(format!("{}: use .ndjson, .jsonl or .csv", path.display())),
-    };
-    parsed.map_err(|errors| format!("{}: {errors}", path.display()))
+/// Counts the bytes read through it, for the progress report.
+struct Counted<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// The bar shown while a file is imported in a terminal: bytes read of the file's size.
+fn progress_bar(size: u64) -> ProgressBar {
+    let bar = ProgressBar::new(size);
+    if let Ok(style) = ProgressStyle::with_template(
+        "  [{bar:30}] {bytes}/{total_bytes} read, {msg} ({elapsed}, about {eta} to go)",
+    ) {
+        bar.set_style(style.progress_chars("#>-"));
+    }
+    bar
 }
 
 pub async fn run_import(db: &Db, args: ImportArgs) -> CliResult {
     let org_id = org_id(db, &args.org).await?;
     let terminal = std::io::stderr().is_terminal();
+    let options = ImportOptions {
+        dry_run: args.dry_run,
+        ..ImportOptions::default()
+    };
     let mut failed = 0;
     for path in &args.files {
-        let started = Instant::now();
-        let rows = match read_rows(path) {
-            Ok(rows) => rows,
-            Err(message) => {
-                eprint!("{message}");
-                if !message.ends_with('\n') {
-                    eprintln!();
-                }
+        let Some(format) = FileFormat::of_path(path) else {
+            eprintln!("{}: use .ndjson, .jsonl or .csv", path.display());
+            failed += 1;
+            continue;
+        };
+        let size = match std::fs::metadata(path) {
+            Ok(metadata) => metadata.len(),
+            Err(error) => {
+                eprintln!("{}: could not read it: {error}", path.display());
                 failed += 1;
                 continue;
             }
         };
-        let total = rows.len();
+        let started = Instant::now();
+        let bytes_read = Arc::new(AtomicU64::new(0));
+        let bar = terminal.then(|| progress_bar(size));
+        // Called again to read the file from the start when the import is tried again.
+        let mut open = || -> std::io::Result<_> {
+            let file = File::open(path)?;
+            bytes_read.store(0, Ordering::Relaxed);
+            if let Some(bar) = &bar {
+                bar.set_position(0);
+            }
+            Ok(BufReader::with_capacity(
+                READ_BUFFER_BYTES,
+                Counted {
+                    inner: file,
+                    count: Arc::clone(&bytes_read),
+                },
+            ))
+        };
         let mut last_report = Instant::now();
         let mut progress = |done: usize| {
+            let read = bytes_read.load(Ordering::Relaxed);
             let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
-            if terminal {
-                let width = 30;
-                let filled = (done * width).checked_div(total).unwrap_or(width);
-                eprint!(
-                    "\r  [{}{}] {done}/{total} conversations, {rate:.0}/s ",
-                    "#".repeat(filled),
-                    "-".repeat(width - filled)
-                );
-                let _ = std::io::stderr().flush();
-            } else if last_report.elapsed().as_secs() >= 2 || done == total {
+            if let Some(bar) = &bar {
+                bar.set_position(read);
+                bar.set_message(format!("{done} conversations, {rate:.0}/s"));
+            } else if last_report.elapsed().as_secs() >= 2 {
+                let percent = (read * 100).checked_div(size).unwrap_or(100);
                 eprintln!(
-                    "  {}: {done}/{total} conversations, {rate:.0}/s",
+                    "  {}: {done} conversations, {percent}% of the file read, {rate:.0}/s",
                     path.display()
                 );
                 last_report = Instant::now();
             }
         };
-        let result = import_rows(db, org_id, &rows, args.dry_run, &mut progress).await;
-        if terminal {
-            eprintln!();
+        let result = import_file(db, org_id, format, options, &mut open, &mut progress).await;
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
         }
         match result {
             Ok(summary) => {
                 let seconds = started.elapsed().as_secs_f64();
                 let verb = if args.dry_run { "would be" } else { "were" };
                 println!(
-                    "{}: {total} rows in {seconds:.1}s ({:.0}/s): {} created, {} updated, {} skipped (unchanged){}{}",
+                    "{}: {} rows in {seconds:.1}s ({:.0}/s): {} created, {} updated, {} skipped (unchanged){}{}",
                     path.display(),
-                    total as f64 / seconds.max(0.001),
+                    summary.rows,
+                    summary.rows as f64 / seconds.max(0.001),
                     summary.written.created,
                     summary.written.updated,
                     summary.written.skipped,
@@ -161,6 +197,10 @@ pub async fn run_import(db: &Db, args: ImportArgs) -> CliResult {
             }
             Err(ImportError::Rows(errors)) => {
                 eprint!("{}: {errors}", path.display());
+                failed += 1;
+            }
+            Err(ImportError::Fields(message)) => {
+                eprintln!("{}: {message}", path.display());
                 failed += 1;
             }
             Err(ImportError::Store(error)) => {

@@ -1,23 +1,45 @@
 //! Importing conversations: NDJSON lines, CSV rows, or the items of an API call, all read into
 //! the same checked shape. A file (or a call) is written all or nothing; a bad one reports
 //! every bad row (up to [`MAX_REPORTED_ERRORS`]) with its line, its field and why.
+//!
+//! A file is streamed: read a chunk of rows at a time ([`CHUNK_ROWS`]) and each chunk written
+//! as it comes, all inside one transaction, so that memory stays flat however long the file.
+//! Once a row is bad nothing more is written, but the rest of the file is still read and
+//! checked, to report every bad row; then the transaction is rolled back.
 
 use super::model::ConversationKind;
-use super::store::{write_batch, NewConversation, WriteSummary};
-use crate::customers::query::is_field_key;
+use super::store::{write_part, NewConversation, PartWrite, WriteSummary};
 use crate::customers::read_model::claim_write_version;
-use crate::db::{back_off, Db, StoreError, TRANSIENT_ATTEMPTS};
+use crate::db::{back_off, Db, Sql, StoreError, Tx, TRANSIENT_ATTEMPTS};
+use crate::limits::{
+    is_field_key, text_problem, FIELD_KEY_RULE, MAX_FIELDS_PER_ORG, MAX_FIELD_VALUE_CHARS,
+    MAX_IDENTIFIER_CHARS, MAX_NEW_FIELDS_PER_BATCH, MAX_TITLE_CHARS,
+};
 use crate::orgs::model::{CustomField, FieldKind};
 use crate::orgs::store::{define_field, list_fields_in};
 use chrono::{DateTime, NaiveDateTime};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::io::{self, BufRead};
+use std::path::Path;
 
 /// Bad rows reported at most; the count of all of them is always given.
 pub const MAX_REPORTED_ERRORS: usize = 100;
 /// The CSV column prefix of a custom field: `field.<key>`.
 pub const CSV_FIELD_PREFIX: &str = "field.";
+/// Rows of a file read, checked and written at a time.
+pub const CHUNK_ROWS: usize = 5_000;
+/// The longest NDJSON line read; a longer one is reported and skipped.
+pub const MAX_LINE_BYTES: usize = 4 << 20;
+/// New field keys remembered at most while counting them for the error that there are too
+/// many.
+const MAX_COUNTED_NEW_KEYS: usize = 1_000;
+/// How a field may be defined by hand, for the errors that refuse new fields.
+const DEFINE_FIELD_COMMAND: &str =
+    "server field define --org SLUG --key KEY --label LABEL --kind text|select";
+/// The UTF-8 byte-order mark some programs start a file with.
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
 const TEXT_COLUMNS: [&str; 7] = [
     "external_id",
@@ -68,9 +90,15 @@ impl fmt::Display for RowErrors {
     }
 }
 
+/// Gathers the errors of an input: all are counted, and the [`MAX_REPORTED_ERRORS`] with the
+/// lowest lines are kept (errors mostly arrive in line order, but not always: a chunk's rows
+/// are checked against the organisation's fields after they are all read).
 struct Collector {
-    errors: Vec<RowError>,
+    /// Each error with the order it came in, to keep a line's errors in that order.
+    errors: Vec<(u64, RowError)>,
     total: usize,
+    /// The highest line kept, once the list is full.
+    highest_kept: u64,
 }
 
 impl Collector {
@@ -78,31 +106,71 @@ impl Collector {
         Collector {
             errors: Vec::new(),
             total: 0,
+            highest_kept: 0,
         }
     }
 
     fn add(&mut self, line: u64, field: Option<&str>, message: impl Into<String>) {
+        let arrival = self.total as u64;
         self.total += 1;
+        if self.errors.len() == MAX_REPORTED_ERRORS && line >= self.highest_kept {
+            return;
+        }
+        let error = RowError {
+            line,
+            field: field.map(str::to_owned),
+            message: message.into(),
+        };
         if self.errors.len() < MAX_REPORTED_ERRORS {
-            self.errors.push(RowError {
-                line,
-                field: field.map(str::to_owned),
-                message: message.into(),
-            });
+            self.errors.push((arrival, error));
+        } else if let Some(slot) = self
+            .errors
+            .iter_mut()
+            .max_by_key(|(arrival, error)| (error.line, *arrival))
+        {
+            *slot = (arrival, error);
+        }
+        if self.errors.len() == MAX_REPORTED_ERRORS {
+            self.highest_kept = self
+                .errors
+                .iter()
+                .map(|(_, error)| error.line)
+                .max()
+                .unwrap_or(0);
         }
     }
 
     fn finish<T>(mut self, value: T) -> Result<T, RowErrors> {
-        self.errors.sort_by_key(|error| error.line);
+        self.errors
+            .sort_by_key(|(arrival, error)| (error.line, *arrival));
         if self.total == 0 {
             Ok(value)
         } else {
             Err(RowErrors {
                 total: self.total,
-                errors: self.errors,
+                errors: self.errors.into_iter().map(|(_, error)| error).collect(),
             })
         }
     }
+}
+
+/// A value as a message shows it: control characters escaped, and cut short after 60
+/// characters, so that a huge or garbled value cannot make a huge or garbled report.
+fn shown(value: &str) -> String {
+    const SHOWN_CHARS: usize = 60;
+    let mut out = String::new();
+    for (n, c) in value.chars().enumerate() {
+        if n == SHOWN_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A row read from any format, before its values are checked.
@@ -114,6 +182,17 @@ struct RawRow {
     fields: Vec<(String, String)>,
 }
 
+impl RawRow {
+    fn new(line: u64) -> Self {
+        RawRow {
+            line,
+            text: HashMap::new(),
+            score: None,
+            fields: Vec::new(),
+        }
+    }
+}
+
 /// A checked conversation and where it came from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ImportRow {
@@ -121,28 +200,40 @@ pub struct ImportRow {
     pub conversation: NewConversation,
 }
 
+/// Checks a row's values (trimmed) against their formats and the limits of
+/// [`crate::limits`]; reports each problem and answers the conversation when there is none.
 fn check_row(raw: RawRow, errors: &mut Collector) -> Option<NewConversation> {
     let before = errors.total;
     let line = raw.line;
-    let text = |name: &str| {
-        raw.text
-            .get(name)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-    };
-    let mut required = |name: &'static str| match text(name) {
-        Some(value) => Some(value.to_owned()),
+    let mut text = |name: &'static str, required: bool, max_chars: usize| match raw
+        .text
+        .get(name)
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+    {
         None => {
-            errors.add(line, Some(name), "is required");
+            if required {
+                errors.add(line, Some(name), "is required");
+            }
             None
         }
+        Some(value) => match text_problem(value, max_chars) {
+            Some(problem) => {
+                errors.add(line, Some(name), problem);
+                None
+            }
+            None => Some(value.to_owned()),
+        },
     };
-    let external_id = required("external_id");
-    let customer = required("customer");
-    let representative = required("representative");
-    let title = required("title");
-    let kind_text = required("type");
-    let occurred_text = required("occurred_at");
+    let external_id = text("external_id", true, MAX_IDENTIFIER_CHARS);
+    let customer = text("customer", true, MAX_IDENTIFIER_CHARS);
+    let customer_name = text("customer_name", false, MAX_IDENTIFIER_CHARS);
+    let representative = text("representative", true, MAX_IDENTIFIER_CHARS);
+    let representative_name = text("representative_name", false, MAX_IDENTIFIER_CHARS);
+    let title = text("title", true, MAX_TITLE_CHARS);
+    // Neither has a limit of its own; these keep a garbled value out of the messages below.
+    let kind_text = text("type", true, MAX_IDENTIFIER_CHARS);
+    let occurred_text = text("occurred_at", true, MAX_IDENTIFIER_CHARS);
     if let Some(email) = &representative {
         if !email.contains('@') {
             errors.add(
@@ -178,7 +269,11 @@ fn check_row(raw: RawRow, errors: &mut Collector) -> Option<NewConversation> {
     let score_hundredths = match &raw.score {
         None => None,
         Some(Err(text)) => {
-            errors.add(line, Some("score"), format!("`{text}` is not a number"));
+            errors.add(
+                line,
+                Some("score"),
+                format!("`{}` is not a number", shown(text)),
+            );
             None
         }
         Some(Ok(score)) if !score.is_finite() || !(0.0..=100.0).contains(score) => {
@@ -191,14 +286,25 @@ fn check_row(raw: RawRow, errors: &mut Collector) -> Option<NewConversation> {
         }
         Some(Ok(score)) => Some((score * 100.0).round() as i64),
     };
-    for (key, _) in &raw.fields {
-        if !is_field_key(key) {
+    let mut fields = Vec::with_capacity(raw.fields.len());
+    for (key, value) in raw.fields {
+        if !is_field_key(&key) {
             errors.add(
                 line,
-                Some(key),
-                "is not a valid field key: use lower-case letters, digits and underscores",
+                Some(&format!("fields.{}", shown(&key))),
+                FIELD_KEY_RULE,
             );
+            continue;
         }
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        if let Some(problem) = text_problem(value, MAX_FIELD_VALUE_CHARS) {
+            errors.add(line, Some(&format!("fields.{key}")), problem);
+            continue;
+        }
+        fields.push((key, value.to_owned()));
     }
     if errors.total > before {
         return None;
@@ -206,28 +312,25 @@ fn check_row(raw: RawRow, errors: &mut Collector) -> Option<NewConversation> {
     Some(NewConversation {
         external_id: external_id?,
         customer: customer?,
-        customer_name: text("customer_name").map(str::to_owned),
+        customer_name,
         representative: representative?.to_lowercase(),
-        representative_name: text("representative_name").map(str::to_owned),
+        representative_name,
         title: title?,
         kind: kind?,
         occurred_at_ms: occurred_at_ms?,
         score_hundredths,
-        fields: raw
-            .fields
-            .into_iter()
-            .filter(|(_, value)| !value.trim().is_empty())
-            .map(|(key, value)| (key, value.trim().to_owned()))
-            .collect(),
+        fields,
     })
 }
 
-fn checked(raws: Vec<RawRow>, mut errors: Collector) -> Result<Vec<ImportRow>, RowErrors> {
-    let mut rows = Vec::with_capacity(raws.len());
+/// Checks every row and refuses repeated external ids, keeping all the rows: for inputs that
+/// are whole in memory anyway.
+fn check_all(raws: impl IntoIterator<Item = RawRow>, errors: &mut Collector) -> Vec<ImportRow> {
+    let mut rows = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
     for raw in raws {
         let line = raw.line;
-        if let Some(conversation) = check_row(raw, &mut errors) {
+        if let Some(conversation) = check_row(raw, errors) {
             if let Some(first) = seen.insert(conversation.external_id.clone(), line) {
                 errors.add(
                     line,
@@ -238,7 +341,7 @@ fn checked(raws: Vec<RawRow>, mut errors: Collector) -> Result<Vec<ImportRow>, R
             rows.push(ImportRow { line, conversation });
         }
     }
-    errors.finish(rows)
+    rows
 }
 
 /// Reads one JSON object (an NDJSON line or an API item) into a raw row.
@@ -247,12 +350,8 @@ fn raw_from_json(line: u64, value: Value, errors: &mut Collector) -> Option<RawR
         errors.add(line, None, "is not a JSON object");
         return None;
     };
-    let mut raw = RawRow {
-        line,
-        text: HashMap::new(),
-        score: None,
-        fields: Vec::new(),
-    };
+    let not_text = |other: &Value| format!("must be text, not {}", shown(&other.to_string()));
+    let mut raw = RawRow::new(line);
     for (key, value) in object {
         match key.as_str() {
             "score" => {
@@ -271,8 +370,8 @@ fn raw_from_json(line: u64, value: Value, errors: &mut Collector) -> Option<RawR
                             Value::Null => {}
                             other => errors.add(
                                 line,
-                                Some(&format!("fields.{field}")),
-                                format!("must be text, not {other}"),
+                                Some(&format!("fields.{}", shown(&field))),
+                                not_text(&other),
                             ),
                         }
                     }
@@ -293,23 +392,226 @@ fn raw_from_json(line: u64, value: Value, errors: &mut Collector) -> Option<RawR
                         raw.text.insert(known, text);
                     }
                     Value::Null => {}
-                    other => errors.add(line, Some(known), format!("must be text, not {other}")),
+                    other => errors.add(line, Some(known), not_text(&other)),
                 },
-                None => errors.add(line, Some(name), "is not a known key"),
+                None => errors.add(line, Some(&shown(name)), "is not a known key"),
             },
         }
     }
     Some(raw)
 }
 
-/// Reads NDJSON: one JSON object per line; blank lines are skipped.
-pub fn parse_ndjson(bytes: &[u8]) -> Result<Vec<ImportRow>, RowErrors> {
-    let mut errors = Collector::new();
-    let mut raws = Vec::new();
-    for (index, line_bytes) in bytes.split(|b| *b == b'\n').enumerate() {
-        let line = index as u64 + 1;
-        let Ok(text) = std::str::from_utf8(line_bytes) else {
-            errors.add(line, None, "is not valid UTF-8");
+/// The formats a file may be in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileFormat {
+    /// One JSON object per line.
+    Ndjson,
+    /// A header row, then one row per conversation.
+    Csv,
+}
+
+impl FileFormat {
+    /// The format a file's name says: `.ndjson` or `.jsonl`, or `.csv`.
+    pub fn of_path(path: &Path) -> Option<FileFormat> {
+        let extension = path.extension()?.to_str()?.to_lowercase();
+        match extension.as_str() {
+            "ndjson" | "jsonl" => Some(FileFormat::Ndjson),
+            "csv" => Some(FileFormat::Csv),
+            _ => None,
+        }
+    }
+}
+
+/// What a CSV column holds.
+enum Column {
+    Text(&'static str),
+    Occurred,
+    Score,
+    Field(String),
+}
+
+enum Source<R> {
+    Ndjson {
+        reader: R,
+        /// The line last read.
+        line: u64,
+        buffer: Vec<u8>,
+    },
+    Csv {
+        reader: csv::Reader<R>,
+        /// `None` until the header row is read.
+        columns: Option<Vec<(String, Column)>>,
+        record: csv::ByteRecord,
+    },
+}
+
+/// Reads the rows of a file one at a time: only the row at hand (and the reader's buffer) is
+/// in memory. A byte-order mark at the start is skipped.
+struct RowReader<R> {
+    source: Source<R>,
+    started: bool,
+    done: bool,
+}
+
+impl<R: BufRead> RowReader<R> {
+    fn new(format: FileFormat, reader: R) -> Self {
+        let source = match format {
+            FileFormat::Ndjson => Source::Ndjson {
+                reader,
+                line: 0,
+                buffer: Vec::new(),
+            },
+            FileFormat::Csv => Source::Csv {
+                reader: csv::ReaderBuilder::new()
+                    .has_headers(true)
+                    .flexible(false)
+                    .from_reader(reader),
+                columns: None,
+                record: csv::ByteRecord::new(),
+            },
+        };
+        RowReader {
+            source,
+            started: false,
+            done: false,
+        }
+    }
+
+    /// The next row, read but not checked; `None` at the end (or after a read error).
+    fn next_raw(&mut self, errors: &mut Collector) -> Option<RawRow> {
+        if self.done {
+            return None;
+        }
+        if !self.started {
+            self.started = true;
+            let skipped = match &mut self.source {
+                Source::Ndjson { reader, .. } => skip_byte_order_mark(reader),
+                Source::Csv { reader, .. } => skip_byte_order_mark(reader.get_mut()),
+            };
+            if let Err(error) = skipped {
+                errors.add(1, None, format!("could not be read: {error}"));
+                self.done = true;
+                return None;
+            }
+        }
+        let raw = match &mut self.source {
+            Source::Ndjson {
+                reader,
+                line,
+                buffer,
+            } => next_ndjson(reader, line, buffer, errors),
+            Source::Csv {
+                reader,
+                columns,
+                record,
+            } => next_csv(reader, columns, record, errors),
+        };
+        if raw.is_none() {
+            self.done = true;
+        }
+        raw
+    }
+}
+
+/// Consumes a UTF-8 byte-order mark at the start of `reader`, if there is one. (Only a mark
+/// within the first read is seen, which for a file or a slice is always so.)
+fn skip_byte_order_mark(reader: &mut impl BufRead) -> io::Result<()> {
+    let starts_with_mark = loop {
+        match reader.fill_buf() {
+            Ok(bytes) => break bytes.starts_with(BYTE_ORDER_MARK),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        }
+    };
+    if starts_with_mark {
+        reader.consume(BYTE_ORDER_MARK.len());
+    }
+    Ok(())
+}
+
+/// How reading one line went.
+enum LineRead {
+    End,
+    Line,
+    TooLong,
+}
+
+/// Reads one line, without its `\n`, into `buffer`; a line of more than `max_bytes` is read
+/// to its end but not kept.
+fn read_line(
+    reader: &mut impl BufRead,
+    buffer: &mut Vec<u8>,
+    max_bytes: usize,
+) -> io::Result<LineRead> {
+    buffer.clear();
+    let mut started = false;
+    let mut too_long = false;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        if available.is_empty() {
+            return Ok(match (started, too_long) {
+                (false, _) => LineRead::End,
+                (true, false) => LineRead::Line,
+                (true, true) => LineRead::TooLong,
+            });
+        }
+        started = true;
+        let newline = available.iter().position(|b| *b == b'\n');
+        let part = &available[..newline.unwrap_or(available.len())];
+        if !too_long {
+            if buffer.len() + part.len() > max_bytes {
+                too_long = true;
+                buffer.clear();
+            } else {
+                buffer.extend_from_slice(part);
+            }
+        }
+        let used = newline.map_or(available.len(), |at| at + 1);
+        reader.consume(used);
+        if newline.is_some() {
+            return Ok(if too_long {
+                LineRead::TooLong
+            } else {
+                LineRead::Line
+            });
+        }
+    }
+}
+
+fn next_ndjson(
+    reader: &mut impl BufRead,
+    line: &mut u64,
+    buffer: &mut Vec<u8>,
+    errors: &mut Collector,
+) -> Option<RawRow> {
+    loop {
+        let read = read_line(reader, buffer, MAX_LINE_BYTES);
+        *line += 1;
+        match read {
+            Ok(LineRead::End) => return None,
+            Ok(LineRead::Line) => {}
+            Ok(LineRead::TooLong) => {
+                errors.add(
+                    *line,
+                    None,
+                    format!(
+                        "is longer than {} MiB; no conversation needs that much",
+                        MAX_LINE_BYTES >> 20
+                    ),
+                );
+                continue;
+            }
+            Err(error) => {
+                errors.add(*line, None, format!("could not be read: {error}"));
+                return None;
+            }
+        }
+        let Ok(text) = std::str::from_utf8(buffer) else {
+            errors.add(*line, None, "is not valid UTF-8");
             continue;
         };
         let text = text.trim();
@@ -317,51 +619,47 @@ pub fn parse_ndjson(bytes: &[u8]) -> Result<Vec<ImportRow>, RowErrors> {
             continue;
         }
         match serde_json::from_str::<Value>(text) {
-            Ok(value) => raws.extend(raw_from_json(line, value, &mut errors)),
-            Err(error) => errors.add(line, None, format!("malformed JSON: {error}")),
+            Ok(value) => {
+                if let Some(raw) = raw_from_json(*line, value, errors) {
+                    return Some(raw);
+                }
+            }
+            Err(error) => errors.add(*line, None, format!("malformed JSON: {error}")),
         }
     }
-    checked(raws, errors)
 }
 
-/// Reads the items of an API call; item N is reported as line N.
-pub fn parse_items(items: Vec<Value>) -> Result<Vec<ImportRow>, RowErrors> {
-    let mut errors = Collector::new();
-    let raws = items
-        .into_iter()
-        .enumerate()
-        .filter_map(|(index, item)| raw_from_json(index as u64 + 1, item, &mut errors))
-        .collect();
-    checked(raws, errors)
-}
-
-/// Reads CSV with a header row: the columns of the NDJSON shape, and `field.<key>` per field.
-pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ImportRow>, RowErrors> {
-    let mut errors = Collector::new();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(bytes);
+/// Reads and checks the header row: every column known, none twice, none required missing.
+/// Its problems are reported on line 1; `None` when there are any.
+fn csv_columns<R: io::Read>(
+    reader: &mut csv::Reader<R>,
+    errors: &mut Collector,
+) -> Option<Vec<(String, Column)>> {
+    let before = errors.total;
     let headers = match reader.byte_headers() {
         Ok(headers) => headers.clone(),
         Err(error) => {
             errors.add(1, None, format!("unreadable header row: {error}"));
-            return errors.finish(Vec::new());
+            return None;
         }
     };
-    enum Column {
-        Text(&'static str),
-        Occurred,
-        Score,
-        Field(String),
-    }
-    let mut columns = Vec::new();
+    let mut columns: Vec<(String, Column)> = Vec::new();
+    // Each name and whether it was found twice, to report that once however often it is.
+    let mut names: HashMap<&str, bool> = HashMap::new();
     for header in headers.iter() {
         let Ok(name) = std::str::from_utf8(header) else {
             errors.add(1, None, "a column name is not valid UTF-8");
             continue;
         };
-        let name = name.trim().trim_start_matches('\u{feff}');
+        let name = name.trim();
+        if let Some(repeated) = names.get_mut(name) {
+            if !*repeated {
+                *repeated = true;
+                errors.add(1, Some(&shown(name)), "appears twice in the header");
+            }
+            continue;
+        }
+        names.insert(name, false);
         let column = if let Some(known) = TEXT_COLUMNS.iter().find(|known| **known == name) {
             Column::Text(known)
         } else if name == "occurred_at" {
@@ -373,7 +671,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ImportRow>, RowErrors> {
         } else {
             errors.add(
                 1,
-                Some(name),
+                Some(&shown(name)),
                 "is not a known column (custom fields are `field.<key>`)",
             );
             continue;
@@ -392,31 +690,34 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ImportRow>, RowErrors> {
             errors.add(1, Some(required), "column is missing");
         }
     }
-    if errors.total > 0 {
-        return errors.finish(Vec::new());
+    (errors.total == before).then_some(columns)
+}
+
+fn next_csv<R: io::Read>(
+    reader: &mut csv::Reader<R>,
+    columns: &mut Option<Vec<(String, Column)>>,
+    record: &mut csv::ByteRecord,
+    errors: &mut Collector,
+) -> Option<RawRow> {
+    if columns.is_none() {
+        *columns = Some(csv_columns(reader, errors)?);
     }
-    let mut raws = Vec::new();
-    let mut record = csv::ByteRecord::new();
+    let columns = columns.as_ref()?;
     loop {
         let line = reader.position().line();
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
+        match reader.read_byte_record(record) {
+            Ok(false) => return None,
             Ok(true) => {}
             Err(error) => {
                 errors.add(line, None, format!("unreadable CSV row: {error}"));
                 if matches!(error.kind(), csv::ErrorKind::Io(_)) {
-                    break;
+                    return None;
                 }
                 continue;
             }
         }
         let line = record.position().map(|p| p.line()).unwrap_or(line);
-        let mut raw = RawRow {
-            line,
-            text: HashMap::new(),
-            score: None,
-            fields: Vec::new(),
-        };
+        let mut raw = RawRow::new(line);
         for ((name, column), cell) in columns.iter().zip(record.iter()) {
             let Ok(cell) = std::str::from_utf8(cell) else {
                 errors.add(line, Some(name), "is not valid UTF-8");
@@ -438,9 +739,38 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ImportRow>, RowErrors> {
                 Column::Field(key) => raw.fields.push((key.clone(), cell.to_owned())),
             }
         }
-        raws.push(raw);
+        return Some(raw);
     }
-    checked(raws, errors)
+}
+
+/// Reads a whole file held in memory, checking every row and refusing repeated external ids.
+fn read_all(format: FileFormat, bytes: &[u8]) -> Result<Vec<ImportRow>, RowErrors> {
+    let mut errors = Collector::new();
+    let mut reader = RowReader::new(format, bytes);
+    let raws = std::iter::from_fn(|| reader.next_raw(&mut errors)).collect::<Vec<_>>();
+    let rows = check_all(raws, &mut errors);
+    errors.finish(rows)
+}
+
+/// Reads NDJSON: one JSON object per line; blank lines are skipped.
+pub fn parse_ndjson(bytes: &[u8]) -> Result<Vec<ImportRow>, RowErrors> {
+    read_all(FileFormat::Ndjson, bytes)
+}
+
+/// Reads CSV with a header row: the columns of the NDJSON shape, and `field.<key>` per field.
+pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ImportRow>, RowErrors> {
+    read_all(FileFormat::Csv, bytes)
+}
+
+/// Reads the items of an API call; item N is reported as line N.
+pub fn parse_items(items: Vec<Value>) -> Result<Vec<ImportRow>, RowErrors> {
+    let mut errors = Collector::new();
+    let mut raws = Vec::with_capacity(items.len());
+    for (index, item) in items.into_iter().enumerate() {
+        raws.extend(raw_from_json(index as u64 + 1, item, &mut errors));
+    }
+    let rows = check_all(raws, &mut errors);
+    errors.finish(rows)
 }
 
 /// Why an import wrote nothing.
@@ -448,6 +778,10 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ImportRow>, RowErrors> {
 pub enum ImportError {
     #[error("{0}")]
     Rows(RowErrors),
+    /// The import would define more custom fields than allowed: the message says how many,
+    /// the limit, and how to define fields instead.
+    #[error("{0}")]
+    Fields(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -457,11 +791,88 @@ pub enum ImportError {
 pub struct ImportSummary {
     pub written: WriteSummary,
     pub new_fields: usize,
+    /// Good rows read.
+    pub rows: u64,
 }
 
-/// Writes checked rows in one transaction. Unknown field keys become text fields; a select
-/// field's value must be one of its options. A dry run does all of it, then rolls back.
-/// A transaction that fails only because of concurrent writers is tried again.
+/// How an import goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Do and count everything, then roll back.
+    pub dry_run: bool,
+    /// Rows read, checked and written at a time.
+    pub chunk_rows: usize,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            dry_run: false,
+            chunk_rows: CHUNK_ROWS,
+        }
+    }
+}
+
+/// Checked rows, a chunk of an input, in input order.
+#[derive(Default)]
+struct Chunk {
+    lines: Vec<u64>,
+    conversations: Vec<NewConversation>,
+}
+
+impl Chunk {
+    fn clear(&mut self) {
+        self.lines.clear();
+        self.conversations.clear();
+    }
+}
+
+/// An input read a chunk at a time.
+trait RowSource: Send {
+    /// Empties `chunk` and fills it with the next good rows, at most `max`; reports bad ones.
+    /// Answers whether the input is used up.
+    fn fill(&mut self, max: usize, chunk: &mut Chunk, errors: &mut Collector) -> bool;
+}
+
+impl<R: BufRead + Send> RowSource for RowReader<R> {
+    fn fill(&mut self, max: usize, chunk: &mut Chunk, errors: &mut Collector) -> bool {
+        chunk.clear();
+        while chunk.conversations.len() < max {
+            let Some(raw) = self.next_raw(errors) else {
+                return true;
+            };
+            let line = raw.line;
+            if let Some(conversation) = check_row(raw, errors) {
+                chunk.lines.push(line);
+                chunk.conversations.push(conversation);
+            }
+        }
+        false
+    }
+}
+
+/// Rows already checked, as [`parse_items`] and the others answer them.
+struct CheckedRows<'a> {
+    rows: &'a [ImportRow],
+}
+
+impl RowSource for CheckedRows<'_> {
+    fn fill(&mut self, max: usize, chunk: &mut Chunk, _: &mut Collector) -> bool {
+        chunk.clear();
+        let (now, later) = self.rows.split_at(max.min(self.rows.len()));
+        for row in now {
+            chunk.lines.push(row.line);
+            chunk.conversations.push(row.conversation.clone());
+        }
+        self.rows = later;
+        self.rows.is_empty()
+    }
+}
+
+/// Writes checked rows in one transaction, a chunk at a time. Unknown field keys become text
+/// fields (up to the limits of [`crate::limits`]); a select field's value must be one of its
+/// options. A dry run does all of it, then rolls back. A transaction that fails only because
+/// of concurrent writers is tried again.
 pub async fn import_rows(
     db: &Db,
     org_id: i64,
@@ -469,11 +880,51 @@ pub async fn import_rows(
     dry_run: bool,
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<ImportSummary, ImportError> {
+    let options = ImportOptions {
+        dry_run,
+        ..ImportOptions::default()
+    };
+    let mut source = || -> Result<_, ImportError> { Ok(CheckedRows { rows }) };
+    with_retries(db, org_id, options, &mut source, progress).await
+}
+
+/// Reads a file with [`import_rows`]'s rules, streaming it: `open` gives a reader from the
+/// start of the file, and is called again when the transaction is tried again after a
+/// conflict with concurrent writers (what was read is not kept, so it is read again).
+/// Repeated external ids are refused as in [`parse_ndjson`], except a repeat of a
+/// conversation that an earlier chunk left unchanged (see
+/// [`write_part`](super::store::write_part)); within one chunk, the later row's line names
+/// the earlier one.
+pub async fn import_file<R: BufRead + Send>(
+    db: &Db,
+    org_id: i64,
+    format: FileFormat,
+    options: ImportOptions,
+    open: &mut (dyn FnMut() -> io::Result<R> + Send),
+    progress: &mut (dyn FnMut(usize) + Send),
+) -> Result<ImportSummary, ImportError> {
+    let mut source = || match open() {
+        Ok(reader) => Ok(RowReader::new(format, reader)),
+        Err(error) => Err(ImportError::Store(StoreError::Invalid(format!(
+            "the file could not be opened: {error}"
+        )))),
+    };
+    with_retries(db, org_id, options, &mut source, progress).await
+}
+
+async fn with_retries<S: RowSource>(
+    db: &Db,
+    org_id: i64,
+    options: ImportOptions,
+    source: &mut (dyn FnMut() -> Result<S, ImportError> + Send),
+    progress: &mut (dyn FnMut(usize) + Send),
+) -> Result<ImportSummary, ImportError> {
     let mut attempt = 1;
     loop {
-        match import_once(db, org_id, rows, dry_run, progress).await {
+        let mut rows = source()?;
+        match import_once(db, org_id, &mut rows, options, progress).await {
             Err(ImportError::Store(error))
-                if error.is_transient() && attempt < TRANSIENT_ATTEMPTS =>
+                if error.is_retryable() && attempt < TRANSIENT_ATTEMPTS =>
             {
                 back_off(attempt, &error).await;
                 attempt += 1;
@@ -487,72 +938,205 @@ pub async fn import_rows(
     }
 }
 
-async fn import_once(
+/// The field keys an import uses that the organisation lacks, in the order first seen (the
+/// order they are defined in).
+#[derive(Default)]
+struct NewKeys {
+    order: Vec<String>,
+    seen: HashSet<String>,
+    /// How many of `order` are defined.
+    defined: usize,
+    /// Whether there were more than [`MAX_COUNTED_NEW_KEYS`].
+    uncounted: bool,
+}
+
+impl NewKeys {
+    fn note(&mut self, key: &str) {
+        if self.seen.contains(key) {
+            return;
+        }
+        if self.seen.len() == MAX_COUNTED_NEW_KEYS {
+            self.uncounted = true;
+            return;
+        }
+        self.seen.insert(key.to_owned());
+        self.order.push(key.to_owned());
+    }
+
+    /// Why these new keys cannot all become fields of an organisation that has `existing`.
+    fn problem(&self, existing: usize) -> Option<String> {
+        let count = self.order.len();
+        let counted = if self.uncounted {
+            format!("more than {count}")
+        } else {
+            count.to_string()
+        };
+        let mut listed = self
+            .order
+            .iter()
+            .take(5)
+            .map(|key| format!("`{key}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if count > 5 {
+            listed.push_str(", …");
+        }
+        if count > MAX_NEW_FIELDS_PER_BATCH {
+            Some(format!(
+                "this import uses {counted} field keys the organisation has no field for \
+                 ({listed}); one import may define at most {MAX_NEW_FIELDS_PER_BATCH} new \
+                 fields. Define the fields first with `{DEFINE_FIELD_COMMAND}`, or leave the \
+                 extra keys out; nothing was written"
+            ))
+        } else if existing + count > MAX_FIELDS_PER_ORG {
+            Some(format!(
+                "the organisation has {existing} custom fields and this import would add \
+                 {counted} more ({listed}); an organisation may have at most \
+                 {MAX_FIELDS_PER_ORG}. Use its existing fields (`{DEFINE_FIELD_COMMAND}` \
+                 redefines one) or leave the new keys out; nothing was written"
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+async fn import_once<S: RowSource>(
     db: &Db,
     org_id: i64,
-    rows: &[ImportRow],
-    dry_run: bool,
+    source: &mut S,
+    options: ImportOptions,
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<ImportSummary, ImportError> {
     // The version is claimed first, so that this organisation's other writers wait here and
     // the fields read next cannot change before this transaction ends.
     let mut tx = db.begin().await?;
     let version = claim_write_version(&mut tx, org_id).await?;
+    if let Tx::Postgres(_) = tx {
+        // Each chunk's statements look up conversations the earlier chunks of this
+        // transaction wrote. A plan PostgreSQL made once for the table as it was at the start
+        // (perhaps empty, so scanning all of the organisation's rows looks cheap) would
+        // otherwise be reused as the table grows, making a long import quadratic.
+        tx.execute(
+            &Sql::new("SET LOCAL plan_cache_mode = force_custom_plan"),
+            "planning each import statement afresh",
+        )
+        .await?;
+    }
     let existing = list_fields_in(&mut tx, org_id).await?;
-    let mut ids: BTreeMap<String, i64> = existing
+    let existing_count = existing.len();
+    let mut ids: HashMap<String, i64> = existing
         .iter()
         .map(|f| (f.field.key.clone(), f.id))
         .collect();
-    let options: HashMap<&str, &[String]> = existing
-        .iter()
+    let select_options: HashMap<String, Vec<String>> = existing
+        .into_iter()
         .filter(|f| f.field.kind == FieldKind::Select)
-        .map(|f| (f.field.key.as_str(), f.field.options.as_slice()))
+        .map(|f| (f.field.key, f.field.options))
         .collect();
     let mut errors = Collector::new();
-    let mut new_keys: Vec<String> = Vec::new();
-    for row in rows {
-        for (key, value) in &row.conversation.fields {
-            if let Some(allowed) = options.get(key.as_str()) {
-                if !allowed.iter().any(|option| option == value) {
-                    errors.add(
-                        row.line,
-                        Some(&format!("fields.{key}")),
-                        format!(
-                            "`{value}` is not one of the options: {}",
-                            allowed.join(", ")
-                        ),
-                    );
+    let mut new_keys = NewKeys::default();
+    let mut summary = ImportSummary::default();
+    // False from the first problem on: the rest is only read and checked.
+    let mut writing = true;
+    let mut chunk = Chunk::default();
+    let mut in_chunk: HashMap<String, u64> = HashMap::new();
+    let mut done = 0;
+    loop {
+        let end = source.fill(options.chunk_rows.max(1), &mut chunk, &mut errors);
+        summary.rows += chunk.conversations.len() as u64;
+        in_chunk.clear();
+        for (line, conversation) in chunk.lines.iter().zip(&chunk.conversations) {
+            if let Some(first) = in_chunk.insert(conversation.external_id.clone(), *line) {
+                errors.add(
+                    *line,
+                    Some("external_id"),
+                    format!("`{}` is already on line {first}", conversation.external_id),
+                );
+            }
+            for (key, value) in &conversation.fields {
+                if let Some(allowed) = select_options.get(key) {
+                    if !allowed.iter().any(|option| option == value) {
+                        errors.add(
+                            *line,
+                            Some(&format!("fields.{key}")),
+                            format!(
+                                "`{value}` is not one of the options: {}",
+                                allowed.join(", ")
+                            ),
+                        );
+                    }
+                } else if !ids.contains_key(key) {
+                    new_keys.note(key);
                 }
-            } else if !ids.contains_key(key) && !new_keys.contains(key) {
-                new_keys.push(key.clone());
             }
         }
+        writing = writing && errors.total == 0 && new_keys.problem(existing_count).is_none();
+        if writing && !chunk.conversations.is_empty() {
+            while new_keys.defined < new_keys.order.len() {
+                let key = &new_keys.order[new_keys.defined];
+                let field = CustomField {
+                    key: key.clone(),
+                    label: key.replace('_', " "),
+                    kind: FieldKind::Text,
+                    options: Vec::new(),
+                };
+                let position = (existing_count + new_keys.defined) as i64;
+                let id = define_field(&mut tx, org_id, &field, position).await?;
+                ids.insert(key.clone(), id);
+                new_keys.defined += 1;
+            }
+            let before = done;
+            let written = write_part(
+                &mut tx,
+                org_id,
+                version,
+                &chunk.conversations,
+                &ids,
+                &mut |n| progress(before + n),
+            )
+            .await?;
+            match written {
+                PartWrite::Written(written) => {
+                    summary.written.created += written.created;
+                    summary.written.updated += written.updated;
+                    summary.written.skipped += written.skipped;
+                }
+                PartWrite::Repeated(positions) => {
+                    for position in positions {
+                        errors.add(
+                            chunk.lines[position],
+                            Some("external_id"),
+                            format!(
+                                "`{}` appears earlier in this file",
+                                chunk.conversations[position].external_id
+                            ),
+                        );
+                    }
+                    writing = false;
+                }
+            }
+        }
+        done += chunk.conversations.len();
+        progress(done);
+        if end {
+            break;
+        }
     }
-    errors.finish(()).map_err(ImportError::Rows)?;
-    let first_position = existing.len() as i64;
-    for (offset, key) in new_keys.iter().enumerate() {
-        let field = CustomField {
-            key: key.clone(),
-            label: key.replace('_', " "),
-            kind: FieldKind::Text,
-            options: Vec::new(),
-        };
-        let id = define_field(&mut tx, org_id, &field, first_position + offset as i64).await?;
-        ids.insert(key.clone(), id);
-    }
-    let conversations: Vec<NewConversation> =
-        rows.iter().map(|row| row.conversation.clone()).collect();
-    let ids: HashMap<String, i64> = ids.into_iter().collect();
-    let written = write_batch(&mut tx, org_id, version, &conversations, &ids, progress).await?;
-    if dry_run {
+    summary.new_fields = new_keys.order.len();
+    let outcome = match errors.finish(()) {
+        Err(errors) => Err(ImportError::Rows(errors)),
+        Ok(()) => match new_keys.problem(existing_count) {
+            Some(problem) => Err(ImportError::Fields(problem)),
+            None => Ok(summary),
+        },
+    };
+    if outcome.is_err() || options.dry_run {
         tx.rollback().await?;
     } else {
         tx.commit().await?;
     }
-    Ok(ImportSummary {
-        written,
-        new_fields: new_keys.len(),
-    })
+    outcome
 }
 
 #[cfg(test)]
@@ -662,5 +1246,189 @@ mod tests {
             }
             Ok(_) => panic!("expected errors"),
         }
+    }
+
+    fn with_customer(customer: &str) -> String {
+        serde_json::json!({
+            "external_id": "c1", "customer": customer, "representative": "rep@acme.example",
+            "title": "Hello", "type": "chat", "occurred_at": "2026-03-14T09:30:00Z"
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn an_identifier_over_the_limit_is_refused_naming_the_field_and_the_limit() {
+        let long = "c".repeat(6_000);
+        assert_eq!(
+            errors_of(parse_ndjson(with_customer(&long).as_bytes())),
+            vec!["line 1: customer: is 6000 characters long; the limit is 256"]
+        );
+        let fits = "c".repeat(256);
+        assert!(parse_ndjson(with_customer(&fits).as_bytes()).is_ok());
+        let names = GOOD.replace("Zoë", &"z".repeat(257)).replace(
+            "Rep@Acme.example",
+            &format!("{}@acme.example", "r".repeat(300)),
+        );
+        assert_eq!(
+            errors_of(parse_ndjson(names.as_bytes())),
+            vec![
+                "line 1: customer_name: is 257 characters long; the limit is 256",
+                "line 1: representative: is 313 characters long; the limit is 256",
+            ]
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        assert_eq!(
+            errors_of(parse_ndjson(
+                with_customer("zoe\u{0}@example.com").as_bytes()
+            )),
+            vec!["line 1: customer: contains a control character (U+0000); remove it"]
+        );
+        let csv = "external_id,customer,representative,title,type,occurred_at\n\
+                   c1,zoe@example.com,rep@acme.example,\"Bell \u{7} rings\",chat,2026-03-14T09:30:00Z\n";
+        assert_eq!(
+            errors_of(parse_csv(csv.as_bytes())),
+            vec!["line 2: title: contains a control character (U+0007); remove it"]
+        );
+    }
+
+    #[test]
+    fn a_title_over_a_thousand_characters_is_refused() {
+        let long = GOOD.replace("Hello", &"t".repeat(1_001));
+        assert_eq!(
+            errors_of(parse_ndjson(long.as_bytes())),
+            vec!["line 1: title: is 1001 characters long; the limit is 1000"]
+        );
+        let fits = GOOD.replace("Hello", &"t".repeat(1_000));
+        assert!(parse_ndjson(fits.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn a_field_value_over_five_hundred_characters_is_refused() {
+        let long = GOOD.replace("Billing", &"b".repeat(501));
+        assert_eq!(
+            errors_of(parse_ndjson(long.as_bytes())),
+            vec!["line 1: fields.queue: is 501 characters long; the limit is 500"]
+        );
+        // Measured after trimming, as it is stored.
+        let padded = GOOD.replace("Billing", &format!("  {}  ", "b".repeat(500)));
+        assert!(parse_ndjson(padded.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn a_bad_field_key_is_refused_with_the_rule() {
+        let bad = GOOD.replace(r#""queue""#, r#""Queue""#);
+        assert_eq!(
+            errors_of(parse_ndjson(bad.as_bytes())),
+            vec![format!("line 1: fields.Queue: {FIELD_KEY_RULE}")]
+        );
+        let csv = "external_id,customer,representative,title,type,occurred_at,field.my-queue\n\
+                   c1,zoe@example.com,rep@acme.example,Hi,chat,2026-03-14T09:30:00Z,Billing\n";
+        assert_eq!(
+            errors_of(parse_csv(csv.as_bytes())),
+            vec![format!("line 2: fields.my-queue: {FIELD_KEY_RULE}")]
+        );
+    }
+
+    #[test]
+    fn long_or_garbled_values_are_shortened_in_messages() {
+        let bad = GOOD.replace("87.25", &format!("\"{}\"", "9".repeat(5_000)));
+        let errors = errors_of(parse_ndjson(bad.as_bytes()));
+        assert_eq!(
+            errors,
+            vec![format!(
+                "line 1: score: `\"{}…` is not a number",
+                "9".repeat(59)
+            )]
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_starts_an_ndjson_file_harmlessly() {
+        let bytes = format!("\u{feff}{GOOD}\n{}\n", GOOD.replace("c1", "c2"));
+        let rows = parse_ndjson(bytes.as_bytes()).expect("valid");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].line, 1);
+        assert_eq!(rows[0].conversation.external_id, "c1");
+    }
+
+    #[test]
+    fn a_byte_order_mark_starts_a_csv_file_harmlessly() {
+        for header in [
+            "external_id,customer,representative,title,type,occurred_at",
+            "\"external_id\",\"customer\",\"representative\",\"title\",\"type\",\"occurred_at\"",
+        ] {
+            let csv = format!(
+                "\u{feff}{header}\nc1,zoe@example.com,rep@acme.example,Hi,chat,2026-03-14T09:30:00Z\n"
+            );
+            let rows = parse_csv(csv.as_bytes()).unwrap_or_else(|e| panic!("{header}: {e}"));
+            assert_eq!(rows.len(), 1);
+            assert_eq!(rows[0].line, 2);
+            assert_eq!(rows[0].conversation.external_id, "c1");
+        }
+    }
+
+    #[test]
+    fn a_column_named_twice_in_the_csv_header_is_refused() {
+        let csv = "external_id,customer,representative,title,type,occurred_at,field.queue,title,field.queue,field.queue\n\
+                   c1,zoe@example.com,rep@acme.example,Hi,chat,2026-03-14T09:30:00Z,Billing,Hello,Technical,Billing\n";
+        assert_eq!(
+            errors_of(parse_csv(csv.as_bytes())),
+            vec![
+                "line 1: title: appears twice in the header",
+                "line 1: field.queue: appears twice in the header",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_ndjson_line_over_the_byte_limit_is_reported_and_skipped() {
+        let huge = format!("{{\"title\": \"{}\"}}", "t".repeat(MAX_LINE_BYTES));
+        let bytes = format!("{GOOD}\n{huge}\n{}\n", GOOD.replace("c1", "c2"));
+        assert_eq!(
+            errors_of(parse_ndjson(bytes.as_bytes())),
+            vec!["line 2: is longer than 4 MiB; no conversation needs that much"]
+        );
+    }
+
+    #[test]
+    fn a_file_is_read_in_chunks_of_good_rows() {
+        let lines: Vec<String> = (1..=7)
+            .map(|i| GOOD.replace("\"c1\"", &format!("\"c{i}\"")))
+            .collect();
+        let mut bytes = lines.join("\n");
+        bytes.push_str("\n{not json\n");
+        let mut reader = RowReader::new(FileFormat::Ndjson, bytes.as_bytes());
+        let mut errors = Collector::new();
+        let mut chunk = Chunk::default();
+        let mut sizes = Vec::new();
+        loop {
+            let end = reader.fill(3, &mut chunk, &mut errors);
+            sizes.push((chunk.conversations.len(), chunk.lines.clone()));
+            if end {
+                break;
+            }
+        }
+        assert_eq!(
+            sizes,
+            vec![(3, vec![1, 2, 3]), (3, vec![4, 5, 6]), (1, vec![7]),]
+        );
+        assert_eq!(errors.total, 1);
+    }
+
+    #[test]
+    fn the_errors_kept_are_those_of_the_lowest_lines() {
+        let mut errors = Collector::new();
+        for line in (1..=200).rev() {
+            errors.add(line, None, "bad");
+        }
+        let kept = errors.finish(()).unwrap_err();
+        assert_eq!(kept.total, 200);
+        assert_eq!(
+            kept.errors.iter().map(|e| e.line).collect::<Vec<_>>(),
+            (1..=100).collect::<Vec<_>>()
+        );
     }
 }

@@ -8,7 +8,7 @@ use crate::orgs::model::Role;
 use crate::orgs::store::{upsert_user, NewUser};
 use crate::text::fold;
 use serde::Deserialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// One conversation as a loader hands it over. Customers and representatives are named by
 /// their identifier and email and created on first sight.
@@ -79,6 +79,20 @@ struct StoredCore {
     kind: String,
     occurred_at_ms: i64,
     score_hundredths: Option<i64>,
+}
+
+/// [`StoredCore`] as read, with the revision that last wrote it.
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    id: i64,
+    external_id: String,
+    customer_id: i64,
+    representative_id: i64,
+    title: String,
+    kind: String,
+    occurred_at_ms: i64,
+    score_hundredths: Option<i64>,
+    revision: i64,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow, PartialEq, Eq, PartialOrd, Ord)]
@@ -162,14 +176,70 @@ pub async fn write_batch(
     fields: &HashMap<String, i64>,
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> StoreResult<WriteSummary> {
+    match write(tx, org_id, version, batch, fields, progress, false).await? {
+        PartWrite::Written(summary) => Ok(summary),
+        PartWrite::Repeated(_) => Err(StoreError::Invalid(
+            "a conversation was refused as written before".to_owned(),
+        )),
+    }
+}
+
+/// What [`write_part`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PartWrite {
+    Written(WriteSummary),
+    /// Nothing was written: the rows of the batch at these positions (in batch order) have
+    /// external ids that an earlier part of the same write already wrote.
+    Repeated(Vec<usize>),
+}
+
+/// [`write_batch`] for one part of a write made of several batches under the same `version`,
+/// such as a file read in chunks. Before it writes anything it looks for the batch's external
+/// ids among the conversations that already carry `version` as their revision, which only an
+/// earlier part of this transaction can have written; when there are any, it writes nothing
+/// and answers their positions.
+///
+/// A conversation an earlier part left unchanged (counted as skipped) is not rewritten, so it
+/// keeps its older revision and a repeat of it is not seen here.
+pub async fn write_part(
+    tx: &mut Tx,
+    org_id: i64,
+    version: i64,
+    batch: &[NewConversation],
+    fields: &HashMap<String, i64>,
+    progress: &mut (dyn FnMut(usize) + Send),
+) -> StoreResult<PartWrite> {
+    write(tx, org_id, version, batch, fields, progress, true).await
+}
+
+async fn write(
+    tx: &mut Tx,
+    org_id: i64,
+    version: i64,
+    batch: &[NewConversation],
+    fields: &HashMap<String, i64>,
+    progress: &mut (dyn FnMut(usize) + Send),
+    refuse_repeats: bool,
+) -> StoreResult<PartWrite> {
     let mut values_by_row = Vec::with_capacity(batch.len());
     for conversation in batch {
         conversation.check()?;
         values_by_row.push(field_values(conversation, fields)?);
     }
+    let (mut stored, written_by_version) = stored_conversations(tx, org_id, version, batch).await?;
+    if refuse_repeats && !written_by_version.is_empty() {
+        let repeated = batch
+            .iter()
+            .enumerate()
+            .filter(|(_, conversation)| {
+                written_by_version.contains(conversation.external_id.trim())
+            })
+            .map(|(position, _)| position)
+            .collect();
+        return Ok(PartWrite::Repeated(repeated));
+    }
     let customers = upsert_customers(tx, org_id, version, batch).await?;
     let representatives = find_or_add_representatives(tx, org_id, batch).await?;
-    let mut stored = stored_conversations(tx, org_id, batch).await?;
 
     // Replay the batch in order against what is stored, to count and to find the final state
     // of each external id.
@@ -239,7 +309,7 @@ pub async fn write_batch(
         done += 1;
     }
     progress(done);
-    Ok(summary)
+    Ok(PartWrite::Written(summary))
 }
 
 /// The key a representative's email is known by: trimmed and lower-cased, as users store it.
@@ -380,12 +450,14 @@ async fn find_or_add_representatives(
     Ok(ids)
 }
 
-/// The stored versions of the batch's conversations, with their field values, by external id.
+/// The stored versions of the batch's conversations, with their field values, by external id;
+/// and the external ids among them whose revision is `version`.
 async fn stored_conversations(
     tx: &mut Tx,
     org_id: i64,
+    version: i64,
     batch: &[NewConversation],
-) -> StoreResult<HashMap<String, Target>> {
+) -> StoreResult<(HashMap<String, Target>, HashSet<String>)> {
     let external_ids: Vec<&str> = batch
         .iter()
         .map(|conversation| conversation.external_id.trim())
@@ -393,30 +465,41 @@ async fn stored_conversations(
         .into_iter()
         .collect();
     let mut stored: HashMap<String, Target> = HashMap::new();
+    let mut written_by_version = HashSet::new();
     for chunk in external_ids.chunks(ROWS_PER_STATEMENT) {
         let mut sql = Sql::new(
             "SELECT id, external_id, customer_id, representative_id, title, kind, occurred_at_ms, \
-             score_hundredths FROM conversations WHERE org_id = ",
+             score_hundredths, revision FROM conversations WHERE org_id = ",
         );
         sql.bind(org_id).push(" AND external_id IN (");
         push_list(&mut sql, chunk.iter().copied());
         sql.push(")");
-        let rows: Vec<StoredCore> = tx.fetch_all(&sql, "finding conversations").await?;
+        let rows: Vec<StoredRow> = tx.fetch_all(&sql, "finding conversations").await?;
         if rows.is_empty() {
             continue;
         }
-        let mut by_id: HashMap<i64, Target> = rows
-            .into_iter()
-            .map(|core| {
-                (
-                    core.id,
-                    Target {
-                        core,
-                        values: Vec::new(),
+        let mut by_id: HashMap<i64, Target> = HashMap::with_capacity(rows.len());
+        for row in rows {
+            if row.revision == version {
+                written_by_version.insert(row.external_id.clone());
+            }
+            by_id.insert(
+                row.id,
+                Target {
+                    core: StoredCore {
+                        id: row.id,
+                        external_id: row.external_id,
+                        customer_id: row.customer_id,
+                        representative_id: row.representative_id,
+                        title: row.title,
+                        kind: row.kind,
+                        occurred_at_ms: row.occurred_at_ms,
+                        score_hundredths: row.score_hundredths,
                     },
-                )
-            })
-            .collect();
+                    values: Vec::new(),
+                },
+            );
+        }
         let mut values = Sql::new(
             "SELECT conversation_id, field_id, value FROM conversation_field_values WHERE org_id = ",
         );
@@ -442,7 +525,7 @@ async fn stored_conversations(
             stored.insert(target.core.external_id.clone(), target);
         }
     }
-    Ok(stored)
+    Ok((stored, written_by_version))
 }
 
 /// Appends `a, b, c` as placeholders, for an `IN (…)` list.
