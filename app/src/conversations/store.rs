@@ -84,14 +84,8 @@ struct StoredCore {
 /// [`StoredCore`] as read, with the revision that last wrote it.
 #[derive(sqlx::FromRow)]
 struct StoredRow {
-    id: i64,
-    external_id: String,
-    customer_id: i64,
-    representative_id: i64,
-    title: String,
-    kind: String,
-    occurred_at_ms: i64,
-    score_hundredths: Option<i64>,
+    #[sqlx(flatten)]
+    core: StoredCore,
     revision: i64,
 }
 
@@ -481,21 +475,12 @@ async fn stored_conversations(
         let mut by_id: HashMap<i64, Target> = HashMap::with_capacity(rows.len());
         for row in rows {
             if row.revision == version {
-                written_by_version.insert(row.external_id.clone());
+                written_by_version.insert(row.core.external_id.clone());
             }
             by_id.insert(
-                row.id,
+                row.core.id,
                 Target {
-                    core: StoredCore {
-                        id: row.id,
-                        external_id: row.external_id,
-                        customer_id: row.customer_id,
-                        representative_id: row.representative_id,
-                        title: row.title,
-                        kind: row.kind,
-                        occurred_at_ms: row.occurred_at_ms,
-                        score_hundredths: row.score_hundredths,
-                    },
+                    core: row.core,
                     values: Vec::new(),
                 },
             );
