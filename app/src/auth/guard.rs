@@ -14,11 +14,12 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 type KeyedLimiter<K> = RateLimiter<K, HashMapStateStore<K>, DefaultClock>;
 
-/// Attempts one client address may make: a burst of 60, then one a second.
-pub const ATTEMPTS_PER_ADDRESS_PER_MINUTE: u32 = 60;
-/// Attempts on one email: a burst of 30, then one every two seconds. The lock-out (5
-/// failures in 15 minutes) stops guessing; this stops hammering an account.
-pub const ATTEMPTS_PER_ACCOUNT_PER_MINUTE: u32 = 30;
+/// Attempts one client address may make: a burst of 300, then five a second. Generous, because
+/// an office behind one NAT signs in from one address; it stops floods, not colleagues.
+pub const ATTEMPTS_PER_ADDRESS_PER_MINUTE: u32 = 300;
+/// Attempts on one email: a burst of 60, then one a second. The lock-out (5 failures in 15
+/// minutes) stops guessing; this stops hammering an account.
+pub const ATTEMPTS_PER_ACCOUNT_PER_MINUTE: u32 = 60;
 /// How long an attempt waits for a verification slot before it is told to come back.
 const VERIFICATION_QUEUE_WAIT: Duration = Duration::from_secs(10);
 
