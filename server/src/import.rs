@@ -104,14 +104,16 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-/// The bar shown while a file is imported in a terminal: bytes read of the file's size.
+/// The bar shown while a file is imported in a terminal: bytes read of the file's size, as wide
+/// as the terminal leaves room for.
 fn progress_bar(size: u64) -> ProgressBar {
     let bar = ProgressBar::new(size);
-    if let Ok(style) = ProgressStyle::with_template(
-        "  [{bar:30}] {bytes}/{total_bytes} read, {msg} ({elapsed}, about {eta} to go)",
-    ) {
+    if let Ok(style) =
+        ProgressStyle::with_template("  [{wide_bar}] {bytes}/{total_bytes}, {msg}, eta {eta}")
+    {
         bar.set_style(style.progress_chars("#>-"));
     }
+    bar.set_message("0 rows");
     bar
 }
 
@@ -161,7 +163,7 @@ pub async fn run_import(db: &Db, args: ImportArgs) -> CliResult {
             let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
             if let Some(bar) = &bar {
                 bar.set_position(read);
-                bar.set_message(format!("{done} conversations, {rate:.0}/s"));
+                bar.set_message(format!("{done} rows at {rate:.0}/s"));
             } else if last_report.elapsed().as_secs() >= 2 {
                 let percent = (read * 100).checked_div(size).unwrap_or(100);
                 eprintln!(
