@@ -88,7 +88,13 @@ impl SignInGuard {
                 });
             }
         }
-        let account = email.trim().to_lowercase();
+        // Capped, so that a flood of megabyte-long "emails" cannot fill the map.
+        let account: String = email
+            .trim()
+            .chars()
+            .take(256)
+            .collect::<String>()
+            .to_lowercase();
         self.per_account
             .check_key(&account)
             .map_err(|not_until| TryLater {
