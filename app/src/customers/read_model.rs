@@ -13,6 +13,7 @@
 //! counted incrementally, so nothing can drift.
 
 use super::query::{SortDir, SortKey};
+use super::slot_index::SlotIndex;
 use super::store::{CustomerPageData, CustomerSummary, Matcher, ResolvedFilter};
 use crate::conversations::model::ConversationKind;
 use crate::db::{Db, Sql, StoreError, StoreResult, Tx};
@@ -397,7 +398,7 @@ struct Facts {
     display_name: Vec<Option<String>>,
     search_text: Vec<String>,
 
-    conversation_slot: HashMap<i64, u32>,
+    conversation_slot: SlotIndex,
     customer: Vec<u32>,
     occurred_at_ms: Vec<i64>,
     score: Vec<i16>,
@@ -526,8 +527,8 @@ impl Facts {
             .and_then(|score| i16::try_from(score).ok())
             .unwrap_or(NO_SCORE);
         let kind = kind_code(&row.kind);
-        match self.conversation_slot.get(&row.id) {
-            Some(&slot) => {
+        match self.conversation_slot.get(row.id) {
+            Some(slot) => {
                 let at = slot as usize;
                 self.customer[at] = customer;
                 self.occurred_at_ms[at] = row.occurred_at_ms;
@@ -552,7 +553,7 @@ impl Facts {
         if !self.touched.is_empty() {
             self.clear_touched();
         }
-        let Some(&slot) = self.conversation_slot.get(&row.conversation_id) else {
+        let Some(slot) = self.conversation_slot.get(row.conversation_id) else {
             return;
         };
         let len = self.customer.len();
@@ -578,6 +579,7 @@ impl Facts {
 
     fn finish(&mut self, version: i64) {
         self.clear_touched();
+        self.conversation_slot.settle();
         self.overall = OnceLock::new();
         self.search_index = OnceLock::new();
         let len = self.customer.len();
