@@ -1,5 +1,6 @@
 use super::server::get_conversation;
 use crate::app::{NotFoundMessage, RouteId};
+use crate::auth::view::RequireReviewer;
 use crate::error::{mark_status, AppError};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -18,52 +19,57 @@ pub fn ConversationPage() -> impl IntoView {
             }
         },
     );
+    // The gate sits inside the page, below the resources: a Suspense may render its
+    // children more than once on the server, and resources created there would each run
+    // and be serialized into the page again.
     view! {
-        <section class="page detail-page">
-            <Suspense fallback=|| view! { <p class="loading">"Loading conversation…"</p> }>
-                {move || Suspend::new(async move {
-                    match conversation.await {
-                        Ok(detail) => view! {
-                            <Title text=detail.title.clone() />
-                            <header class="page-header">
-                                <p class="eyebrow">{detail.kind.label()}</p>
-                                <h1>{detail.title.clone()}</h1>
-                            </header>
-                            <dl class="facts">
-                                <dt>"Type"</dt>
-                                <dd>{detail.kind.label()}</dd>
-                                <dt>"Date and time"</dt>
-                                <dd>{detail.occurred_at.clone()}</dd>
-                                <dt>"Customer"</dt>
-                                <dd>
-                                    {detail.customer_identifier.clone()}
-                                    {detail.customer_name.clone().map(|name| view! { <span class="display-name">{name}</span> })}
-                                </dd>
-                                <dt>"Representative"</dt>
-                                <dd>
-                                    <a href=format!("/representatives/{}", detail.representative_id)>
-                                        {detail.representative_name.clone()}
-                                    </a>
-                                </dd>
-                                <dt>"Score"</dt>
-                                <dd>{detail.score.clone().unwrap_or_else(|| "Not scored".to_owned())}</dd>
-                                <dt>"External id"</dt>
-                                <dd>{detail.external_id.clone()}</dd>
-                                {detail
-                                    .fields
-                                    .iter()
-                                    .map(|(label, value)| view! {
-                                        <dt>{label.clone()}</dt>
-                                        <dd>{value.clone()}</dd>
-                                    })
-                                    .collect_view()}
-                            </dl>
+        <RequireReviewer>
+            <section class="page detail-page">
+                <Suspense fallback=|| view! { <p class="loading">"Loading conversation…"</p> }>
+                    {move || Suspend::new(async move {
+                        match conversation.await {
+                            Ok(detail) => view! {
+                                <Title text=detail.title.clone() />
+                                <header class="page-header">
+                                    <p class="eyebrow">{detail.kind.label()}</p>
+                                    <h1>{detail.title.clone()}</h1>
+                                </header>
+                                <dl class="facts">
+                                    <dt>"Type"</dt>
+                                    <dd>{detail.kind.label()}</dd>
+                                    <dt>"Date and time"</dt>
+                                    <dd>{detail.occurred_at.clone()}</dd>
+                                    <dt>"Customer"</dt>
+                                    <dd>
+                                        {detail.customer_identifier.clone()}
+                                        {detail.customer_name.clone().map(|name| view! { <span class="display-name">{name}</span> })}
+                                    </dd>
+                                    <dt>"Representative"</dt>
+                                    <dd>
+                                        <a href=format!("/representatives/{}", detail.representative_id)>
+                                            {detail.representative_name.clone()}
+                                        </a>
+                                    </dd>
+                                    <dt>"Score"</dt>
+                                    <dd>{detail.score.clone().unwrap_or_else(|| "Not scored".to_owned())}</dd>
+                                    <dt>"External id"</dt>
+                                    <dd>{detail.external_id.clone()}</dd>
+                                    {detail
+                                        .fields
+                                        .iter()
+                                        .map(|(label, value)| view! {
+                                            <dt>{label.clone()}</dt>
+                                            <dd>{value.clone()}</dd>
+                                        })
+                                        .collect_view()}
+                                </dl>
+                            }
+                                .into_any(),
+                            Err(error) => view! { <NotFoundMessage error=error /> }.into_any(),
                         }
-                            .into_any(),
-                        Err(error) => view! { <NotFoundMessage error=error /> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </section>
+                    })}
+                </Suspense>
+            </section>
+        </RequireReviewer>
     }
 }

@@ -10,6 +10,7 @@ use super::query::{
     MAX_SEARCH_CHARS, PAGE_SIZE,
 };
 use super::server::{customer_fields, customer_representatives, list_customers, list_interactions};
+use crate::auth::view::RequireReviewer;
 use crate::conversations::model::ConversationKind;
 use crate::error::AppError;
 use crate::orgs::model::{CustomField, FieldKind};
@@ -57,70 +58,75 @@ pub fn CustomersPage() -> impl IntoView {
         SignalSetter::default()
     };
 
+    // The gate sits inside the page, below the resources: a Suspense may render its
+    // children more than once on the server, and resources created there would each run
+    // and be serialized into the page again.
     view! {
-        <section class="page customers-page">
-            <header class="page-header">
-                <h1>"Customers"</h1>
-                <p class="page-lede">
-                    "Every customer your team has talked to, with how often and how well."
-                </p>
-            </header>
-            <div class="toolbar" role="search">
-                <SearchBox query=query />
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match fields.await {
-                            Ok(fields) => view! { <FieldFilters fields=fields query=query /> }.into_any(),
-                            Err(error) => view! {
-                                <p class="inline-error" role="alert">
-                                    "Filters are unavailable: " {error.to_string()}
-                                </p>
+        <RequireReviewer>
+            <section class="page customers-page">
+                <header class="page-header">
+                    <h1>"Customers"</h1>
+                    <p class="page-lede">
+                        "Every customer your team has talked to, with how often and how well."
+                    </p>
+                </header>
+                <div class="toolbar" role="search">
+                    <SearchBox query=query />
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match fields.await {
+                                Ok(fields) => view! { <FieldFilters fields=fields query=query /> }.into_any(),
+                                Err(error) => view! {
+                                    <p class="inline-error" role="alert">
+                                        "Filters are unavailable: " {error.to_string()}
+                                    </p>
+                                }
+                                    .into_any(),
                             }
-                                .into_any(),
-                        }
-                    })}
-                </Suspense>
-                <PeriodFilter query=query />
-                <ChannelFilter query=query />
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let options = representatives.await.unwrap_or_default();
-                        view! { <RepresentativeFilter options=options query=query /> }
-                    })}
-                </Suspense>
-                <a class="button export" href=move || query.with(CustomerQuery::export_href) download rel="nofollow">
-                    "Export CSV"
-                </a>
-                <span class="busy" class:visible=busy aria-live="polite">
-                    {move || if busy.get() { "Loading…" } else { "" }}
-                </span>
-            </div>
-            <Show when=move || notes.with(|notes| !notes.is_empty())>
-                <p class="notice" role="status">
-                    {move || notes.get().join(" ")}
-                </p>
-            </Show>
-            <div class="results" aria-busy=move || busy.get().to_string()>
-                <Transition
-                    fallback=|| view! { <p class="loading">"Loading customers…"</p> }
-                    set_pending=set_pending
-                >
-                    {move || Suspend::new(async move {
-                        match customers.await {
-                            Ok(page) => view! { <CustomerTable page=page query=query /> }.into_any(),
-                            Err(error) => view! {
-                                <LoadError
-                                    what="customers"
-                                    error=error
-                                    retry=Callback::new(move |_| customers.refetch())
-                                />
+                        })}
+                    </Suspense>
+                    <PeriodFilter query=query />
+                    <ChannelFilter query=query />
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let options = representatives.await.unwrap_or_default();
+                            view! { <RepresentativeFilter options=options query=query /> }
+                        })}
+                    </Suspense>
+                    <a class="button export" href=move || query.with(CustomerQuery::export_href) download rel="nofollow">
+                        "Export CSV"
+                    </a>
+                    <span class="busy" class:visible=busy aria-live="polite">
+                        {move || if busy.get() { "Loading…" } else { "" }}
+                    </span>
+                </div>
+                <Show when=move || notes.with(|notes| !notes.is_empty())>
+                    <p class="notice" role="status">
+                        {move || notes.get().join(" ")}
+                    </p>
+                </Show>
+                <div class="results" aria-busy=move || busy.get().to_string()>
+                    <Transition
+                        fallback=|| view! { <p class="loading">"Loading customers…"</p> }
+                        set_pending=set_pending
+                    >
+                        {move || Suspend::new(async move {
+                            match customers.await {
+                                Ok(page) => view! { <CustomerTable page=page query=query /> }.into_any(),
+                                Err(error) => view! {
+                                    <LoadError
+                                        what="customers"
+                                        error=error
+                                        retry=Callback::new(move |_| customers.refetch())
+                                    />
+                                }
+                                    .into_any(),
                             }
-                                .into_any(),
-                        }
-                    })}
-                </Transition>
-            </div>
-        </section>
+                        })}
+                    </Transition>
+                </div>
+            </section>
+        </RequireReviewer>
     }
 }
 

@@ -1,6 +1,7 @@
 use super::model::PROFILE_PAGE_SIZE;
 use super::server::get_representative;
 use crate::app::{NotFoundMessage, RouteId};
+use crate::auth::view::RequireReviewer;
 use crate::customers::model::range_label;
 use crate::error::{mark_status, AppError};
 use leptos::prelude::*;
@@ -30,81 +31,86 @@ pub fn RepresentativePage() -> impl IntoView {
             }
         },
     );
+    // The gate sits inside the page, below the resources: a Suspense may render its
+    // children more than once on the server, and resources created there would each run
+    // and be serialized into the page again.
     view! {
-        <section class="page detail-page">
-            <Suspense fallback=|| view! { <p class="loading">"Loading profile…"</p> }>
-                {move || Suspend::new(async move {
-                    match profile.await {
-                        Ok(profile) => {
-                            let base = format!("/representatives/{}", profile.id);
-                            let range = range_label(profile.page, PROFILE_PAGE_SIZE, profile.conversations.len(), profile.total_conversations);
-                            view! {
-                                <Title text=profile.name.clone() />
-                                <header class="page-header">
-                                    <p class="eyebrow">"Representative"</p>
-                                    <h1>{profile.name.clone()}</h1>
-                                </header>
-                                <dl class="facts">
-                                    <dt>"Email"</dt>
-                                    <dd>{profile.email.clone()}</dd>
-                                    <dt>"Scored conversations"</dt>
-                                    <dd>{profile.scored_conversations}</dd>
-                                    <dt>"Average score"</dt>
-                                    <dd>
-                                        {if profile.average_score.is_empty() {
-                                            "No scored conversations".to_owned()
-                                        } else {
-                                            profile.average_score.clone()
-                                        }}
-                                    </dd>
-                                </dl>
-                                <div class="table-wrap">
-                                    <table class="history-table">
-                                        <caption>"Conversations"</caption>
-                                        <thead>
-                                            <tr>
-                                                <th scope="col">"Conversation"</th>
-                                                <th scope="col">"Date"</th>
-                                                <th scope="col">"Customer"</th>
-                                                <th scope="col" class="numeric">"Score"</th>
-                                            </tr>
-                                        </thead>
-                                        <tbody>
-                                            {profile
-                                                .conversations
-                                                .iter()
-                                                .map(|row| view! {
-                                                    <tr>
-                                                        <td>
-                                                            <a href=format!("/conversations/{}", row.id)>{row.title.clone()}</a>
-                                                        </td>
-                                                        <td>{row.occurred_at.clone()}</td>
-                                                        <td>{row.customer_identifier.clone()}</td>
-                                                        <td class="numeric">
-                                                            {row.score.clone().unwrap_or_else(|| "Not scored".to_owned())}
-                                                        </td>
-                                                    </tr>
-                                                })
-                                                .collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                                <nav class="history-pager" aria-label="Conversation pages">
-                                    {(profile.page > 1).then(|| view! {
-                                        <a class="page-step" href=format!("{base}?page={}", profile.page - 1)>"‹ Newer"</a>
-                                    })}
-                                    <span class="range">{range}</span>
-                                    {(profile.page < profile.page_count).then(|| view! {
-                                        <a class="page-step" href=format!("{base}?page={}", profile.page + 1)>"Older ›"</a>
-                                    })}
-                                </nav>
+        <RequireReviewer>
+            <section class="page detail-page">
+                <Suspense fallback=|| view! { <p class="loading">"Loading profile…"</p> }>
+                    {move || Suspend::new(async move {
+                        match profile.await {
+                            Ok(profile) => {
+                                let base = format!("/representatives/{}", profile.id);
+                                let range = range_label(profile.page, PROFILE_PAGE_SIZE, profile.conversations.len(), profile.total_conversations);
+                                view! {
+                                    <Title text=profile.name.clone() />
+                                    <header class="page-header">
+                                        <p class="eyebrow">"Representative"</p>
+                                        <h1>{profile.name.clone()}</h1>
+                                    </header>
+                                    <dl class="facts">
+                                        <dt>"Email"</dt>
+                                        <dd>{profile.email.clone()}</dd>
+                                        <dt>"Scored conversations"</dt>
+                                        <dd>{profile.scored_conversations}</dd>
+                                        <dt>"Average score"</dt>
+                                        <dd>
+                                            {if profile.average_score.is_empty() {
+                                                "No scored conversations".to_owned()
+                                            } else {
+                                                profile.average_score.clone()
+                                            }}
+                                        </dd>
+                                    </dl>
+                                    <div class="table-wrap">
+                                        <table class="history-table">
+                                            <caption>"Conversations"</caption>
+                                            <thead>
+                                                <tr>
+                                                    <th scope="col">"Conversation"</th>
+                                                    <th scope="col">"Date"</th>
+                                                    <th scope="col">"Customer"</th>
+                                                    <th scope="col" class="numeric">"Score"</th>
+                                                </tr>
+                                            </thead>
+                                            <tbody>
+                                                {profile
+                                                    .conversations
+                                                    .iter()
+                                                    .map(|row| view! {
+                                                        <tr>
+                                                            <td>
+                                                                <a href=format!("/conversations/{}", row.id)>{row.title.clone()}</a>
+                                                            </td>
+                                                            <td>{row.occurred_at.clone()}</td>
+                                                            <td>{row.customer_identifier.clone()}</td>
+                                                            <td class="numeric">
+                                                                {row.score.clone().unwrap_or_else(|| "Not scored".to_owned())}
+                                                            </td>
+                                                        </tr>
+                                                    })
+                                                    .collect_view()}
+                                            </tbody>
+                                        </table>
+                                    </div>
+                                    <nav class="history-pager" aria-label="Conversation pages">
+                                        {(profile.page > 1).then(|| view! {
+                                            <a class="page-step" href=format!("{base}?page={}", profile.page - 1)>"‹ Newer"</a>
+                                        })}
+                                        <span class="range">{range}</span>
+                                        {(profile.page < profile.page_count).then(|| view! {
+                                            <a class="page-step" href=format!("{base}?page={}", profile.page + 1)>"Older ›"</a>
+                                        })}
+                                    </nav>
+                                }
+                                    .into_any()
                             }
-                                .into_any()
+                            Err(error) => view! { <NotFoundMessage error=error /> }.into_any(),
                         }
-                        Err(error) => view! { <NotFoundMessage error=error /> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </section>
+                    })}
+                </Suspense>
+            </section>
+        </RequireReviewer>
     }
 }
