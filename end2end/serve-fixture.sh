@@ -5,8 +5,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 server="$root/target/release/server"
-if [[ ! -x "$server" || ! -f "$root/target/site/pkg/custs.wasm" ]]; then
-  echo "The release build is missing: run 'make build' (or 'cargo leptos build --release') first." >&2
+if [[ ! -x "$server" || ! -f "$root/target/site/hash.txt" ]]; then
+  echo "The release build is missing: run 'make build' (scripts/build.sh) first." >&2
   exit 1
 fi
 work="$root/end2end/.e2e"

@@ -14,14 +14,9 @@ if ! oha --version 2>/dev/null | grep -q "$OHA_VERSION"; then
   say "installing the load generator oha $OHA_VERSION (cargo, a few minutes the first time)"
   cargo install --locked oha --version "$OHA_VERSION"
 fi
-if ! command -v brotli >/dev/null && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
-  say "installing brotli (Debian's package) to measure the bundle's brotli size"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends brotli >/dev/null ||
-    say "brotli could not be installed: its column will read n/a"
-fi
 
 say "building the release server and client"
-cargo leptos build --release
+bash scripts/build.sh
 
 args=()
 if [[ "${BENCH_POSTGRES:-0}" == 1 ]]; then

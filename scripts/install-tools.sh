@@ -6,7 +6,6 @@ cd "$(dirname "$0")/.."
 
 # The wasm-bindgen CLI must match the wasm-bindgen library in Cargo.lock exactly.
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
-CARGO_LEPTOS_VERSION=0.3.10
 export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { printf '==> %s\n' "$*"; }
@@ -16,11 +15,6 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 11 minutes the first time)"
-  cargo install --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION"
-fi
-
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   # Not --locked: one of its locked dependencies is no longer in the registry.
@@ -28,9 +22,8 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
 fi
 
 # wasm-opt from the npm package binaryen (version 132): it installs in seconds, where building
-# the wasm-opt crate takes a quarter of an hour on two cores. cargo-leptos runs the wasm-opt it
-# finds on PATH (with -Oz, bulk memory and non-trapping float-to-int), so a link in
-# ~/.cargo/bin is enough. Debian's binaryen 108 produces wasm that loads but never hydrates.
+# the wasm-opt crate takes a quarter of an hour on two cores. scripts/build.sh runs it with -Oz,
+# bulk memory and non-trapping float-to-int. Debian's binaryen 108 produces wasm that loads but never hydrates.
 BINARYEN_VERSION=132.0.0
 BINARYEN_DIR="$HOME/.cache/playbook-tools/binaryen-$BINARYEN_VERSION"
 if ! wasm-opt --version 2>/dev/null | grep -q "version 1[1-9][0-9]"; then
@@ -43,6 +36,13 @@ if ! wasm-opt --version 2>/dev/null | grep -q "version 1[1-9][0-9]"; then
   npm install --prefix "$BINARYEN_DIR" --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION"
   ln -sf "$BINARYEN_DIR/node_modules/binaryen/bin/wasm-opt" "$HOME/.cargo/bin/wasm-opt"
   wasm-opt --version
+fi
+# brotli (Debian's package) precompresses the client files at build time; without it they are
+# precompressed with gzip only.
+if ! command -v brotli >/dev/null && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+  say "installing brotli (Debian's package)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends brotli >/dev/null ||
+    say "brotli could not be installed: client files will be precompressed with gzip only"
 fi
 # The browser tests' packages (Playwright), pinned by end2end/package-lock.json. Its browser
 # download is skipped: the tests drive Debian's Chromium.

@@ -45,11 +45,11 @@ e2e() {
   say "Chromium and the browser-test packages"
   bash scripts/ensure-chromium.sh
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
-  say "release build and browser tests, the cargo-leptos way (cargo leptos end-to-end --release)"
-  # cargo-leptos builds, starts the server it built, then runs end2end-cmd in end2end-dir;
-  # Playwright starts that same binary again on its own port with the fixed dataset.
-  # Its own address too, so a `make run` on port 3000 does not get in the way.
-  LEPTOS_SITE_ADDR=127.0.0.1:3099 DATABASE_URL="sqlite://end2end/.e2e/cargo-leptos.db" cargo leptos end-to-end --release 2>&1 | tee "$logs/e2e.log"
+  say "release build (scripts/build.sh), then the browser tests against it"
+  # The same build `make run` serves; Playwright starts it on its own port with the fixed
+  # dataset (end2end/serve-fixture.sh), so a `make run` on port 3000 does not get in the way.
+  bash scripts/build.sh
+  (cd end2end && npx playwright test) 2>&1 | tee "$logs/e2e.log"
   local passed failed
   passed=$( (grep -Eo '^ +[0-9]+ passed' "$logs/e2e.log" || true) | tail -1 | tr -dc '0-9')
   failed=$( (grep -Eo '^ +[0-9]+ (failed|flaky)' "$logs/e2e.log" || true) | tail -1 | tr -dc '0-9')

@@ -1,12 +1,12 @@
 //! The application shell: document, header, navigation and routes.
 
-use crate::auth::view::{AccountMenu, AuthContext, HomePage, LoginPage, RequireReviewer};
+use crate::auth::view::{AccountMenu, AuthContext, HomePage, LoginPage};
 use crate::conversations::view::ConversationPage;
 use crate::customers::view::CustomersPage;
 use crate::error::AppError;
 use crate::representatives::view::RepresentativePage;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
     hooks::use_params_map,
@@ -16,8 +16,10 @@ use leptos_router::{
 /// The product's name, as the header and page titles show it.
 pub const PRODUCT_NAME: &str = "Playbook";
 
-/// The HTML document around the app. Runs on the server only.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+/// The HTML document around the app. Runs on the server only. `stylesheet` is the address the
+/// build gave the stylesheet (its name carries a content hash); it sits here, outside the
+/// hydrated body, so the browser never swaps it for another name.
+pub fn shell(options: LeptosOptions, stylesheet: &str) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_security_headers();
     view! {
@@ -28,6 +30,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="stylesheet" id="leptos" href=stylesheet.to_owned() />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -65,7 +68,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let auth = AuthContext::provide();
     view! {
-        <Stylesheet id="leptos" href="/pkg/custs.css" />
         <Title formatter=|page: String| {
             if page.is_empty() { PRODUCT_NAME.to_owned() } else { format!("{page} · {PRODUCT_NAME}") }
         } />
@@ -109,20 +111,18 @@ pub fn App() -> impl IntoView {
                         path=path!("/customers")
                         view=|| view! {
                             <Title text="Customers" />
-                            <RequireReviewer>
-                                <CustomersPage />
-                            </RequireReviewer>
+                            <CustomersPage />
                         }
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=path!("/conversations/:id")
-                        view=|| view! { <RequireReviewer><ConversationPage /></RequireReviewer> }
+                        view=ConversationPage
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=path!("/representatives/:id")
-                        view=|| view! { <RequireReviewer><RepresentativePage /></RequireReviewer> }
+                        view=RepresentativePage
                         ssr=SsrMode::Async
                     />
                 </Routes>

@@ -54,7 +54,7 @@ pub struct BenchArgs {
     /// The report to write.
     #[arg(long, default_value = "docs/BENCHMARKS.md")]
     out: PathBuf,
-    /// The built client bundle (`cargo leptos build --release` puts it here).
+    /// The built client bundle (`scripts/build.sh` puts it here).
     #[arg(long, default_value = "target/site/pkg")]
     site_pkg: PathBuf,
     /// Seconds of load per HTTP run.
@@ -655,43 +655,57 @@ fn measure_http(sqlite_url: &str, args: &BenchArgs) -> BenchResult<Option<HttpRe
     let two_filters_body = r#"{"query":{"search":"","sort":"Interactions","dir":"Desc","page":1,"filters":{"queue":"Billing","region":"EMEA"}}}"#;
     let mut runs = Vec::new();
     for connections in [16u32, 64] {
-        let plan: [(&str, String, Option<&str>, f64); 5] = [
+        // (label, address, JSON body, whether the client accepts compression, target at 64)
+        let plan: [(&str, String, Option<&str>, bool, f64); 6] = [
             (
                 "server function `customers`, default page",
                 format!("{base}/api/customers"),
                 Some(default_body),
+                false,
                 5_000.0,
             ),
             (
                 "server function `customers`, search `son`",
                 format!("{base}/api/customers"),
                 Some(search_body),
+                false,
                 2_000.0,
             ),
             (
                 "server function `customers`, two filters",
                 format!("{base}/api/customers"),
                 Some(two_filters_body),
+                false,
                 500.0,
             ),
             (
                 "whole page `/customers`",
                 format!("{base}/customers"),
                 None,
+                false,
                 1_500.0,
             ),
             (
                 "whole page `/customers?q=son`",
                 format!("{base}/customers?q=son"),
                 None,
+                false,
+                1_500.0,
+            ),
+            (
+                "whole page `/customers`, compressed (`Accept-Encoding: br, gzip`)",
+                format!("{base}/customers"),
+                None,
+                true,
                 1_500.0,
             ),
         ];
-        for (label, url, body, target) in plan {
+        for (label, url, body, compressed, target) in plan {
             let figures = run_oha(
                 &args.oha,
                 &url,
                 body,
+                compressed,
                 &cookie,
                 connections,
                 args.http_seconds,
@@ -778,6 +792,7 @@ fn run_oha(
     oha: &str,
     url: &str,
     body: Option<&str>,
+    compressed: bool,
     cookie: &str,
     connections: u32,
     seconds: u32,
@@ -790,6 +805,9 @@ fn run_oha(
         .arg(connections.to_string())
         .arg("-H")
         .arg(format!("Cookie: {cookie}"));
+    if compressed {
+        command.args(["-H", "Accept-Encoding: br, gzip"]);
+    }
     if let Some(body) = body {
         command
             .args(["-m", "POST", "-T", "application/json", "-d"])
@@ -855,13 +873,29 @@ fn measure_client(site_pkg: &Path) -> BenchResult<Vec<ClientFile>> {
         eprintln!("bench: no client bundle at {}", site_pkg.display());
         return Ok(files);
     };
+    // The build keeps the previous build's files beside the current ones: measure only those
+    // the hash list names, when there is one.
+    let current: Vec<String> = site_pkg
+        .parent()
+        .and_then(|site| std::fs::read_to_string(site.join("hash.txt")).ok())
+        .map(|list| {
+            list.lines()
+                .filter_map(|line| line.split_once(':'))
+                .map(|(_, hash)| format!(".{}.", hash.trim()))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .filter(|path| {
             matches!(
                 path.extension().and_then(|e| e.to_str()),
-                Some("wasm" | "js")
+                Some("wasm" | "js" | "css")
             )
+        })
+        .filter(|path| {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            current.is_empty() || current.iter().any(|hash| name.contains(hash.as_str()))
         })
         .collect();
     paths.sort();

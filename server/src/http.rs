@@ -1,6 +1,7 @@
 //! The HTTP server: Leptos pages and server functions, static files, health check,
 //! security headers, request logging, timeouts and graceful shutdown.
 
+use crate::assets::{self, ClientFiles};
 use app::auth::routes::resolve_session;
 use app::db::Db;
 use app::session::AppState;
@@ -65,7 +66,12 @@ impl Default for ServeOptions {
 }
 
 /// The whole app: pages, server functions, static files, health check, sessions and limits.
-pub fn router(app: AppState, leptos_options: LeptosOptions, options: ServeOptions) -> Router {
+pub fn router(
+    app: AppState,
+    leptos_options: LeptosOptions,
+    client: ClientFiles,
+    options: ServeOptions,
+) -> Router {
     let state = ServerState {
         leptos_options: leptos_options.clone(),
         app,
@@ -91,14 +97,30 @@ pub fn router(app: AppState, leptos_options: LeptosOptions, options: ServeOption
         .route("/healthz", get(healthz))
         .nest_service("/api/v1", api)
         .merge(export)
+        // The icon, like the client files, answers conditional requests (Leptos's fallback
+        // file handler would ignore If-Modified-Since).
+        .route_service(
+            "/favicon.svg",
+            assets::file_service(&*leptos_options.site_root),
+        )
+        .nest_service(
+            &format!("/{}", leptos_options.site_pkg_dir),
+            assets::file_service(
+                std::path::Path::new(&*leptos_options.site_root)
+                    .join(&*leptos_options.site_pkg_dir),
+            ),
+        )
         .leptos_routes_with_context(&state, routes, provide.clone(), {
             let options = leptos_options.clone();
-            move || shell(options.clone())
+            let stylesheet = client.stylesheet.clone();
+            move || shell(options.clone(), &stylesheet)
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             ServerState,
             _,
-        >(provide, shell))
+        >(provide, move |options| {
+            shell(options, &client.stylesheet)
+        }))
         .layer(middleware::from_fn_with_state(
             state.app.clone(),
             resolve_session,
@@ -109,6 +131,7 @@ pub fn router(app: AppState, leptos_options: LeptosOptions, options: ServeOption
             state.app.clone(),
             security_headers,
         ))
+        .layer(compression())
         .layer(middleware::from_fn(log_requests))
         .with_state(state)
 }
@@ -119,6 +142,23 @@ pub fn request_timeout(options: ServeOptions) -> tower_http::timeout::TimeoutLay
         StatusCode::SERVICE_UNAVAILABLE,
         options.request_timeout,
     )
+}
+
+/// Compresses pages, server-function answers, JSON and CSV on the fly (brotli at quality 4 or
+/// gzip, as the request accepts). Client files arrive precompressed and are left alone, as is
+/// anything under a kilobyte, where the headers would cost more than they save.
+fn compression(
+) -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+    tower_http::compression::CompressionLayer::new()
+        .no_deflate()
+        .no_zstd()
+        .compress_when(
+            SizeAbove::new(1024)
+                .and(NotForContentType::IMAGES)
+                .and(NotForContentType::const_new("application/wasm"))
+                .and(NotForContentType::SSE),
+        )
 }
 
 /// Paths whose answers are the same for everyone and hold nothing private.
@@ -137,6 +177,13 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
         request.headers(),
     );
     let mut response = next.run(request).await;
+    if is_public_asset(&path) {
+        assets::set_cache_control(&path, &mut response);
+    } else {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     let headers = response.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -153,9 +200,6 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
             HeaderValue::from_static("frame-ancestors 'none'"),
         );
     }
-    if !is_public_asset(&path) {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
     if secure {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,
@@ -165,20 +209,39 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
     response
 }
 
+/// Where the site lives and what its client files are called: the `LEPTOS_*` variables that
+/// `cargo leptos watch` sets, or the defaults of `scripts/build.sh`, which writes `target/site`.
+fn site_options() -> Result<LeptosOptions, Box<dyn std::error::Error>> {
+    let var =
+        |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+    let site_addr: SocketAddr = var("LEPTOS_SITE_ADDR", "127.0.0.1:3000")
+        .parse()
+        .map_err(|error| format!("LEPTOS_SITE_ADDR: {error}"))?;
+    Ok(LeptosOptions::builder()
+        .output_name(var("LEPTOS_OUTPUT_NAME", "custs"))
+        .site_root(var("LEPTOS_SITE_ROOT", "target/site"))
+        .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(site_addr)
+        .build())
+}
+
 pub async fn serve(
     db: Db,
     addr: Option<SocketAddr>,
     options: ServeOptions,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let configuration = get_configuration(None)?;
-    let mut leptos_options = configuration.leptos_options;
+    let mut leptos_options = site_options()?;
+    let client = ClientFiles::configure(&mut leptos_options);
+    if !client.hashed {
+        tracing::info!(site_root = %leptos_options.site_root, "the client's files are not hashed (no hash.txt): browsers revalidate them");
+    }
     if let Some(addr) = addr {
         leptos_options.site_addr = addr;
     }
     let addr = leptos_options.site_addr;
     let state = AppState::new(db.clone(), options.secure_cookies);
     let sweeper = tokio::spawn(sweep_idle_sessions(db.clone(), state.sign_in_guard.clone()));
-    let router = router(state, leptos_options, options);
+    let router = router(state, leptos_options, client, options);
     let warm_up = tokio::spawn({
         let db = db.clone();
         async move {

@@ -1,6 +1,7 @@
 //! The HTTP surface, called as a browser or an API client would: each role's cookie, no
 //! cookie, an expired session, another organisation's ids, malformed and oversized calls.
 
+use crate::assets::{self, ClientFiles};
 use crate::fixture::load_text;
 use crate::http::{router, ServeOptions, MAX_BODY_BYTES};
 use crate::test_support::TempDb;
@@ -93,7 +94,12 @@ async fn app_with(connect: ConnectOptions, state: impl FnOnce(Db) -> AppState) -
         .expect("fixture");
     let options = LeptosOptions::builder().output_name("custs").build();
     TestApp {
-        router: router(state(db.clone()), options, ServeOptions::default()),
+        router: router(
+            state(db.clone()),
+            options,
+            unhashed_client(),
+            ServeOptions::default(),
+        ),
         db,
         _temp: temp,
     }
@@ -105,8 +111,28 @@ struct Answer {
     body: String,
 }
 
+/// The client files of a build without content hashes (`cargo leptos watch`, say).
+fn unhashed_client() -> ClientFiles {
+    ClientFiles {
+        stylesheet: "/pkg/custs.css".into(),
+        hashed: false,
+    }
+}
+
 impl TestApp {
     async fn send(&self, request: Request<Body>) -> Answer {
+        let (status, headers, bytes) = self.send_for_bytes(request).await;
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn send_for_bytes(
+        &self,
+        request: Request<Body>,
+    ) -> (StatusCode, axum::http::HeaderMap, axum::body::Bytes) {
         let response = self
             .router
             .clone()
@@ -121,11 +147,7 @@ impl TestApp {
             .await
             .expect("body")
             .to_bytes();
-        Answer {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        (status, headers, bytes)
     }
 
     async fn cookie_for(&self, email: &str, at_ms: i64) -> String {
@@ -332,6 +354,14 @@ fn managers_and_admins_see_customers_and_representatives_do_not() {
             let page = app.page("/customers", Some(&cookie)).await;
             assert_eq!(page.status, StatusCode::OK);
             assert!(page.body.contains("zoe@example.com") && page.body.contains("Custs."));
+            // Each of the page's resources (the viewer, the fields, the representatives, the
+            // customers) runs and is sent once: no Suspense re-creates them.
+            let sent: Vec<&str> = page
+                .body
+                .match_indices("__RESOLVED_RESOURCES[")
+                .map(|(at, _)| &page.body[at..at + 24])
+                .collect();
+            assert_eq!(sent.len(), 4, "{sent:?}");
         }
         let rep = app.cookie("rep@acme.example").await;
         for (endpoint, body) in [
@@ -952,6 +982,25 @@ fn the_csv_export_streams_the_whole_view_for_reviewers_only() {
         );
         assert_eq!(lines.len(), 46, "every page of the view, not just one");
         assert!(lines.iter().skip(1).all(|line| line.starts_with("bulk")));
+        // Compressed on the way out, the stream still ends with a whole gzip member.
+        let (status, headers, gzipped) = app
+            .send_for_bytes(
+                Request::get("/customers/export.csv?q=bulk&sort=latest&page=2")
+                    .header(header::COOKIE, &manager)
+                    .header(header::ACCEPT_ENCODING, "gzip")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+        let mut unpacked = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(&gzipped[..]),
+            &mut unpacked,
+        )
+        .expect("a complete gzip stream");
+        assert_eq!(unpacked, export.body);
 
         let all = app.page("/customers/export.csv", Some(&manager)).await;
         assert!(
@@ -1518,6 +1567,7 @@ fn a_database_connection_ended_under_a_request_gives_a_clean_503_then_normal_ans
             router: router(
                 AppState::new(db.clone(), false),
                 LeptosOptions::builder().output_name("custs").build(),
+                unhashed_client(),
                 ServeOptions::default(),
             ),
             db: db.clone(),
@@ -1574,5 +1624,146 @@ fn a_database_connection_ended_under_a_request_gives_a_clean_503_then_normal_ans
         }
         drop(app);
         postgres.drop().await;
+    })
+}
+
+/// A site directory as `scripts/build.sh` writes it: hashed client files, each with brotli
+/// and gzip variants (stand-in bytes, so each answer shows which variant it is).
+fn hashed_site(dir: &std::path::Path) {
+    let pkg = dir.join("pkg");
+    std::fs::create_dir_all(&pkg).expect("site dir");
+    for (file, contents) in [
+        ("custs.1111111111111111.wasm", "raw wasm"),
+        ("custs.1111111111111111.wasm.br", "brotli wasm"),
+        ("custs.1111111111111111.wasm.gz", "gzip wasm"),
+        ("custs.2222222222222222.js", "raw js"),
+        ("custs.2222222222222222.js.br", "brotli js"),
+        ("custs.3333333333333333.css", "raw css"),
+    ] {
+        std::fs::write(pkg.join(file), contents).expect("site file");
+    }
+    std::fs::write(dir.join("favicon.svg"), "<svg/>").expect("icon");
+    std::fs::write(
+        dir.join("hash.txt"),
+        "js: 2222222222222222\nwasm: 1111111111111111\ncss: 3333333333333333\n",
+    )
+    .expect("hash list");
+}
+
+#[test]
+fn client_files_arrive_precompressed_under_hashed_names_kept_a_year() {
+    shared_runtime().block_on(async {
+        let site = std::env::temp_dir().join(format!("playbook-site-{}", std::process::id()));
+        hashed_site(&site);
+        let mut options = LeptosOptions::builder()
+            .output_name("custs")
+            .site_root(site.to_string_lossy().into_owned())
+            .build();
+        let client = ClientFiles::configure(&mut options);
+        assert!(client.hashed);
+        let temp = TempDb::new("http_assets").await;
+        load_text(&temp.db, &fixture(), "fixture")
+            .await
+            .expect("fixture");
+        let app = TestApp {
+            router: router(
+                AppState::new(temp.db.clone(), false),
+                options,
+                client,
+                ServeOptions::default(),
+            ),
+            db: temp.db.clone(),
+            _temp: temp,
+        };
+        let get = |path: &str, encodings: Option<&str>| {
+            let mut request = Request::get(path);
+            if let Some(encodings) = encodings {
+                request = request.header(header::ACCEPT_ENCODING, encodings);
+            }
+            request.body(Body::empty()).expect("request")
+        };
+        let wasm = "/pkg/custs.1111111111111111.wasm";
+
+        // The best variant the browser accepts, under the file's own type.
+        let answer = app.send(get(wasm, Some("gzip, deflate, br, zstd"))).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.body, "brotli wasm");
+        assert_eq!(answer.headers[header::CONTENT_ENCODING], "br");
+        assert_eq!(answer.headers[header::CONTENT_TYPE], "application/wasm");
+        assert_eq!(answer.headers[header::CACHE_CONTROL], assets::IMMUTABLE);
+        assert!(answer.headers[header::VARY]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase()
+            .contains("accept-encoding"));
+        let answer = app.send(get(wasm, Some("gzip"))).await;
+        assert_eq!(
+            (
+                answer.body.as_str(),
+                &answer.headers[header::CONTENT_ENCODING]
+            ),
+            ("gzip wasm", &"gzip".parse().unwrap())
+        );
+        let answer = app.send(get(wasm, None)).await;
+        assert_eq!(answer.body, "raw wasm");
+        assert!(!answer.headers.contains_key(header::CONTENT_ENCODING));
+        // A file without a gzip variant goes out as it is, never compressed again on the fly.
+        let answer = app
+            .send(get("/pkg/custs.2222222222222222.js", Some("gzip")))
+            .await;
+        assert_eq!(answer.body, "raw js");
+        assert!(!answer.headers.contains_key(header::CONTENT_ENCODING));
+
+        // An old build's name is gone, not served as a page.
+        let answer = app
+            .send(get("/pkg/custs.9999999999999999.wasm", Some("br")))
+            .await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND);
+        assert_ne!(
+            answer
+                .headers
+                .get(header::CACHE_CONTROL)
+                .map(|v| v.to_str().unwrap()),
+            Some(assets::IMMUTABLE)
+        );
+
+        // A file without a hash in its name is revalidated by its date.
+        let icon = app.send(get("/favicon.svg", None)).await;
+        assert_eq!(icon.headers[header::CACHE_CONTROL], assets::REVALIDATE);
+        let modified = icon.headers[header::LAST_MODIFIED].clone();
+        let again = app
+            .send(
+                Request::get("/favicon.svg")
+                    .header(header::IF_MODIFIED_SINCE, modified)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+
+        // Pages name the hashed files, and are themselves compressed when the browser accepts it.
+        let page = app.page("/login", None).await;
+        for name in [
+            "/pkg/custs.2222222222222222.js",
+            "/pkg/custs.1111111111111111.wasm",
+            "/pkg/custs.3333333333333333.css",
+        ] {
+            assert!(page.body.contains(name), "{name} in {}", page.body);
+        }
+        assert!(!page.body.contains("/pkg/custs.css"));
+        let compressed = app
+            .send(
+                Request::get("/login")
+                    .header(header::ACCEPT, "text/html")
+                    .header(header::ACCEPT_ENCODING, "gzip")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(compressed.status, StatusCode::OK);
+        assert_eq!(compressed.headers[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(compressed.headers[header::CACHE_CONTROL], "no-store");
+        assert!(!compressed.body.contains("<html"));
+        std::fs::remove_dir_all(&site).ok();
     })
 }

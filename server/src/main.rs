@@ -1,6 +1,7 @@
 //! The Playbook server: serves the app and runs its maintenance commands.
 
 mod accounts;
+mod assets;
 mod bench;
 mod fixture;
 mod http;

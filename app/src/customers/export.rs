@@ -131,10 +131,12 @@ pub async fn export_csv(
     };
     let header_part =
         futures_util::stream::once(async move { Ok::<_, std::io::Error>(header_row) });
-    let body = futures_util::StreamExt::chain(
+    // Fused: the response compressor polls once more after the end, which a bare unfold
+    // answers with a panic.
+    let body = futures_util::StreamExt::fuse(futures_util::StreamExt::chain(
         header_part,
         futures_util::stream::unfold(export, next_chunk),
-    );
+    ));
     let file_name = format!(
         "customers-{}.csv",
         chrono::Utc::now()
