@@ -151,6 +151,7 @@ fn compression(
 ) -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
     use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
     tower_http::compression::CompressionLayer::new()
+        .no_br()
         .no_deflate()
         .no_zstd()
         .compress_when(
