@@ -13,7 +13,7 @@ use app::customers::store::{
 use app::db::Db;
 use app::orgs::model::{CustomField, FieldKind};
 use app::orgs::store::{create_organisation, define_field, list_fields};
-use app::representatives::store::representative_profile;
+use app::representatives::store::{representative_profile, representatives_with_conversations};
 
 fn ms(rfc3339: &str) -> i64 {
     chrono_like(rfc3339)
@@ -356,5 +356,28 @@ on_both_backends! {
         assert_eq!((record.scored, record.score_sum, record.total), (1, 5000, 1));
         assert_eq!(record.email, "sam@example.com");
         assert_eq!(conversations.len(), 1);
+    }
+
+    async fn the_representative_filter_lists_people_with_conversations_at_the_latest_write(db: &Db) {
+        let org_id = standard_dataset(db).await;
+        let listed = || async {
+            representatives_with_conversations(db, org_id)
+                .await
+                .expect("representatives")
+                .into_iter()
+                .map(|option| option.email)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(listed().await, vec!["rep@example.com"]);
+        // Sam takes over one conversation: both are listed, by name.
+        let moved = conversation("c1", "ACC-000123", "2026-06-01T08:00:00Z", Some(100.0))
+            .named("Contoso")
+            .by("sam@example.com");
+        write_conversations(db, org_id, &[moved]).await.expect("move to sam");
+        assert_eq!(listed().await, vec!["rep@example.com", "sam@example.com"]);
+        // It goes back: Sam is still a person of the organisation, but has no conversation.
+        let back = conversation("c1", "ACC-000123", "2026-06-01T08:00:00Z", Some(100.0)).named("Contoso");
+        write_conversations(db, org_id, &[back]).await.expect("move back");
+        assert_eq!(listed().await, vec!["rep@example.com"]);
     }
 }

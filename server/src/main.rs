@@ -123,6 +123,9 @@ fn keep_large_allocations_returnable() {
     }
 }
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     keep_large_allocations_returnable();
     match tokio::runtime::Builder::new_multi_thread()

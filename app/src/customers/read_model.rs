@@ -169,6 +169,27 @@ impl ReadModel {
         Ok(())
     }
 
+    /// The ids of the representatives with at least one conversation, ascending: worked out
+    /// once per data version from the held columns, where a query would probe the
+    /// conversations for every person of the organisation on each page load.
+    pub async fn representatives_with_conversations(
+        &self,
+        db: &Db,
+        org_id: i64,
+    ) -> StoreResult<Arc<[i64]>> {
+        let model = self.catch_up(db, org_id).await?;
+        let facts = model.read();
+        Ok(facts
+            .representatives
+            .get_or_init(|| {
+                let mut ids = facts.representative.clone();
+                ids.sort_unstable();
+                ids.dedup();
+                ids.into()
+            })
+            .clone())
+    }
+
     /// One page of customers under `conditions`, sorted and searched as asked.
     pub async fn page(
         &self,
@@ -413,6 +434,8 @@ struct Facts {
     overall: OnceLock<Overall>,
     /// Every customer's search text in one buffer, built on first search at this version.
     search_index: OnceLock<SearchIndex>,
+    /// The representatives with conversations, built on first use at this version.
+    representatives: OnceLock<Arc<[i64]>>,
 }
 
 /// Separates customers in [`SearchIndex`]; a search containing it is tested customer by
@@ -582,6 +605,7 @@ impl Facts {
         self.conversation_slot.settle();
         self.overall = OnceLock::new();
         self.search_index = OnceLock::new();
+        self.representatives = OnceLock::new();
         let len = self.customer.len();
         for column in self.fields.values_mut() {
             column.codes.resize(len, 0);

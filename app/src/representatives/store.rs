@@ -79,11 +79,30 @@ pub async fn representatives_with_conversations(
     db: &Db,
     org_id: i64,
 ) -> StoreResult<Vec<crate::customers::model::RepresentativeOption>> {
+    // Which people have conversations comes from the read model (exact at the latest
+    // version, like the Customers page); names and emails from the users table.
+    let with_conversations = db
+        .read_model()
+        .representatives_with_conversations(db, org_id)
+        .await?;
     let mut sql = Sql::new(
-        "SELECT u.email, u.name FROM users u WHERE u.org_id = $1 AND EXISTS \
-         (SELECT 1 FROM conversations v WHERE v.org_id = u.org_id AND v.representative_id = u.id) \
-         ORDER BY u.name, u.email",
+        "SELECT u.id, u.email, u.name FROM users u WHERE u.org_id = $1 ORDER BY u.name, u.email",
     );
     sql.arg(org_id);
-    db.fetch_all(&sql, "listing representatives").await
+    let people: Vec<PersonRow> = db.fetch_all(&sql, "listing representatives").await?;
+    Ok(people
+        .into_iter()
+        .filter(|person| with_conversations.binary_search(&person.id).is_ok())
+        .map(|person| crate::customers::model::RepresentativeOption {
+            email: person.email,
+            name: person.name,
+        })
+        .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct PersonRow {
+    id: i64,
+    email: String,
+    name: String,
 }
