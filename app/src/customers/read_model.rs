@@ -182,9 +182,12 @@ impl ReadModel {
         Ok(facts
             .representatives
             .get_or_init(|| {
-                let mut ids = facts.representative.clone();
+                // One pass into a set of the few distinct people, rather than copying and
+                // sorting millions of ids after every write.
+                let distinct: std::collections::HashSet<i64> =
+                    facts.representative.iter().copied().collect();
+                let mut ids: Vec<i64> = distinct.into_iter().collect();
                 ids.sort_unstable();
-                ids.dedup();
                 ids.into()
             })
             .clone())
