@@ -6,9 +6,10 @@ use app::auth::model::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 use app::auth::password::hash_password;
 use app::auth::store::{delete_sessions_of, find_user_id, set_password_hash, set_role};
 use app::db::Db;
-use app::orgs::model::Role;
+use app::orgs::model::{Band, Role, ScoreBands};
 use app::orgs::store::{
-    create_organisation, find_organisation, upsert_user, NewUser, Organisation,
+    create_organisation, find_organisation, score_bands, set_score_bands, upsert_user, NewUser,
+    Organisation,
 };
 use clap::Subcommand;
 use std::io::Read;
@@ -26,6 +27,18 @@ pub enum OrgCommand {
         /// IANA time zone every date is shown in, e.g. Europe/London.
         #[arg(long)]
         timezone: String,
+    },
+    /// Set where scores change band, in points: Low below LOW, Medium from LOW up to HIGH,
+    /// High from HIGH (e.g. `60 80`, the default, or `55.5 85`).
+    SetScoreBands {
+        #[arg(long)]
+        org: String,
+        /// Points (0 to 100, up to two decimals) where Medium starts.
+        #[arg(allow_negative_numbers = true)]
+        low: f64,
+        /// Points where High starts; above LOW.
+        #[arg(allow_negative_numbers = true)]
+        high: f64,
     },
 }
 
@@ -168,7 +181,32 @@ pub async fn run_org(db: &Db, command: OrgCommand) -> CliResult {
             println!("created the organisation `{slug}` ({name}, {timezone})");
             Ok(())
         }
+        OrgCommand::SetScoreBands { org, low, high } => {
+            let bands = ScoreBands::from_points(low, high)?;
+            let organisation = organisation(db, &org).await?;
+            set_score_bands(db, organisation.id, bands).await?;
+            let stored = score_bands(db, organisation.id).await?;
+            println!("score bands of `{org}`: {}", describe_bands(&stored));
+            Ok(())
+        }
     }
+}
+
+/// "Low below 60, Medium 60 to 80, High 80 and above".
+fn describe_bands(bands: &ScoreBands) -> String {
+    Band::ALL
+        .iter()
+        .map(|band| {
+            let range = bands.describe(*band);
+            let mut chars = range.chars();
+            let range = match chars.next() {
+                Some(first) => first.to_lowercase().chain(chars).collect(),
+                None => range,
+            };
+            format!("{} {range}", band.name())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub async fn run_user(db: &Db, command: UserCommand) -> CliResult {
@@ -392,6 +430,100 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("no organisation `nope`"));
+    }
+
+    #[tokio::test]
+    async fn score_bands_are_set_from_the_command_line() {
+        use app::orgs::store::score_bands;
+        let temp = crate::test_support::TempDb::new("cli_bands").await;
+        let db = temp.db.clone();
+        run_org(
+            &db,
+            OrgCommand::Create {
+                slug: "acme".to_owned(),
+                name: "Acme".to_owned(),
+                timezone: "Europe/London".to_owned(),
+            },
+        )
+        .await
+        .expect("create");
+        let org_id = find_organisation(&db, "acme").await.unwrap().unwrap().id;
+        assert_eq!(
+            score_bands(&db, org_id).await.unwrap(),
+            ScoreBands::default()
+        );
+        assert_eq!(
+            describe_bands(&ScoreBands::default()),
+            "Low below 60, Medium 60 to 80, High 80 and above"
+        );
+
+        let set = |low: f64, high: f64| OrgCommand::SetScoreBands {
+            org: "acme".to_owned(),
+            low,
+            high,
+        };
+        run_org(&db, set(55.5, 85.0)).await.expect("set bands");
+        let bands = score_bands(&db, org_id).await.unwrap();
+        assert_eq!(
+            bands,
+            ScoreBands {
+                low: 5_550,
+                high: 8_500
+            }
+        );
+        assert_eq!(
+            describe_bands(&bands),
+            "Low below 55.5, Medium 55.5 to 85, High 85 and above"
+        );
+
+        // Bad edges are refused with a reason, and nothing is written.
+        for (low, high, reason) in [
+            (80.0, 60.0, "must be below"),
+            (70.0, 70.0, "must be below"),
+            (-1.0, 60.0, "from 0 to 100"),
+            (60.0, 100.5, "from 0 to 100"),
+            (f64::NAN, 60.0, "from 0 to 100"),
+        ] {
+            let error = run_org(&db, set(low, high)).await.unwrap_err().to_string();
+            assert!(error.contains(reason), "{low} {high}: {error}");
+        }
+        assert_eq!(score_bands(&db, org_id).await.unwrap(), bands);
+
+        let missing = OrgCommand::SetScoreBands {
+            org: "nope".to_owned(),
+            low: 50.0,
+            high: 70.0,
+        };
+        assert!(run_org(&db, missing)
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("no organisation `nope`"));
+    }
+
+    #[test]
+    fn score_band_edges_parse_from_the_command_line() {
+        use clap::Parser;
+        #[derive(Parser, Debug)]
+        struct Cli {
+            #[command(subcommand)]
+            org: OrgCommand,
+        }
+        let parsed =
+            Cli::try_parse_from(["server", "set-score-bands", "--org", "acme", "55.5", "85"])
+                .expect("parses");
+        assert!(matches!(
+            parsed.org,
+            OrgCommand::SetScoreBands { ref org, low, high } if org == "acme" && low == 55.5 && high == 85.0
+        ));
+        // A negative edge reaches the validation (and its message) instead of being a flag.
+        assert!(
+            Cli::try_parse_from(["server", "set-score-bands", "--org", "acme", "-5", "60"]).is_ok()
+        );
+        assert!(
+            Cli::try_parse_from(["server", "set-score-bands", "--org", "acme", "sixty", "80"])
+                .is_err()
+        );
     }
 
     #[test]

@@ -1,9 +1,10 @@
-//! `server import` and `server field define`: getting an organisation's conversations in.
+//! `server import`, `server field define` and `server field delete`: getting an organisation's
+//! conversations in, and the fields they carry.
 
 use app::conversations::import::{import_file, FileFormat, ImportError, ImportOptions};
 use app::db::Db;
 use app::orgs::model::{CustomField, FieldKind};
-use app::orgs::store::{define_field, find_organisation, list_fields};
+use app::orgs::store::{define_field, delete_field, find_organisation, list_fields};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fs::File;
@@ -49,6 +50,14 @@ pub enum FieldCommand {
         #[arg(long = "option")]
         options: Vec<String>,
     },
+    /// Delete a conversation custom field, with its options and every conversation's value
+    /// for it. Views and links that filter by it then open with that filter dropped.
+    Delete {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        key: String,
+    },
 }
 
 async fn org_id(db: &Db, slug: &str) -> Result<i64, Box<dyn std::error::Error>> {
@@ -59,13 +68,16 @@ async fn org_id(db: &Db, slug: &str) -> Result<i64, Box<dyn std::error::Error>> 
 }
 
 pub async fn run_field(db: &Db, command: FieldCommand) -> CliResult {
-    let FieldCommand::Define {
-        org,
-        key,
-        label,
-        kind,
-        options,
-    } = command;
+    let (org, key, label, kind, options) = match command {
+        FieldCommand::Define {
+            org,
+            key,
+            label,
+            kind,
+            options,
+        } => (org, key, label, kind, options),
+        FieldCommand::Delete { org, key } => return run_field_delete(db, &org, &key).await,
+    };
     let org_id = org_id(db, &org).await?;
     let kind = FieldKind::parse(&kind)
         .ok_or_else(|| format!("`{kind}` is not a field kind: use select or text"))?;
@@ -87,6 +99,18 @@ pub async fn run_field(db: &Db, command: FieldCommand) -> CliResult {
     define_field(&mut tx, org_id, &field, position).await?;
     tx.commit().await?;
     println!("defined the {} field `{key}` in `{org}`", kind.as_str());
+    Ok(())
+}
+
+async fn run_field_delete(db: &Db, org: &str, key: &str) -> CliResult {
+    let org_id = org_id(db, org).await?;
+    let deleted = delete_field(db, org_id, key)
+        .await?
+        .ok_or_else(|| format!("`{org}` has no custom field `{key}`"))?;
+    println!(
+        "deleted the field `{key}` of `{org}`, with {} option(s) and {} conversation value(s)",
+        deleted.options, deleted.values
+    );
     Ok(())
 }
 
@@ -215,4 +239,103 @@ pub async fn run_import(db: &Db, args: ImportArgs) -> CliResult {
         return Err(format!("{failed} of {} file(s) were not imported", args.files.len()).into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::conversations::model::ConversationKind;
+    use app::conversations::store::{write_conversations, NewConversation};
+    use app::orgs::store::create_organisation;
+
+    #[test]
+    fn field_delete_parses_from_the_command_line() {
+        use clap::Parser;
+        #[derive(Parser, Debug)]
+        struct Cli {
+            #[command(subcommand)]
+            field: FieldCommand,
+        }
+        let parsed = Cli::try_parse_from(["server", "delete", "--org", "acme", "--key", "queue"])
+            .expect("parses");
+        assert!(matches!(
+            parsed.field,
+            FieldCommand::Delete { ref org, ref key } if org == "acme" && key == "queue"
+        ));
+        assert!(Cli::try_parse_from(["server", "delete", "--org", "acme"]).is_err());
+    }
+
+    #[tokio::test]
+    async fn fields_are_defined_and_deleted_from_the_command_line() {
+        let temp = crate::test_support::TempDb::new("cli_fields").await;
+        let db = temp.db.clone();
+        let mut tx = db.begin().await.expect("begin");
+        let org_id = create_organisation(&mut tx, "acme", "Acme", "UTC")
+            .await
+            .expect("org");
+        tx.commit().await.expect("commit");
+        let define = |key: &str, kind: &str, options: &[&str]| FieldCommand::Define {
+            org: "acme".to_owned(),
+            key: key.to_owned(),
+            label: key.to_uppercase(),
+            kind: kind.to_owned(),
+            options: options.iter().map(|o| (*o).to_owned()).collect(),
+        };
+        run_field(&db, define("queue", "select", &["Billing", "Technical"]))
+            .await
+            .expect("define queue");
+        run_field(&db, define("product", "text", &[]))
+            .await
+            .expect("define product");
+        let conversation = NewConversation {
+            external_id: "c1".to_owned(),
+            customer: "ann@example.com".to_owned(),
+            customer_name: None,
+            representative: "rep@example.com".to_owned(),
+            representative_name: None,
+            title: "Hello".to_owned(),
+            kind: ConversationKind::Chat,
+            occurred_at_ms: 1_767_225_600_000,
+            score_hundredths: Some(7_000),
+            fields: vec![
+                ("queue".to_owned(), "Billing".to_owned()),
+                ("product".to_owned(), "Router".to_owned()),
+            ],
+        };
+        write_conversations(&db, org_id, &[conversation])
+            .await
+            .expect("write");
+
+        let delete = |key: &str| FieldCommand::Delete {
+            org: "acme".to_owned(),
+            key: key.to_owned(),
+        };
+        run_field(&db, delete("queue")).await.expect("delete");
+        let keys: Vec<String> = list_fields(&db, org_id)
+            .await
+            .expect("fields")
+            .into_iter()
+            .map(|stored| stored.field.key)
+            .collect();
+        assert_eq!(keys, vec!["product"]);
+        let error = run_field(&db, delete("queue")).await.unwrap_err();
+        assert!(
+            error.to_string().contains("has no custom field `queue`"),
+            "{error}"
+        );
+        let error = run_field(
+            &db,
+            FieldCommand::Delete {
+                org: "nope".to_owned(),
+                key: "product".to_owned(),
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(error.to_string().contains("no organisation `nope`"));
+        // The key can be defined again, as a new field without values.
+        run_field(&db, define("queue", "text", &[]))
+            .await
+            .expect("define again");
+    }
 }

@@ -1,6 +1,7 @@
 use super::server::get_conversation;
 use crate::app::{NotFoundMessage, RouteId};
 use crate::auth::view::RequireReviewer;
+use crate::customers::query::CustomerQuery;
 use crate::error::{mark_status, AppError};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -41,7 +42,9 @@ pub fn ConversationPage() -> impl IntoView {
                                     <dd>{detail.occurred_at.clone()}</dd>
                                     <dt>"Customer"</dt>
                                     <dd>
-                                        {detail.customer_identifier.clone()}
+                                        <a href=CustomerQuery::customer_link(&detail.customer_identifier)>
+                                            {detail.customer_identifier.clone()}
+                                        </a>
                                         {detail.customer_name.clone().map(|name| view! { <span class="display-name">{name}</span> })}
                                     </dd>
                                     <dt>"Representative"</dt>

@@ -6,6 +6,9 @@ pub mod model;
 pub mod query;
 #[cfg(feature = "ssr")]
 pub mod read_model;
+pub mod saved_views;
+#[cfg(feature = "ssr")]
+pub mod saved_views_store;
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod service;
@@ -13,4 +16,5 @@ pub mod service;
 mod slot_index;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod trend;
 pub mod view;

@@ -2,6 +2,7 @@
 
 use super::query::CustomerQuery;
 use crate::conversations::model::ConversationKind;
+use crate::orgs::model::{Band, ScoreBands};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,6 +16,8 @@ pub struct CustomerRow {
     pub latest_interaction: String,
     /// One decimal.
     pub avg_score: String,
+    /// The band of the average as shown; `None` without scored conversations.
+    pub avg_band: Option<Band>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +25,8 @@ pub struct CustomerPage {
     /// The view that was applied: unknown filters dropped, the page clamped.
     pub query: CustomerQuery,
     pub rows: Vec<CustomerRow>,
+    /// The organisation's score bands, for the marks and the legend.
+    pub bands: ScoreBands,
     pub total: i64,
     pub page: u32,
     pub page_count: u32,
@@ -36,6 +41,7 @@ pub struct InteractionRow {
     pub representative_id: i64,
     pub representative_name: String,
     pub score: String,
+    pub band: Band,
 }
 
 /// A representative the page's type-ahead offers.

@@ -671,6 +671,77 @@ impl CustomerQuery {
     }
 }
 
+/// Which row the URL asks to open, and on which page of its history: `open=<identifier>` and
+/// `hpage=N`. Kept apart from [`CustomerQuery`]: opening a row changes the address (so it can
+/// be sent as "look at this customer") without asking the server for the table again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowFocus {
+    /// The customer's identifier, as stored (trimmed).
+    pub open: Option<String>,
+    /// 1-based page of the open row's history.
+    pub hpage: u32,
+}
+
+impl Default for RowFocus {
+    fn default() -> Self {
+        RowFocus {
+            open: None,
+            hpage: 1,
+        }
+    }
+}
+
+impl RowFocus {
+    /// Reads `open` and `hpage` leniently, as the page reads everything else.
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> RowFocus {
+        let mut focus = RowFocus::default();
+        for (key, value) in pairs {
+            match key.as_ref() {
+                "open" => {
+                    let identifier =
+                        clean_text(value.as_ref(), crate::limits::MAX_IDENTIFIER_CHARS);
+                    focus.open = (!identifier.is_empty()).then_some(identifier);
+                }
+                "hpage" => {
+                    focus.hpage = value
+                        .as_ref()
+                        .trim()
+                        .parse::<u32>()
+                        .unwrap_or(1)
+                        .clamp(1, MAX_PAGE)
+                }
+                _ => {}
+            }
+        }
+        focus
+    }
+
+    /// The address of `query` with one customer's row open on history page `hpage`.
+    pub fn href(query: &CustomerQuery, identifier: &str, hpage: u32) -> String {
+        let mut address = query.href();
+        address.push(if address.contains('?') { '&' } else { '?' });
+        address.push_str("open=");
+        address.push_str(&encode_component(identifier));
+        if hpage > 1 {
+            address.push_str(&format!("&hpage={hpage}"));
+        }
+        address
+    }
+}
+
+impl CustomerQuery {
+    /// "Look at this customer": the Customers page searched for one customer, its row open.
+    pub fn customer_link(identifier: &str) -> String {
+        RowFocus::href(
+            &CustomerQuery::default().with_search(identifier),
+            identifier.trim(),
+            1,
+        )
+    }
+}
+
 /// The page numbers to show in the pager: the first, the last, and a window around the
 /// current one; `None` stands for an ellipsis.
 pub fn pager_items(current: u32, page_count: u32) -> Vec<Option<u32>> {
@@ -698,6 +769,28 @@ pub fn pager_items(current: u32, page_count: u32) -> Vec<Option<u32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_to_a_customer_searches_for_it_and_opens_its_row() {
+        assert_eq!(
+            CustomerQuery::customer_link("ACME & Co"),
+            "/customers?q=ACME%20%26%20Co&open=ACME%20%26%20Co"
+        );
+        let query = CustomerQuery::from_query_string("q=acme&sort=score&open=ACME-1&hpage=3");
+        let focus = RowFocus::from_pairs(parse_query_string("q=acme&open=ACME-1&hpage=3"));
+        assert_eq!(focus.open.as_deref(), Some("ACME-1"));
+        assert_eq!(focus.hpage, 3);
+        assert_eq!(
+            RowFocus::href(&query, "ACME-1", 3),
+            "/customers?q=acme&sort=score&open=ACME-1&hpage=3"
+        );
+        assert_eq!(
+            RowFocus::href(&CustomerQuery::default(), "A", 1),
+            "/customers?open=A"
+        );
+        let bad = RowFocus::from_pairs(parse_query_string("open=%20%00&hpage=zero"));
+        assert_eq!(bad, RowFocus::default());
+    }
 
     #[test]
     fn the_default_view_sorts_by_interactions_descending_on_page_one() {

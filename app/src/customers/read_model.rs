@@ -11,6 +11,11 @@
 //! inside one snapshot, together with the version that snapshot holds. Whatever another
 //! writer or another server did is therefore seen, whole, at the next question; nothing is
 //! counted incrementally, so nothing can drift.
+//!
+//! A write that takes rows away rather than changing them (a custom field deleted with its
+//! values) cannot be read as changed rows: it also records its version as the organisation's
+//! `reload_version` ([`reload_from_here`]), and a reader holding an older version loads the
+//! organisation's columns afresh instead of applying a delta.
 
 use super::query::{SortDir, SortKey};
 use super::slot_index::SlotIndex;
@@ -32,6 +37,15 @@ pub async fn claim_write_version(tx: &mut Tx, org_id: i64) -> StoreResult<i64> {
     );
     sql.arg(org_id);
     tx.scalar(&sql, "claiming a write version").await
+}
+
+/// Marks `version`, claimed by this transaction, as a write that held read models cannot
+/// apply as changed rows: whoever holds an older version reloads the organisation from scratch.
+pub async fn reload_from_here(tx: &mut Tx, org_id: i64, version: i64) -> StoreResult<()> {
+    let mut sql = Sql::new("UPDATE read_model_versions SET reload_version = $1 WHERE org_id = $2");
+    sql.arg(version).arg(org_id);
+    tx.execute(&sql, "marking a version to reload from").await?;
+    Ok(())
 }
 
 fn version_sql(org_id: i64) -> Sql {
@@ -236,6 +250,12 @@ struct VersionRow {
 }
 
 #[derive(sqlx::FromRow)]
+struct LoadVersionRow {
+    version: i64,
+    reload_version: i64,
+}
+
+#[derive(sqlx::FromRow)]
 struct CountRow {
     changed: i64,
 }
@@ -279,15 +299,21 @@ struct Delta {
 }
 
 /// Reads what changed since the `held` version inside one snapshot, with the version that
-/// snapshot holds. Few changes are read as rows to apply; many (or a first load) are
-/// streamed into new columns, so that no list of millions of rows is held.
+/// snapshot holds. Few changes are read as rows to apply; many (or a first load, or a write
+/// since the held version that took rows away) are streamed into new columns, so that no list
+/// of millions of rows is held.
 async fn load(db: &Db, org_id: i64, held: Option<i64>) -> StoreResult<Change> {
     let mut tx = db.begin_snapshot().await?;
-    let version = tx
-        .fetch_optional::<VersionRow>(&version_sql(org_id), "reading the data version")
+    let mut versions =
+        Sql::new("SELECT version, reload_version FROM read_model_versions WHERE org_id = $1");
+    versions.arg(org_id);
+    let (version, reload_version) = tx
+        .fetch_optional::<LoadVersionRow>(&versions, "reading the data version")
         .await?
-        .map_or(0, |row| row.version);
+        .map_or((0, 0), |row| (row.version, row.reload_version));
     let since = match held {
+        // Rows were taken away since the held version: only a fresh load sees that.
+        Some(held) if held < reload_version => None,
         None => None,
         Some(held) => {
             let mut count = Sql::new(

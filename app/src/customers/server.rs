@@ -3,6 +3,8 @@
 
 use super::model::{CustomerPage, InteractionPage, RepresentativeOption};
 use super::query::CustomerQuery;
+use super::saved_views::SavedView;
+use super::trend::Trend;
 use crate::error::AppError;
 use crate::orgs::model::CustomField;
 use leptos::prelude::*;
@@ -13,13 +15,38 @@ mod ssr {
     pub use super::super::model::{CustomerRow, InteractionRow};
     pub use super::super::query::{HISTORY_PAGE_SIZE, PAGE_SIZE};
     pub use super::super::service::{
-        customers_page, history_page, resolve_question, QuestionError, Strictness,
+        customers_page, history_page, resolve_question, trend_points, QuestionError, Strictness,
     };
+    pub use super::super::trend::{summary, MAX_TREND_POINTS};
     pub use crate::conversations::model::{format_average, format_score, ConversationKind};
     pub use crate::error::with_status;
     pub use crate::orgs::store::list_fields;
-    pub use crate::orgs::time::{format_date, format_date_time};
+    pub use crate::orgs::store::score_bands;
+    pub use crate::orgs::time::{format_date, format_date_time, format_long_date, format_month};
     pub use crate::session::{app_state, current_reviewer};
+}
+
+/// A view sent by the page, validated and resolved for the signed-in reviewer, with the
+/// request's state and viewer: the start of every server function that reads customers.
+#[cfg(feature = "ssr")]
+async fn checked_question(
+    query: &CustomerQuery,
+) -> Result<
+    (
+        crate::session::AppState,
+        crate::session::Viewer,
+        super::service::Question,
+    ),
+    AppError,
+> {
+    use ssr::*;
+    query
+        .validate()
+        .map_err(|message| with_status(AppError::BadRequest(message)))?;
+    let state = app_state()?;
+    let viewer = current_reviewer().map_err(with_status)?;
+    let question = question_for(&state.db, &viewer, query).await?;
+    Ok((state, viewer, question))
 }
 
 /// The view resolved for the viewer's organisation; what it lacks is dropped, as on the page.
@@ -73,13 +100,11 @@ pub async fn customer_fields() -> Result<Vec<CustomField>, AppError> {
 #[server(endpoint = "customers", input = Json)]
 pub async fn list_customers(query: CustomerQuery) -> Result<CustomerPage, AppError> {
     use ssr::*;
-    query
-        .validate()
-        .map_err(|message| with_status(AppError::BadRequest(message)))?;
-    let state = app_state()?;
-    let viewer = current_reviewer().map_err(with_status)?;
-    let question = question_for(&state.db, &viewer, &query).await?;
+    let (state, viewer, question) = checked_question(&query).await?;
     let data = customers_page(&state.db, viewer.org_id, &question, PAGE_SIZE)
+        .await
+        .map_err(|e| with_status(e.into()))?;
+    let bands = score_bands(&state.db, viewer.org_id)
         .await
         .map_err(|e| with_status(e.into()))?;
     let mut applied = question.applied;
@@ -97,8 +122,10 @@ pub async fn list_customers(query: CustomerQuery) -> Result<CustomerPage, AppErr
                 first_interaction: format_date(row.first_ms, viewer.time_zone),
                 latest_interaction: format_date(row.latest_ms, viewer.time_zone),
                 avg_score: format_average(row.score_sum, row.interactions),
+                avg_band: bands.band_of_average(row.score_sum, row.interactions),
             })
             .collect(),
+        bands,
         total: data.total,
         page: data.page,
         page_count: data.page_count,
@@ -113,12 +140,7 @@ pub async fn list_interactions(
     page: u32,
 ) -> Result<InteractionPage, AppError> {
     use ssr::*;
-    query
-        .validate()
-        .map_err(|message| with_status(AppError::BadRequest(message)))?;
-    let state = app_state()?;
-    let viewer = current_reviewer().map_err(with_status)?;
-    let question = question_for(&state.db, &viewer, &query).await?;
+    let (state, viewer, question) = checked_question(&query).await?;
     let data = history_page(
         &state.db,
         viewer.org_id,
@@ -129,6 +151,9 @@ pub async fn list_interactions(
     )
     .await
     .map_err(|e| with_status(e.into()))?;
+    let bands = score_bands(&state.db, viewer.org_id)
+        .await
+        .map_err(|e| with_status(e.into()))?;
     Ok(InteractionPage {
         rows: data
             .rows
@@ -141,10 +166,115 @@ pub async fn list_interactions(
                 representative_id: row.representative_id,
                 representative_name: row.representative_name,
                 score: format_score(row.score_hundredths),
+                band: bands.band(row.score_hundredths),
             })
             .collect(),
         total: data.total,
         page: data.page,
         page_count: data.page_count,
     })
+}
+
+/// The score trend of one customer under a view: the points its expanded row draws, with a
+/// sentence that says what they show. One call beside the history's, made once per expansion.
+#[server(endpoint = "customer_trend", input = Json)]
+pub async fn customer_trend(customer_id: i64, query: CustomerQuery) -> Result<Trend, AppError> {
+    use ssr::*;
+    let (state, viewer, question) = checked_question(&query).await?;
+    let (points, total) = trend_points(
+        &state.db,
+        viewer.org_id,
+        customer_id,
+        &question,
+        MAX_TREND_POINTS,
+    )
+    .await
+    .map_err(|e| with_status(e.into()))?;
+    let bands = score_bands(&state.db, viewer.org_id)
+        .await
+        .map_err(|e| with_status(e.into()))?;
+    let zone = viewer.time_zone;
+    let label = |point: Option<&super::trend::TrendPoint>| {
+        point.map_or_else(String::new, |point| format_date(point.at_ms, zone))
+    };
+    Ok(Trend {
+        first_label: label(points.first()),
+        last_label: label(points.last()),
+        summary: summary(
+            &points,
+            |ms| format_month(ms, zone),
+            |ms| format_long_date(ms, zone),
+        ),
+        points,
+        total,
+        bands,
+    })
+}
+
+/// A store refusal of a saved-view change (a name in use, the limit reached) is the person's
+/// to fix: it comes back as a message, not as a server failure.
+#[cfg(feature = "ssr")]
+fn saved_view_error(error: crate::db::StoreError) -> AppError {
+    ssr::with_status(match error {
+        crate::db::StoreError::Invalid(message) => AppError::BadRequest(message),
+        other => other.into(),
+    })
+}
+
+/// The signed-in person's saved views, by name.
+#[server(endpoint = "saved_views", input = Json)]
+pub async fn list_saved_views() -> Result<Vec<SavedView>, AppError> {
+    use ssr::*;
+    let state = app_state()?;
+    let viewer = current_reviewer().map_err(with_status)?;
+    super::saved_views_store::list_saved_views(&state.db, viewer.org_id, viewer.user_id)
+        .await
+        .map_err(saved_view_error)
+}
+
+/// Saves a view under a name; a name the person already uses is replaced.
+#[server(endpoint = "save_view", input = Json)]
+pub async fn save_view(name: String, query: CustomerQuery) -> Result<SavedView, AppError> {
+    use ssr::*;
+    query
+        .validate()
+        .map_err(|message| with_status(AppError::BadRequest(message)))?;
+    let name = super::saved_views::clean_view_name(&name)
+        .map_err(|message| with_status(AppError::BadRequest(message)))?;
+    let state = app_state()?;
+    let viewer = current_reviewer().map_err(with_status)?;
+    super::saved_views_store::save_view(&state.db, viewer.org_id, viewer.user_id, &name, &query)
+        .await
+        .map_err(saved_view_error)
+}
+
+/// Renames one of the person's saved views.
+#[server(endpoint = "rename_view", input = Json)]
+pub async fn rename_saved_view(id: i64, name: String) -> Result<SavedView, AppError> {
+    use ssr::*;
+    let name = super::saved_views::clean_view_name(&name)
+        .map_err(|message| with_status(AppError::BadRequest(message)))?;
+    let state = app_state()?;
+    let viewer = current_reviewer().map_err(with_status)?;
+    super::saved_views_store::rename_saved_view(&state.db, viewer.org_id, viewer.user_id, id, &name)
+        .await
+        .map_err(saved_view_error)?
+        .ok_or_else(|| with_status(AppError::NotFound("The saved view".to_owned())))
+}
+
+/// Deletes one of the person's saved views.
+#[server(endpoint = "delete_view", input = Json)]
+pub async fn delete_saved_view(id: i64) -> Result<(), AppError> {
+    use ssr::*;
+    let state = app_state()?;
+    let viewer = current_reviewer().map_err(with_status)?;
+    let deleted =
+        super::saved_views_store::delete_saved_view(&state.db, viewer.org_id, viewer.user_id, id)
+            .await
+            .map_err(saved_view_error)?;
+    if deleted {
+        Ok(())
+    } else {
+        Err(with_status(AppError::NotFound("The saved view".to_owned())))
+    }
 }

@@ -8,6 +8,7 @@ use super::store::{
     applied_query, customer_page_sized, interaction_page_sized, resolve_filters, CustomerPageData,
     InteractionPageData,
 };
+use super::trend::TrendPoint;
 use crate::db::{Db, IdRow, StoreError};
 use crate::orgs::model::FieldKind;
 use crate::orgs::store::{list_fields, user_id_by_email, StoredField};
@@ -152,6 +153,18 @@ pub async fn history_page(
         page_size,
     )
     .await
+}
+
+/// The points of a customer's score trend under a resolved question: the latest `limit`,
+/// oldest first, and how many count in all.
+pub async fn trend_points(
+    db: &Db,
+    org_id: i64,
+    customer_id: i64,
+    question: &Question,
+    limit: usize,
+) -> Result<(Vec<TrendPoint>, i64), StoreError> {
+    super::store::trend_points(db, org_id, customer_id, &question.conditions, limit).await
 }
 
 fn date(day: Day) -> Option<NaiveDate> {

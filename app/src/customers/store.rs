@@ -4,6 +4,7 @@
 use super::query::{CustomerQuery, SortDir, SortKey, HISTORY_PAGE_SIZE, PAGE_SIZE};
 pub use super::read_model::Conditions;
 use super::read_model::PageQuestion;
+use super::trend::TrendPoint;
 use crate::db::{Db, Sql, StoreResult, Tx};
 use crate::orgs::model::FieldKind;
 use crate::orgs::store::StoredField;
@@ -464,6 +465,61 @@ pub async fn interaction_page_sized(
         })
     })
     .await
+}
+
+/// The latest `limit` scored conversations of a customer that count under `conditions`, as
+/// (time, score) oldest first, with how many count in all: the points of the row's trend.
+pub async fn trend_points(
+    db: &Db,
+    org_id: i64,
+    customer_id: i64,
+    conditions: &Conditions,
+    limit: usize,
+) -> StoreResult<(Vec<TrendPoint>, i64)> {
+    let mut count = Sql::new("SELECT COUNT(*)");
+    push_matching_conversations(
+        &mut count,
+        org_id,
+        "",
+        conditions,
+        Scope::Customer(customer_id),
+        false,
+    );
+    let mut sql = Sql::new("SELECT v.occurred_at_ms AS at_ms, v.score_hundredths AS score");
+    push_matching_conversations(
+        &mut sql,
+        org_id,
+        "",
+        conditions,
+        Scope::Customer(customer_id),
+        false,
+    );
+    sql.push(" ORDER BY v.occurred_at_ms DESC, v.id DESC LIMIT ")
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    db.read_within_budget(async |tx: &mut Tx| {
+        let total: i64 = tx
+            .scalar(&count, "counting a customer's scored conversations")
+            .await?;
+        let rows: Vec<TrendRow> = tx
+            .fetch_all(&sql, "reading a customer's score trend")
+            .await?;
+        let points = rows
+            .into_iter()
+            .rev()
+            .map(|row| TrendPoint {
+                at_ms: row.at_ms,
+                score: row.score,
+            })
+            .collect();
+        Ok((points, total))
+    })
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+struct TrendRow {
+    at_ms: i64,
+    score: i64,
 }
 
 /// The id of the customer with this identifier in the organisation.

@@ -6,14 +6,19 @@ use super::model::{
     group_thousands, range_label, CustomerPage, CustomerRow, InteractionPage, RepresentativeOption,
 };
 use super::query::{
-    pager_items, CustomerQuery, Day, Period, SortDir, SortKey, HISTORY_PAGE_SIZE, MAX_EMAIL_CHARS,
-    MAX_SEARCH_CHARS, PAGE_SIZE,
+    pager_items, CustomerQuery, Day, Period, RowFocus, SortDir, SortKey, HISTORY_PAGE_SIZE,
+    MAX_EMAIL_CHARS, MAX_SEARCH_CHARS, PAGE_SIZE,
 };
-use super::server::{customer_fields, customer_representatives, list_customers, list_interactions};
+use super::saved_views::{SavedView, MAX_SAVED_VIEW_NAME_CHARS};
+use super::server::{
+    customer_fields, customer_representatives, customer_trend, delete_saved_view, list_customers,
+    list_interactions, list_saved_views, rename_saved_view, save_view,
+};
+use super::trend::{moving_average, Trend, TREND_WINDOW};
 use crate::auth::view::RequireReviewer;
 use crate::conversations::model::ConversationKind;
 use crate::error::AppError;
-use crate::orgs::model::{CustomField, FieldKind};
+use crate::orgs::model::{Band, CustomField, FieldKind, ScoreBands};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
@@ -43,6 +48,31 @@ pub fn CustomersPage() -> impl IntoView {
         CustomerQuery::from_pairs_noting(crate::text::parse_query_string(&location.search.get()))
     });
     let query = Memo::new(move |_| read.with(|(query, _)| query.clone()));
+    // The row the address asks to open (`open=`, `hpage=`): read apart from the view, so that
+    // opening a row rewrites the address without asking for the table again.
+    let focus = Memo::new(move |_| {
+        RowFocus::from_pairs(crate::text::parse_query_string(&location.search.get()))
+    });
+    let search_box = NodeRef::<leptos::html::Input>::new();
+    // `/` anywhere but in a text field goes to the search box, as in most web apps.
+    let slash = window_event_listener(leptos::ev::keydown, move |event| {
+        if event.key() != "/" || event.ctrl_key() || event.meta_key() || event.alt_key() {
+            return;
+        }
+        let typing = event.target().is_some_and(|_| {
+            let element = event_target::<web_sys::Element>(&event);
+            matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                || element.has_attribute("contenteditable")
+        });
+        if !typing {
+            if let Some(input) = search_box.get_untracked() {
+                event.prevent_default();
+                let _ = input.focus();
+                input.select();
+            }
+        }
+    });
+    on_cleanup(move || slash.remove());
     // What the URL asked for that the page could not apply (a bad date range, say).
     let notes = Memo::new(move |_| read.with(|(_, notes)| notes.clone()));
     let fields = Resource::new(|| (), |_| customer_fields());
@@ -71,7 +101,7 @@ pub fn CustomersPage() -> impl IntoView {
                     </p>
                 </header>
                 <div class="toolbar" role="search">
-                    <SearchBox query=query />
+                    <SearchBox query=query node_ref=search_box />
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {
                             match fields.await {
@@ -93,6 +123,7 @@ pub fn CustomersPage() -> impl IntoView {
                             view! { <RepresentativeFilter options=options query=query /> }
                         })}
                     </Suspense>
+                    <SavedViewsMenu query=query />
                     <a class="button export" href=move || query.with(CustomerQuery::export_href) download rel="nofollow">
                         "Export CSV"
                     </a>
@@ -112,7 +143,18 @@ pub fn CustomersPage() -> impl IntoView {
                     >
                         {move || Suspend::new(async move {
                             match customers.await {
-                                Ok(page) => view! { <CustomerTable page=page query=query /> }.into_any(),
+                                Ok(page) => {
+                                    let known = fields.await.unwrap_or_default();
+                                    let asked = query.get_untracked();
+                                    let dropped = dropped_filter_notes(&asked, &page.query, &known);
+                                    view! {
+                                        {(!dropped.is_empty()).then(|| view! {
+                                            <p class="notice" role="status">{dropped.join(" ")}</p>
+                                        })}
+                                        <CustomerTable page=page query=query focus=focus />
+                                    }
+                                        .into_any()
+                                }
                                 Err(error) => view! {
                                     <LoadError
                                         what="customers"
@@ -152,6 +194,7 @@ fn DebouncedText(
     #[prop(into)] on_settle: Callback<String>,
     #[prop(optional)] search: bool,
     #[prop(optional)] placeholder: &'static str,
+    #[prop(optional)] node_ref: NodeRef<leptos::html::Input>,
 ) -> impl IntoView {
     let text = RwSignal::new(value.get_untracked());
     // Bumped on every keystroke; a pending timer only fires if it is still the latest.
@@ -180,6 +223,16 @@ fn DebouncedText(
             TYPING_DEBOUNCE,
         );
     };
+    // Escape empties the box at once (no pause), and the view follows.
+    let on_keydown = move |event: web_sys::KeyboardEvent| {
+        if event.key() == "Escape" && !text.get_untracked().is_empty() {
+            event.prevent_default();
+            typing.update(|ticket| *ticket += 1);
+            pending.set(false);
+            text.set(String::new());
+            on_settle.run(String::new());
+        }
+    };
     let input_type = if search { "search" } else { "text" };
     view! {
         <div class="control">
@@ -191,15 +244,17 @@ fn DebouncedText(
                 autocomplete="off"
                 spellcheck="false"
                 placeholder=placeholder
+                node_ref=node_ref
                 prop:value=move || text.get()
                 on:input=on_input
+                on:keydown=on_keydown
             />
         </div>
     }
 }
 
 #[component]
-fn SearchBox(query: Memo<CustomerQuery>) -> impl IntoView {
+fn SearchBox(query: Memo<CustomerQuery>, node_ref: NodeRef<leptos::html::Input>) -> impl IntoView {
     let value = Signal::derive(move || query.with(|q| q.search.clone()));
     let on_settle = move |text: String| {
         let current = query.get_untracked();
@@ -218,6 +273,7 @@ fn SearchBox(query: Memo<CustomerQuery>) -> impl IntoView {
             on_settle=on_settle
             search=true
             placeholder="Identifier or name"
+            node_ref=node_ref
         />
     }
 }
@@ -502,13 +558,29 @@ fn SortHeader(label: &'static str, key: SortKey, query: Memo<CustomerQuery>) -> 
 }
 
 #[component]
-fn CustomerTable(page: CustomerPage, query: Memo<CustomerQuery>) -> impl IntoView {
+fn CustomerTable(
+    page: CustomerPage,
+    query: Memo<CustomerQuery>,
+    focus: Memo<RowFocus>,
+) -> impl IntoView {
     if page.rows.is_empty() {
         return view! { <EmptyState query=page.query total=page.total /> }.into_any();
     }
     let applied = page.query.clone();
     let rows = page.rows.clone();
+    let bands = page.bands;
+    let asked = focus.get_untracked();
+    let missing = asked
+        .open
+        .clone()
+        .filter(|open| !rows.iter().any(|row| &row.identifier == open));
     view! {
+        {missing.map(|identifier| view! {
+            <p class="notice" role="status">
+                {format!("Customer “{identifier}” is not on this page of results.")}
+            </p>
+        })}
+        <BandLegend bands=bands />
         <div class="table-wrap">
             <table class="customers" aria-label="Customers">
                 <thead>
@@ -525,7 +597,19 @@ fn CustomerTable(page: CustomerPage, query: Memo<CustomerQuery>) -> impl IntoVie
                 <tbody>
                     {rows
                         .into_iter()
-                        .map(|row| view! { <CustomerRowView row=row query=applied.clone() /> })
+                        .map(|row| {
+                            let open = asked.open.as_deref() == Some(row.identifier.as_str());
+                            let hpage = if open { asked.hpage } else { 1 };
+                            view! {
+                                <CustomerRowView
+                                    row=row
+                                    applied=applied.clone()
+                                    query=query
+                                    open=open
+                                    hpage=hpage
+                                />
+                            }
+                        })
                         .collect_view()}
                 </tbody>
             </table>
@@ -558,60 +642,147 @@ fn EmptyState(query: CustomerQuery, total: i64) -> impl IntoView {
 }
 
 #[component]
-fn CustomerRowView(row: CustomerRow, query: CustomerQuery) -> impl IntoView {
+fn CustomerRowView(
+    row: CustomerRow,
+    /// The view the server applied: the history and trend are read under it.
+    applied: CustomerQuery,
+    /// The view in the address, which opening a row extends with `open=`.
+    query: Memo<CustomerQuery>,
+    open: bool,
+    hpage: u32,
+) -> impl IntoView {
     let expanded = RwSignal::new(false);
-    let toggle = move || expanded.update(|open| *open = !*open);
-    let on_keydown = move |event: web_sys::KeyboardEvent| {
-        let key = event.key();
-        if key == "Enter" || key == " " {
-            event.prevent_default();
-            toggle();
+    // A row the address opens is opened in the browser, once the page is live: its history
+    // and trend then load as for a click, and the server's page stays the table alone.
+    Effect::new(move |_| {
+        if open {
+            expanded.set(true);
+        }
+    });
+    let identifier = row.identifier.clone();
+    // The address names the row last opened (and its history page), so it can be sent on.
+    let show_in_address = {
+        let identifier = identifier.clone();
+        move |open: bool, hpage: u32| {
+            let current = query.get_untracked();
+            let address = if open {
+                RowFocus::href(&current, &identifier, hpage)
+            } else {
+                current.href()
+            };
+            go_to_address(&address);
+        }
+    };
+    let toggle = {
+        let show_in_address = show_in_address.clone();
+        move || {
+            let open = !expanded.get_untracked();
+            expanded.set(open);
+            show_in_address(open, 1);
         }
     };
     let customer_id = row.id;
     let history_id = format!("history-{customer_id}");
     view! {
-        <tr
-            class="customer-row"
-            class:expanded=move || expanded.get()
-            tabindex="0"
-            aria-expanded=move || expanded.get().to_string()
-            aria-controls=history_id.clone()
-            on:click=move |_| toggle()
-            on:keydown=on_keydown
-        >
+        // Click anywhere on the row opens it; the button in its first cell is the control that
+        // keyboards and screen readers use (the disclosure pattern).
+        <tr class="customer-row" class:expanded=move || expanded.get() on:click=move |_| toggle()>
             <td class="customer-col">
-                <span class="identifier">{row.identifier.clone()}</span>
-                {row.display_name.clone().map(|name| view! { <span class="display-name">{name}</span> })}
+                <button
+                    type="button"
+                    class="row-toggle"
+                    aria-expanded=move || expanded.get().to_string()
+                    aria-controls=history_id.clone()
+                >
+                    <span class="chevron" aria-hidden="true"></span>
+                    <span class="customer-name">
+                        <span class="identifier">{row.identifier.clone()}</span>
+                        {row.display_name.clone().map(|name| view! { <span class="display-name">{name}</span> })}
+                    </span>
+                </button>
             </td>
             <td class="numeric">{group_thousands(row.interactions)}</td>
             <td class="numeric">{row.first_interaction.clone()}</td>
             <td class="numeric">{row.latest_interaction.clone()}</td>
-            <td class="numeric">{row.avg_score.clone()}</td>
+            <td class="numeric">
+                {row.avg_score.clone()}
+                {row.avg_band.map(|band| view! { <BandMark band=band /> })}
+            </td>
         </tr>
         <Show when=move || expanded.get()>
             <tr class="history-row" id=history_id.clone()>
                 <td colspan="5">
-                    <InteractionHistory customer_id=customer_id query=query.clone() />
+                    <InteractionHistory
+                        customer_id=customer_id
+                        identifier=identifier.clone()
+                        query=applied.clone()
+                        first_page=hpage
+                        on_page=Callback::new({
+                            let show_in_address = show_in_address.clone();
+                            move |page: u32| show_in_address(true, page)
+                        })
+                    />
                 </td>
             </tr>
         </Show>
     }
 }
 
-#[component]
-fn InteractionHistory(customer_id: i64, query: CustomerQuery) -> impl IntoView {
-    let page = RwSignal::new(1_u32);
-    let history = Resource::new(
-        move || page.get(),
-        move |page| list_interactions(customer_id, query.clone(), page),
+/// Replaces the address without a new history entry or a scroll.
+fn go_to_address(address: &str) {
+    let navigate = use_navigate();
+    navigate(
+        address,
+        NavigateOptions {
+            replace: true,
+            scroll: false,
+            ..Default::default()
+        },
     );
+}
+
+#[component]
+fn InteractionHistory(
+    customer_id: i64,
+    identifier: String,
+    query: CustomerQuery,
+    first_page: u32,
+    on_page: Callback<u32>,
+) -> impl IntoView {
+    let page = RwSignal::new(first_page.max(1));
+    let history = Resource::new(move || page.get(), {
+        let query = query.clone();
+        move |page| list_interactions(customer_id, query.clone(), page)
+    });
+    // The trend is one call per expansion, beside the first history page, not one per page.
+    let trend = Resource::new(|| (), move |_| customer_trend(customer_id, query.clone()));
+    let turn_to = Callback::new(move |next: u32| {
+        page.set(next);
+        on_page.run(next);
+    });
     view! {
         <div class="history">
+            <Transition fallback=|| view! { <p class="loading">"Loading the score trend…"</p> }>
+                {
+                    let identifier = identifier.clone();
+                    move || {
+                        let identifier = identifier.clone();
+                        Suspend::new(async move {
+                            match trend.await {
+                                Ok(trend) => view! { <TrendChart trend=trend identifier=identifier /> }.into_any(),
+                                Err(error) => view! {
+                                    <LoadError what="score trend" error=error retry=Callback::new(move |_| trend.refetch()) />
+                                }
+                                    .into_any(),
+                            }
+                        })
+                    }
+                }
+            </Transition>
             <Transition fallback=|| view! { <p class="loading">"Loading interactions…"</p> }>
                 {move || Suspend::new(async move {
                     match history.await {
-                        Ok(data) => view! { <HistoryTable data=data page=page /> }.into_any(),
+                        Ok(data) => view! { <HistoryTable data=data turn_to=turn_to /> }.into_any(),
                         Err(error) => view! {
                             <LoadError
                                 what="interactions"
@@ -625,6 +796,163 @@ fn InteractionHistory(customer_id: i64, query: CustomerQuery) -> impl IntoView {
             </Transition>
         </div>
     }
+}
+
+/// A score's band: a shape and a word (read by screen readers), in the band's colour.
+#[component]
+fn BandMark(band: Band) -> impl IntoView {
+    view! {
+        <span class=format!("band {}", band.class()) title=band.name()>
+            <span aria-hidden="true">{band.glyph()}</span>
+            <span class="visually-hidden">{band.name()}</span>
+        </span>
+    }
+}
+
+/// What the bands mean, on the page beside the scores that show them.
+#[component]
+fn BandLegend(bands: ScoreBands) -> impl IntoView {
+    view! {
+        <ul class="band-legend" aria-label="Score bands">
+            {Band::ALL
+                .into_iter()
+                .map(|band| {
+                    let covers = bands.describe(band);
+                    let covers = match band {
+                        Band::Low => covers.to_lowercase(),
+                        _ => covers,
+                    };
+                    view! {
+                        <li>
+                            <span class=format!("band {}", band.class()) aria-hidden="true">{band.glyph()}</span>
+                            {format!("{}: {covers}", band.name())}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+}
+
+/// The drawing area of the trend, in SVG user units.
+const CHART_WIDTH: f64 = 640.0;
+const CHART_HEIGHT: f64 = 150.0;
+const CHART_LEFT: f64 = 34.0;
+const CHART_RIGHT: f64 = 10.0;
+const CHART_TOP: f64 = 10.0;
+const CHART_BOTTOM: f64 = 24.0;
+
+/// The row's scores over time: a point per conversation, the moving average, the band edges.
+#[component]
+fn TrendChart(trend: Trend, identifier: String) -> impl IntoView {
+    let caption_id = format!(
+        "trend-caption-{}",
+        crate::text::encode_component(&identifier)
+    );
+    let points = trend.points;
+    let bands = trend.bands;
+    let drawn = points.len();
+    let (start, end) = (
+        points.first().map_or(0, |p| p.at_ms),
+        points.last().map_or(0, |p| p.at_ms),
+    );
+    let span = (end - start).max(1) as f64;
+    let plot_width = CHART_WIDTH - CHART_LEFT - CHART_RIGHT;
+    let plot_height = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM;
+    let x = move |at_ms: i64| {
+        if end == start {
+            CHART_LEFT + plot_width / 2.0
+        } else {
+            CHART_LEFT + (at_ms - start) as f64 / span * plot_width
+        }
+    };
+    let y = move |points_value: f64| {
+        CHART_TOP + (1.0 - points_value.clamp(0.0, 100.0) / 100.0) * plot_height
+    };
+    let average = moving_average(&points, TREND_WINDOW);
+    let line: String = points
+        .iter()
+        .zip(&average)
+        .map(|(point, mean)| format!("{:.1},{:.1}", x(point.at_ms), y(*mean)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let edges = [bands.low, bands.high].map(|edge| {
+        let at = y(edge as f64 / 100.0);
+        view! {
+            <line class="band-edge" x1=CHART_LEFT x2=CHART_WIDTH - CHART_RIGHT y1=at y2=at></line>
+            <text class="axis-label" x=CHART_LEFT - 4.0 y=at + 4.0 text-anchor="end">
+                {crate::conversations::model::format_score(edge)}
+            </text>
+        }
+    });
+    let dots = points
+        .iter()
+        .map(|point| {
+            let band = bands.band(point.score);
+            view! {
+                <circle
+                    class=format!("trend-point {}", band.class())
+                    cx=format!("{:.1}", x(point.at_ms))
+                    cy=format!("{:.1}", y(point.score as f64 / 100.0))
+                    r="3"
+                ></circle>
+            }
+        })
+        .collect_view();
+    let more = (trend.total > drawn as i64).then(|| {
+        format!(
+            " The chart shows the latest {} of {} conversations.",
+            group_thousands(drawn as i64),
+            group_thousands(trend.total)
+        )
+    });
+    view! {
+        <figure class="trend">
+            <svg
+                class="trend-chart"
+                viewBox=format!("0 0 {CHART_WIDTH} {CHART_HEIGHT}")
+                preserveAspectRatio="none"
+                role="img"
+                aria-label=format!("Score trend of {identifier}")
+                aria-describedby=caption_id.clone()
+            >
+                <rect class="trend-frame" x=CHART_LEFT y=CHART_TOP width=plot_width height=plot_height></rect>
+                {edges}
+                {(drawn > 1).then(|| view! { <polyline class="trend-average" points=line></polyline> })}
+                {dots}
+                <text class="axis-label" x=CHART_LEFT y=CHART_HEIGHT - 6.0>{trend.first_label.clone()}</text>
+                <text class="axis-label" x=CHART_WIDTH - CHART_RIGHT y=CHART_HEIGHT - 6.0 text-anchor="end">
+                    {trend.last_label.clone()}
+                </text>
+            </svg>
+            <figcaption id=caption_id>{trend.summary.clone()} {more}</figcaption>
+        </figure>
+    }
+}
+
+/// Why filters in the address were not applied: a field the organisation no longer has (a
+/// saved view or a link older than a field's deletion), or a choice a select field lacks.
+fn dropped_filter_notes(
+    asked: &CustomerQuery,
+    applied: &CustomerQuery,
+    fields: &[CustomField],
+) -> Vec<String> {
+    asked
+        .filters
+        .iter()
+        .filter(|(key, _)| !applied.filters.contains_key(*key))
+        .map(
+            |(key, value)| match fields.iter().find(|field| &field.key == key) {
+                Some(field) => format!(
+                    "The filter “{}: {value}” was dropped: it is not one of the field’s choices.",
+                    field.label
+                ),
+                None => format!(
+                    "The filter on “{key}” was dropped: the organisation no longer has that field."
+                ),
+            },
+        )
+        .collect()
 }
 
 fn kind_icon(kind: ConversationKind) -> impl IntoView {
@@ -643,7 +971,7 @@ fn kind_icon(kind: ConversationKind) -> impl IntoView {
 }
 
 #[component]
-fn HistoryTable(data: InteractionPage, page: RwSignal<u32>) -> impl IntoView {
+fn HistoryTable(data: InteractionPage, turn_to: Callback<u32>) -> impl IntoView {
     let current = data.page;
     let last = data.page_count;
     let range = range_label(current, HISTORY_PAGE_SIZE, data.rows.len(), data.total);
@@ -689,7 +1017,10 @@ fn HistoryTable(data: InteractionPage, page: RwSignal<u32>) -> impl IntoView {
                                         {row.representative_name}
                                     </a>
                                 </td>
-                                <td class="numeric">{row.score}</td>
+                                <td class="numeric">
+                                    {row.score}
+                                    <BandMark band=row.band />
+                                </td>
                             </tr>
                         }
                     })
@@ -697,14 +1028,14 @@ fn HistoryTable(data: InteractionPage, page: RwSignal<u32>) -> impl IntoView {
             </tbody>
         </table>
         <nav class="history-pager" aria-label="Interaction history pages">
-            <button type="button" aria-label="First page" disabled={current <= 1} on:click=move |_| page.set(1)>
+            <button type="button" aria-label="First page" disabled={current <= 1} on:click=move |_| turn_to.run(1)>
                 "«"
             </button>
             <button
                 type="button"
                 aria-label="Previous page"
                 disabled={current <= 1}
-                on:click=move |_| page.set(current.saturating_sub(1).max(1))
+                on:click=move |_| turn_to.run(current.saturating_sub(1).max(1))
             >
                 "‹"
             </button>
@@ -712,11 +1043,11 @@ fn HistoryTable(data: InteractionPage, page: RwSignal<u32>) -> impl IntoView {
                 type="button"
                 aria-label="Next page"
                 disabled={current >= last}
-                on:click=move |_| page.set((current + 1).min(last))
+                on:click=move |_| turn_to.run((current + 1).min(last))
             >
                 "›"
             </button>
-            <button type="button" aria-label="Last page" disabled={current >= last} on:click=move |_| page.set(last)>
+            <button type="button" aria-label="Last page" disabled={current >= last} on:click=move |_| turn_to.run(last)>
                 "»"
             </button>
             <span class="range">{range}</span>
@@ -825,5 +1156,223 @@ fn PagerLink(
             </span>
         }
         .into_any()
+    }
+}
+
+/// The person's saved views: a button beside the filters opens a panel that lists them
+/// (each opens its view), saves the current view under a name, renames and deletes. The list
+/// is read when the panel first opens, in the browser, so pages render without it.
+#[component]
+fn SavedViewsMenu(query: Memo<CustomerQuery>) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let views = RwSignal::new(None::<Vec<SavedView>>);
+    let status = RwSignal::new(String::new());
+    let problem = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let editing = RwSignal::new(None::<i64>);
+    let new_name = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let report = move |result: Result<String, AppError>| match result {
+        Ok(message) => {
+            problem.set(String::new());
+            status.set(message);
+        }
+        Err(error) => {
+            status.set(String::new());
+            problem.set(error.to_string());
+        }
+    };
+    let reload = move || {
+        leptos::task::spawn_local(async move {
+            match list_saved_views().await {
+                Ok(list) => views.set(Some(list)),
+                Err(error) => problem.set(format!("Saved views could not be loaded. {error}")),
+            }
+        });
+    };
+    let toggle = move |_| {
+        let now_open = !open.get_untracked();
+        open.set(now_open);
+        if now_open && views.get_untracked().is_none() {
+            reload();
+        }
+    };
+    let on_save = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        let chosen = name.get_untracked();
+        let current = query.get_untracked();
+        leptos::task::spawn_local(async move {
+            let result = save_view(chosen, current).await;
+            busy.set(false);
+            if result.is_ok() {
+                name.set(String::new());
+                reload();
+            }
+            report(result.map(|saved| format!("Saved “{}”.", saved.name)));
+        });
+    };
+    let on_rename = move |id: i64| {
+        let chosen = new_name.get_untracked();
+        leptos::task::spawn_local(async move {
+            let result = rename_saved_view(id, chosen).await;
+            if result.is_ok() {
+                editing.set(None);
+                reload();
+            }
+            report(result.map(|renamed| format!("Renamed to “{}”.", renamed.name)));
+        });
+    };
+    let on_delete = move |view: SavedView| {
+        leptos::task::spawn_local(async move {
+            let result = delete_saved_view(view.id).await;
+            if result.is_ok() {
+                reload();
+            }
+            report(result.map(|_| format!("Deleted “{}”.", view.name)));
+        });
+    };
+    let on_panel_keydown = move |event: web_sys::KeyboardEvent| {
+        if event.key() == "Escape" && editing.get_untracked().is_none() {
+            open.set(false);
+        }
+    };
+    view! {
+        <div class="saved-views">
+            <button
+                type="button"
+                class="button"
+                aria-expanded=move || open.get().to_string()
+                aria-controls="saved-views-panel"
+                on:click=toggle
+            >
+                "Saved views"
+            </button>
+            <div
+                id="saved-views-panel"
+                class="saved-views-panel"
+                hidden=move || !open.get()
+                on:keydown=on_panel_keydown
+            >
+                <h2 class="panel-title">"Saved views"</h2>
+                {move || match views.get() {
+                    None => view! { <p class="loading">"Loading saved views…"</p> }.into_any(),
+                    Some(list) if list.is_empty() => view! {
+                        <p class="panel-empty">"No saved views yet. Name the current view below to keep it."</p>
+                    }
+                        .into_any(),
+                    Some(list) => view! {
+                        <ul class="saved-view-list">
+                            {list
+                                .into_iter()
+                                .map(|saved| {
+                                    let id = saved.id;
+                                    let label = saved.name.clone();
+                                    let for_delete = saved.clone();
+                                    let input_id = format!("rename-view-{id}");
+                                    view! {
+                                        <li>
+                                            <Show
+                                                when=move || editing.get() == Some(id)
+                                                fallback={
+                                                    let saved = saved.clone();
+                                                    let label = label.clone();
+                                                    let for_delete = for_delete.clone();
+                                                    move || {
+                                                        let label = label.clone();
+                                                        let for_delete = for_delete.clone();
+                                                        view! {
+                                                            <a class="saved-view-link" href=saved.href() on:click=move |_| open.set(false)>
+                                                                {saved.name.clone()}
+                                                            </a>
+                                                            <span class="saved-view-actions">
+                                                                <button
+                                                                    type="button"
+                                                                    class="link-button"
+                                                                    aria-label=format!("Rename {label}")
+                                                                    on:click={
+                                                                        let label = label.clone();
+                                                                        move |_| {
+                                                                            new_name.set(label.clone());
+                                                                            editing.set(Some(id));
+                                                                        }
+                                                                    }
+                                                                >
+                                                                    "Rename"
+                                                                </button>
+                                                                <button
+                                                                    type="button"
+                                                                    class="link-button danger"
+                                                                    aria-label=format!("Delete {label}")
+                                                                    on:click=move |_| on_delete(for_delete.clone())
+                                                                >
+                                                                    "Delete"
+                                                                </button>
+                                                            </span>
+                                                        }
+                                                    }
+                                                }
+                                            >
+                                                <form
+                                                    class="rename-form"
+                                                    on:submit=move |event: leptos::ev::SubmitEvent| {
+                                                        event.prevent_default();
+                                                        on_rename(id);
+                                                    }
+                                                >
+                                                    <label for=input_id.clone()>{format!("New name for {}", label)}</label>
+                                                    <input
+                                                        id=input_id.clone()
+                                                        type="text"
+                                                        maxlength=MAX_SAVED_VIEW_NAME_CHARS.to_string()
+                                                        prop:value=move || new_name.get()
+                                                        on:input=move |event| new_name.set(event_target_value(&event))
+                                                        on:keydown=move |event: web_sys::KeyboardEvent| {
+                                                            if event.key() == "Escape" {
+                                                                event.prevent_default();
+                                                                editing.set(None);
+                                                            }
+                                                        }
+                                                    />
+                                                    <button type="submit" class="button">"Save name"</button>
+                                                    <button type="button" class="button quiet" on:click=move |_| editing.set(None)>
+                                                        "Cancel"
+                                                    </button>
+                                                </form>
+                                            </Show>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    }
+                        .into_any(),
+                }}
+                <form class="save-view-form" on:submit=on_save>
+                    <label for="save-view-name">"Name this view"</label>
+                    <div class="save-view-row">
+                        <input
+                            id="save-view-name"
+                            type="text"
+                            required
+                            maxlength=MAX_SAVED_VIEW_NAME_CHARS.to_string()
+                            autocomplete="off"
+                            prop:value=move || name.get()
+                            on:input=move |event| name.set(event_target_value(&event))
+                        />
+                        <button type="submit" class="button" disabled=move || busy.get()>
+                            "Save view"
+                        </button>
+                    </div>
+                </form>
+                <p class="panel-status" role="status">{move || status.get()}</p>
+                <Show when=move || !problem.with(String::is_empty)>
+                    <p class="field-error" role="alert">{move || problem.get()}</p>
+                </Show>
+            </div>
+        </div>
     }
 }

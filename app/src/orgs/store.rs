@@ -1,7 +1,8 @@
 //! Store code for organisations, users and custom field definitions.
 
-use super::model::{CustomField, FieldKind, Role};
-use crate::db::{Db, Sql, StoreError, StoreResult, Tx};
+use super::model::{CustomField, FieldKind, Role, ScoreBands};
+use crate::customers::read_model::{claim_write_version, reload_from_here};
+use crate::db::{retry_transient, Db, Sql, StoreError, StoreResult, Tx};
 use crate::limits::{
     is_field_key, text_problem, FIELD_KEY_RULE, MAX_FIELDS_PER_ORG, MAX_FIELD_VALUE_CHARS,
     MAX_IDENTIFIER_CHARS,
@@ -95,6 +96,41 @@ pub async fn first_organisation(db: &Db) -> StoreResult<Option<Organisation>> {
     let sql = Sql::new("SELECT id, slug, name, time_zone FROM organisations ORDER BY id LIMIT 1");
     db.fetch_optional(&sql, "finding the first organisation")
         .await
+}
+
+#[derive(sqlx::FromRow)]
+struct BandsRow {
+    low: i64,
+    high: i64,
+}
+
+/// The organisation's score bands; the default ones for an organisation that does not exist.
+pub async fn score_bands(db: &Db, org_id: i64) -> StoreResult<ScoreBands> {
+    let mut sql = Sql::new(
+        "SELECT score_band_low AS low, score_band_high AS high FROM organisations WHERE id = $1",
+    );
+    sql.arg(org_id);
+    let row: Option<BandsRow> = db.fetch_optional(&sql, "reading score bands").await?;
+    // The table's CHECK keeps stored bands valid; `new` is only the net under it.
+    Ok(row
+        .and_then(|row| ScoreBands::new(row.low, row.high).ok())
+        .unwrap_or_default())
+}
+
+/// Sets the organisation's score bands; refuses bands out of range or out of order, and an
+/// organisation that does not exist.
+pub async fn set_score_bands(db: &Db, org_id: i64, bands: ScoreBands) -> StoreResult<()> {
+    let bands = ScoreBands::new(bands.low, bands.high).map_err(StoreError::Invalid)?;
+    let mut sql = Sql::new(
+        "UPDATE organisations SET score_band_low = $1, score_band_high = $2 WHERE id = $3",
+    );
+    sql.arg(bands.low).arg(bands.high).arg(org_id);
+    match db.execute(&sql, "setting score bands").await? {
+        0 => Err(StoreError::Invalid(format!(
+            "there is no organisation with id {org_id}"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 pub async fn count_organisations(db: &Db) -> StoreResult<i64> {
@@ -212,6 +248,58 @@ pub async fn define_field(
         tx.execute(&insert, "saving a custom field option").await?;
     }
     Ok(field_id)
+}
+
+/// What deleting a custom field removed besides the field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeletedField {
+    /// Conversations that had a value for the field.
+    pub values: u64,
+    /// The options of a select field.
+    pub options: u64,
+}
+
+/// Deletes the organisation's custom field `key` with its options and every conversation's
+/// value for it, in one transaction; `None` when the organisation has no such field.
+///
+/// The transaction claims a write version like any write of conversations (so it runs after,
+/// or before, the organisation's other writers, never between their reading the fields and
+/// writing values) and marks that version as one the read models must load afresh: the
+/// values that disappear are not rows a read model could read as changed.
+pub async fn delete_field(db: &Db, org_id: i64, key: &str) -> StoreResult<Option<DeletedField>> {
+    retry_transient(|| async {
+        let mut tx = db.begin().await?;
+        let version = claim_write_version(&mut tx, org_id).await?;
+        let mut find = Sql::new("SELECT id FROM custom_fields WHERE org_id = $1 AND key = $2");
+        find.arg(org_id).arg(key);
+        let Some(field) = tx
+            .fetch_optional::<crate::db::IdRow>(&find, "finding a custom field")
+            .await?
+        else {
+            // Nothing changed: the claimed version is given back.
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let mut values =
+            Sql::new("DELETE FROM conversation_field_values WHERE org_id = $1 AND field_id = $2");
+        values.arg(org_id).arg(field.id);
+        let values = tx
+            .execute(&values, "deleting a custom field's values")
+            .await?;
+        let mut options =
+            Sql::new("DELETE FROM custom_field_options WHERE org_id = $1 AND field_id = $2");
+        options.arg(org_id).arg(field.id);
+        let options = tx
+            .execute(&options, "deleting a custom field's options")
+            .await?;
+        let mut delete = Sql::new("DELETE FROM custom_fields WHERE org_id = $1 AND id = $2");
+        delete.arg(org_id).arg(field.id);
+        tx.execute(&delete, "deleting a custom field").await?;
+        reload_from_here(&mut tx, org_id, version).await?;
+        tx.commit().await?;
+        Ok(Some(DeletedField { values, options }))
+    })
+    .await
 }
 
 /// The organisation's custom fields, in display order, with their options.

@@ -43,6 +43,20 @@ pub fn format_date_time(ms: i64, zone: Tz) -> String {
         .unwrap_or_default()
 }
 
+/// "March 2026"
+pub fn format_month(ms: i64, zone: Tz) -> String {
+    local(ms, zone)
+        .map(|t| t.format("%B %Y").to_string())
+        .unwrap_or_default()
+}
+
+/// "14 March 2026"
+pub fn format_long_date(ms: i64, zone: Tz) -> String {
+    local(ms, zone)
+        .map(|t| t.format("%-d %B %Y").to_string())
+        .unwrap_or_default()
+}
+
 /// An ISO 8601 timestamp with the zone's offset, for `<time datetime=…>`.
 pub fn iso(ms: i64, zone: Tz) -> String {
     local(ms, zone).map(|t| t.to_rfc3339()).unwrap_or_default()
@@ -71,5 +85,8 @@ mod tests {
             "14 Mar 2026, 23:30"
         );
         assert!(parse_time_zone("Mars/Olympus").is_none());
+        let tokyo = parse_time_zone("Asia/Tokyo").unwrap();
+        assert_eq!(format_month(ms, tokyo), "March 2026");
+        assert_eq!(format_long_date(ms, tokyo), "15 March 2026");
     }
 }

@@ -2,7 +2,8 @@ use super::model::PROFILE_PAGE_SIZE;
 use super::server::get_representative;
 use crate::app::{NotFoundMessage, RouteId};
 use crate::auth::view::RequireReviewer;
-use crate::customers::model::range_label;
+use crate::customers::model::{group_thousands, range_label};
+use crate::customers::query::CustomerQuery;
 use crate::error::{mark_status, AppError};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -52,8 +53,10 @@ pub fn RepresentativePage() -> impl IntoView {
                                     <dl class="facts">
                                         <dt>"Email"</dt>
                                         <dd>{profile.email.clone()}</dd>
+                                        <dt>"Conversations"</dt>
+                                        <dd>{group_thousands(profile.total_conversations)}</dd>
                                         <dt>"Scored conversations"</dt>
-                                        <dd>{profile.scored_conversations}</dd>
+                                        <dd>{group_thousands(profile.scored_conversations)}</dd>
                                         <dt>"Average score"</dt>
                                         <dd>
                                             {if profile.average_score.is_empty() {
@@ -65,7 +68,7 @@ pub fn RepresentativePage() -> impl IntoView {
                                     </dl>
                                     <div class="table-wrap">
                                         <table class="history-table">
-                                            <caption>"Conversations"</caption>
+                                            <caption>"All conversations, scored and unscored"</caption>
                                             <thead>
                                                 <tr>
                                                     <th scope="col">"Conversation"</th>
@@ -84,7 +87,11 @@ pub fn RepresentativePage() -> impl IntoView {
                                                                 <a href=format!("/conversations/{}", row.id)>{row.title.clone()}</a>
                                                             </td>
                                                             <td>{row.occurred_at.clone()}</td>
-                                                            <td>{row.customer_identifier.clone()}</td>
+                                                            <td>
+                                                                <a href=CustomerQuery::customer_link(&row.customer_identifier)>
+                                                                    {row.customer_identifier.clone()}
+                                                                </a>
+                                                            </td>
                                                             <td class="numeric">
                                                                 {row.score.clone().unwrap_or_else(|| "Not scored".to_owned())}
                                                             </td>
