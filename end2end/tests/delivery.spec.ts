@@ -57,7 +57,7 @@ test.describe('delivery of the client', () => {
 
     await open(page, '/conversations/1');
     await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
-    const representative = page.locator('dl.facts').getByRole('link');
+    const representative = page.locator('dl.facts').getByRole('link', { name: 'Ada Lovelace' });
     const profile = await representative.getAttribute('href');
     expect(profile).toMatch(/^\/representatives\/\d+$/);
 
