@@ -87,7 +87,9 @@ test.describe('keyboard only', () => {
     await expect(page.getByRole('columnheader', { name: 'Interactions' })).not.toHaveAttribute('aria-sort');
     await expect(page).toHaveURL(/sort=score/);
     await expect.poll(() => identifiers(page)).toEqual(['zoe@example.com', 'sale-50x@example.com', 'sale_50%@example.com']);
-    expect(await focusedMatches(page, 'table[aria-label="Customers"] th:nth-child(5) button'), 'focus stays on the sort button after sorting').toBe(true);
+    expect
+      .soft(await focusedMatches(page, 'table[aria-label="Customers"] th:nth-child(5) button'), 'focus stays on the sort button after sorting')
+      .toBe(true);
 
     // A filter: back to Region, and the arrow key picks EMEA (Any, EMEA, Americas, APAC).
     await tabTo(page, '#filter-region', unmarked, { backwards: true });
@@ -112,6 +114,13 @@ test.describe('keyboard only', () => {
     await page.keyboard.press('Enter');
     await expect(range).toHaveText('9–12 of 12');
     await expect(page).toHaveURL(/hpage=2/);
+    // On the last page Next is disabled; focus must not fall out of the history to the page.
+    expect
+      .soft(
+        await page.evaluate((id) => !!document.activeElement?.closest(`#${id}`), historyId),
+        'focus stays in the history after turning to its last page (Next is disabled there)',
+      )
+      .toBe(true);
 
     // A conversation of that page, back up the history.
     await tabTo(page, `#${historyId} a[href^="/conversations/"]`, unmarked, { backwards: true });
@@ -171,5 +180,61 @@ test.describe('keyboard shortcuts of the Customers page', () => {
     await expect(page.getByLabel('Product')).toBeFocused();
     await expect(page.getByLabel('Search customers')).toHaveValue('');
     expect([...unmarked], 'every element Tab reached shows a focus indicator').toEqual([]);
+  });
+});
+
+test.describe('the saved-views panel by keyboard', () => {
+  const BUTTON = 'button[aria-controls="saved-views-panel"]';
+
+  test('Escape closes it and gives focus back to its button', async ({ page }) => {
+    await open(page, '/customers');
+    const unmarked = new Set<string>();
+    const button = page.getByRole('button', { name: 'Saved views' });
+    await tabTo(page, BUTTON, unmarked);
+    await page.keyboard.press('Enter');
+    await expect(button).toHaveAttribute('aria-expanded', 'true');
+    await page.keyboard.press('Tab');
+    expect(await focusedMatches(page, '#saved-views-panel *'), 'Tab goes from the button into the panel').toBe(true);
+    await page.keyboard.press('Escape');
+    await expect(button).toHaveAttribute('aria-expanded', 'false');
+    await expect(page.locator('#saved-views-panel')).toBeHidden();
+    await expect(button, 'focus returns to the Saved views button').toBeFocused();
+    expect([...unmarked], 'every element Tab reached shows a focus indicator').toEqual([]);
+  });
+
+  test('tabbing out of the open panel never leaves focus hidden under it (WCAG 2.4.11)', async ({ page }) => {
+    await open(page, '/customers');
+    const unmarked = new Set<string>();
+    await tabTo(page, BUTTON, unmarked);
+    await page.keyboard.press('Enter');
+    await expect(page.getByRole('button', { name: 'Saved views' })).toHaveAttribute('aria-expanded', 'true');
+    await expect(page.locator('#saved-views-panel').getByText('Loading saved views…')).toHaveCount(0);
+    const hidden: string[] = [];
+    let outside = 0;
+    for (let step = 0; step < 40 && outside < 6; step++) {
+      await page.keyboard.press('Tab');
+      const report = await page.evaluate(() => {
+        const element = document.activeElement as HTMLElement | null;
+        const panel = document.getElementById('saved-views-panel');
+        if (!element || !panel || panel.contains(element)) return null;
+        const box = element.getBoundingClientRect();
+        const points = [
+          [box.left + box.width / 2, box.top + box.height / 2],
+          [box.left + 1, box.top + 1], [box.right - 1, box.top + 1],
+          [box.left + 1, box.bottom - 1], [box.right - 1, box.bottom - 1],
+        ];
+        const covered = !panel.hidden && points.every(([x, y]) => {
+          const hit = document.elementFromPoint(x, y);
+          return !!hit && panel.contains(hit);
+        });
+        const name = (element.getAttribute('aria-label') ?? element.textContent ?? '').replace(/\s+/g, ' ').trim().slice(0, 40);
+        return { covered, what: `${element.tagName.toLowerCase()} “${name}”` };
+      });
+      if (!report) continue;
+      outside += 1;
+      if (report.covered) hidden.push(report.what);
+    }
+    expect(outside, 'Tab leaves the panel').toBeGreaterThan(0);
+    expect(hidden, 'focused controls entirely hidden under the open panel').toEqual([]);
   });
 });

@@ -57,6 +57,16 @@ async function expectReachable(elements: Locator, what: string): Promise<void> {
   }
 }
 
+/** The element lies wholly within the window: text that must reflow, not scroll sideways. */
+async function expectInWindow(element: Locator, what: string): Promise<void> {
+  await expect(element).toBeVisible();
+  const { left, right, width } = await element.evaluate((node) => {
+    const box = node.getBoundingClientRect();
+    return { left: box.left, right: box.right, width: window.innerWidth };
+  });
+  expect(left >= -0.5 && right <= width + 0.5, `${what} at ${Math.round(left)}–${Math.round(right)} in a ${width}px window`).toBe(true);
+}
+
 for (const size of SIZES) {
   test.describe(`at ${size.name}`, () => {
     test.use({ viewport: size.viewport, deviceScaleFactor: size.deviceScaleFactor });
@@ -78,6 +88,8 @@ for (const size of SIZES) {
       await expectReachable(customersTable(page).getByRole('columnheader').getByRole('button'), 'the sort buttons');
       await expectReachable(toggle, 'the row’s toggle');
       await expectReachable(history.locator('figure.trend'), 'the trend');
+      // The chart may scroll with the table; its one-sentence summary is text, and reflows.
+      await expectInWindow(history.locator('figure.trend figcaption'), 'the trend’s summary');
       await expectReachable(history.getByRole('navigation', { name: 'Interaction history pages' }).locator('button, .range'), 'the history pager');
       await expectReachable(
         page.getByRole('navigation', { name: 'Customer pages' }).locator('a, span, input, button, p'),

@@ -4,6 +4,7 @@ use super::model::SignedInUser;
 use super::server::{whoami, Login, Logout};
 use crate::error::{mark_status, AppError};
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
@@ -150,6 +151,7 @@ pub fn HomePage() -> impl IntoView {
                 match auth.user.await {
                     Ok(Some(user)) if user.may_review() => view! { <Redirect path="/customers" /> }.into_any(),
                     Ok(Some(user)) => view! {
+                        <Title text="Welcome" />
                         <section class="page">
                             <h1>{format!("Welcome, {}", user.name)}</h1>
                             <p class="page-lede">

@@ -1028,30 +1028,40 @@ fn HistoryTable(data: InteractionPage, turn_to: Callback<u32>) -> impl IntoView 
             </tbody>
         </table>
         <nav class="history-pager" aria-label="Interaction history pages">
-            <button type="button" aria-label="First page" disabled={current <= 1} on:click=move |_| turn_to.run(1)>
-                "«"
-            </button>
-            <button
-                type="button"
-                aria-label="Previous page"
-                disabled={current <= 1}
-                on:click=move |_| turn_to.run(current.saturating_sub(1).max(1))
-            >
-                "‹"
-            </button>
-            <button
-                type="button"
-                aria-label="Next page"
-                disabled={current >= last}
-                on:click=move |_| turn_to.run((current + 1).min(last))
-            >
-                "›"
-            </button>
-            <button type="button" aria-label="Last page" disabled={current >= last} on:click=move |_| turn_to.run(last)>
-                "»"
-            </button>
+            // `aria-disabled`, not `disabled`: a step that reaches the end keeps the keyboard's
+            // focus instead of dropping it to the page.
+            <HistoryStep label="First page" text="«" target=1 current=current turn_to=turn_to />
+            <HistoryStep label="Previous page" text="‹" target=current.saturating_sub(1).max(1) current=current turn_to=turn_to />
+            <HistoryStep label="Next page" text="›" target=(current + 1).min(last) current=current turn_to=turn_to />
+            <HistoryStep label="Last page" text="»" target=last current=current turn_to=turn_to />
             <span class="range">{range}</span>
         </nav>
+    }
+}
+
+/// One step of a history's pager; at the end it goes nowhere and says so.
+#[component]
+fn HistoryStep(
+    label: &'static str,
+    text: &'static str,
+    target: u32,
+    current: u32,
+    turn_to: Callback<u32>,
+) -> impl IntoView {
+    let inert = target == current;
+    view! {
+        <button
+            type="button"
+            aria-label=label
+            aria-disabled=inert.to_string()
+            on:click=move |_| {
+                if !inert {
+                    turn_to.run(target);
+                }
+            }
+        >
+            {text}
+        </button>
     }
 }
 
@@ -1235,16 +1245,38 @@ fn SavedViewsMenu(query: Memo<CustomerQuery>) -> impl IntoView {
             report(result.map(|_| format!("Deleted “{}”.", view.name)));
         });
     };
+    let button = NodeRef::<leptos::html::Button>::new();
+    let container = NodeRef::<leptos::html::Div>::new();
     let on_panel_keydown = move |event: web_sys::KeyboardEvent| {
         if event.key() == "Escape" && editing.get_untracked().is_none() {
+            open.set(false);
+            if let Some(button) = button.get_untracked() {
+                let _ = button.focus();
+            }
+        }
+    };
+    // The panel lies over the table: when focus moves on past it, it closes, so nothing that
+    // has focus is ever hidden under it (WCAG 2.4.11).
+    let on_focus_out = move |event: leptos::ev::FocusEvent| {
+        let leaving = match (event.related_target(), container.get_untracked()) {
+            (Some(next), Some(container)) => {
+                use leptos::wasm_bindgen::JsCast;
+                !next
+                    .dyn_ref::<web_sys::Node>()
+                    .is_some_and(|node| container.contains(Some(node)))
+            }
+            _ => false,
+        };
+        if leaving {
             open.set(false);
         }
     };
     view! {
-        <div class="saved-views">
+        <div class="saved-views" node_ref=container on:focusout=on_focus_out>
             <button
                 type="button"
                 class="button"
+                node_ref=button
                 aria-expanded=move || open.get().to_string()
                 aria-controls="saved-views-panel"
                 on:click=toggle
