@@ -403,6 +403,26 @@ pub struct InteractionPageData {
     pub page_count: u32,
 }
 
+/// `select` over one customer's scored conversations that count under `conditions`, with
+/// their representatives joined: the history's and the trend's statements start here.
+fn customer_conversations(
+    select: &str,
+    org_id: i64,
+    customer_id: i64,
+    conditions: &Conditions,
+) -> Sql {
+    let mut sql = Sql::new(select);
+    push_matching_conversations(
+        &mut sql,
+        org_id,
+        "",
+        conditions,
+        Scope::Customer(customer_id),
+        false,
+    );
+    sql
+}
+
 /// One page of a customer's interaction history: the conversations that count, newest first.
 pub async fn interaction_page(
     db: &Db,
@@ -424,26 +444,13 @@ pub async fn interaction_page_sized(
     page_size: u32,
 ) -> StoreResult<InteractionPageData> {
     let page_size = page_size.max(1);
-    let mut count = Sql::new("SELECT COUNT(*)");
-    push_matching_conversations(
-        &mut count,
-        org_id,
-        "",
-        conditions,
-        Scope::Customer(customer_id),
-        false,
-    );
-    let mut sql = Sql::new(
+    let count = customer_conversations("SELECT COUNT(*)", org_id, customer_id, conditions);
+    let mut sql = customer_conversations(
         "SELECT v.id, v.external_id, v.title, v.kind, v.occurred_at_ms, v.score_hundredths, \
          u.id AS representative_id, u.name AS representative_name, u.email AS representative_email",
-    );
-    push_matching_conversations(
-        &mut sql,
         org_id,
-        "",
+        customer_id,
         conditions,
-        Scope::Customer(customer_id),
-        false,
     );
     db.read_within_budget(async |tx: &mut Tx| {
         let total: i64 = tx
@@ -476,23 +483,12 @@ pub async fn trend_points(
     conditions: &Conditions,
     limit: usize,
 ) -> StoreResult<(Vec<TrendPoint>, i64)> {
-    let mut count = Sql::new("SELECT COUNT(*)");
-    push_matching_conversations(
-        &mut count,
+    let count = customer_conversations("SELECT COUNT(*)", org_id, customer_id, conditions);
+    let mut sql = customer_conversations(
+        "SELECT v.occurred_at_ms AS at_ms, v.score_hundredths AS score",
         org_id,
-        "",
+        customer_id,
         conditions,
-        Scope::Customer(customer_id),
-        false,
-    );
-    let mut sql = Sql::new("SELECT v.occurred_at_ms AS at_ms, v.score_hundredths AS score");
-    push_matching_conversations(
-        &mut sql,
-        org_id,
-        "",
-        conditions,
-        Scope::Customer(customer_id),
-        false,
     );
     sql.push(" ORDER BY v.occurred_at_ms DESC, v.id DESC LIMIT ")
         .bind(i64::try_from(limit).unwrap_or(i64::MAX));
