@@ -77,26 +77,47 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<crate::db::StoreError> for AppError {
     fn from(error: crate::db::StoreError) -> Self {
-        match error {
-            crate::db::StoreError::OverBudget { budget_ms } => {
-                tracing::warn!(budget_ms, "a question ran past its budget and was stopped");
-                return AppError::TooBroad;
+        use crate::db::Failure;
+        match error.failure() {
+            Failure::Refused(reason) => AppError::BadRequest(reason.to_owned()),
+            Failure::OverBudget => {
+                tracing::warn!(%error, "a question ran past its budget and was stopped");
+                AppError::TooBroad
             }
-            crate::db::StoreError::Loading => return AppError::Loading,
-            ref error if error.is_unavailable() || error.is_lock_timeout() => {
+            Failure::Loading => AppError::Loading,
+            Failure::Busy => {
                 tracing::warn!(%error, "database busy or out of reach");
-                return AppError::Busy;
+                AppError::Busy
             }
-            ref error if error.is_bad_value() => {
+            Failure::BadValue => {
                 tracing::warn!(%error, "the database refused a value");
-                return AppError::BadRequest(
+                AppError::BadRequest(
                     "The request holds a value that cannot be stored or searched for.".to_owned(),
-                );
+                )
             }
-            _ => {}
+            Failure::Internal => {
+                tracing::error!(%error, "store error");
+                AppError::Internal
+            }
         }
-        tracing::error!(error = %error, "store error");
-        AppError::Internal
+    }
+}
+
+/// An error as a plain response outside the server functions (the CSV export): its status,
+/// its message, and Retry-After when trying again shortly can help.
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        use axum::http::{header, HeaderValue, StatusCode};
+        let status =
+            StatusCode::from_u16(self.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, self.to_string()).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
     }
 }
 

@@ -1,63 +1,30 @@
 //! Small text rules shared by the browser and the server.
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
 /// Folds text for case-insensitive matching: Unicode lower case, so "ZOË" matches "Zoë".
 /// The same fold is applied to stored text (at write time) and to what is searched.
 pub fn fold(text: &str) -> String {
     text.to_lowercase()
 }
 
+/// What [`encode_component`] escapes: everything but RFC 3986's unreserved characters.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encodes a query-string component (everything but RFC 3986 unreserved characters).
 pub fn encode_component(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
+    utf8_percent_encode(text, COMPONENT).to_string()
 }
 
-/// Decodes a query-string component (`+` is a space). Malformed escapes are kept as they are,
-/// and invalid UTF-8 is replaced, so that no URL can make decoding fail.
-pub fn decode_component(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(value) => {
-                        out.push(value);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            other => out.push(other),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Splits `a=1&b=2` into decoded pairs. A leading `?` is ignored.
+/// Splits `a=1&b=2` into decoded pairs (`+` is a space). A leading `?` is ignored; malformed
+/// escapes are kept as they are and invalid UTF-8 is replaced, so no URL makes this fail.
 pub fn parse_query_string(query: &str) -> Vec<(String, String)> {
-    query
-        .trim_start_matches('?')
-        .split('&')
-        .filter(|part| !part.is_empty())
-        .map(|part| match part.split_once('=') {
-            Some((key, value)) => (decode_component(key), decode_component(value)),
-            None => (decode_component(part), String::new()),
-        })
+    form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+        .into_owned()
         .collect()
 }
 
@@ -71,11 +38,17 @@ mod tests {
         assert_eq!(fold("ÅSA Öberg"), "åsa öberg");
     }
 
+    /// The value of `v=<text>` read back.
+    fn decode_component(text: &str) -> String {
+        parse_query_string(&format!("v={text}")).remove(0).1
+    }
+
     #[test]
     fn components_round_trip() {
         for text in ["plain", "a b&c=d", "100% _under\\score", "Zoë 東京", "+"] {
             assert_eq!(decode_component(&encode_component(text)), text);
         }
+        assert_eq!(encode_component("a b~*"), "a%20b~%2A");
     }
 
     #[test]
@@ -84,6 +57,7 @@ mod tests {
         assert_eq!(decode_component("%zz"), "%zz");
         assert_eq!(decode_component("%4"), "%4");
         assert_eq!(decode_component("%ff"), "\u{FFFD}");
+        assert_eq!(decode_component("a+b"), "a b");
     }
 
     #[test]

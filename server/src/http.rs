@@ -3,6 +3,7 @@
 
 use crate::assets::{self, ClientFiles};
 use app::auth::routes::resolve_session;
+use app::auth::service::SecureRequest;
 use app::db::Db;
 use app::session::AppState;
 use app::{shell, App};
@@ -20,22 +21,10 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-#[derive(Clone)]
+#[derive(Clone, FromRef)]
 struct ServerState {
     leptos_options: LeptosOptions,
     app: AppState,
-}
-
-impl FromRef<ServerState> for LeptosOptions {
-    fn from_ref(state: &ServerState) -> Self {
-        state.leptos_options.clone()
-    }
-}
-
-impl FromRef<ServerState> for AppState {
-    fn from_ref(state: &ServerState) -> Self {
-        state.app.clone()
-    }
 }
 
 /// Largest request body accepted. Server-function calls are a few hundred bytes; the limit
@@ -171,13 +160,15 @@ fn is_public_asset(path: &str) -> bool {
 /// Headers on every answer: no sniffing, no referrer to other sites, no framing; `no-store` on everything
 /// but public static files, so neither a shared proxy nor the browser's back-forward cache
 /// keeps customer data after sign-out; HSTS when the site is served over https.
-async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn security_headers(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_owned();
-    let secure = app::auth::service::is_secure_request(
-        state.secure_cookies,
-        request.uri(),
-        request.headers(),
-    );
+    let secure = SecureRequest::decide(state.secure_cookies, request.uri(), request.headers());
+    request.extensions_mut().insert(secure);
+    let SecureRequest(secure) = secure;
     let mut response = next.run(request).await;
     if is_public_asset(&path) {
         assets::set_cache_control(&path, &mut response);

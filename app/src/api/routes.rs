@@ -9,7 +9,7 @@ use crate::customers::service::{
     customers_page, history_page, resolve_question, Question, QuestionError, Strictness,
 };
 use crate::customers::store::find_customer_id;
-use crate::db::StoreError;
+use crate::db::{Failure, StoreError};
 use crate::orgs::time::{iso, parse_time_zone};
 use crate::session::AppState;
 use crate::text::parse_query_string;
@@ -67,37 +67,36 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Invalid(message) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
-            }
-            StoreError::Loading => ApiError::new(
+        use crate::error::AppError;
+        match error.failure() {
+            Failure::Refused(reason) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, reason),
+            Failure::Loading => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                crate::error::AppError::Loading.to_string(),
+                AppError::Loading.to_string(),
             ),
-            ref busy if busy.is_unavailable() || busy.is_lock_timeout() => {
-                tracing::warn!(error = %busy, "API: database busy or out of reach");
+            Failure::Busy => {
+                tracing::warn!(%error, "API: database busy or out of reach");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "The database is busy (an import may be running) or briefly out of reach; nothing was written. Try again after the Retry-After seconds.",
                 )
             }
-            ref bad if bad.is_bad_value() => {
-                tracing::warn!(error = %bad, "API: the database refused a value");
+            Failure::BadValue => {
+                tracing::warn!(%error, "API: the database refused a value");
                 ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "The request holds a value that cannot be stored or searched for; nothing was written.",
                 )
             }
-            StoreError::OverBudget { .. } => ApiError::new(
+            Failure::OverBudget => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                crate::error::AppError::TooBroad.to_string(),
+                AppError::TooBroad.to_string(),
             ),
-            other => {
-                tracing::error!(error = %other, "API store error");
+            Failure::Internal => {
+                tracing::error!(%error, "API store error");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong on our side. Please try again.",
+                    AppError::Internal.to_string(),
                 )
             }
         }

@@ -49,19 +49,11 @@ pub fn safe_next(next: &str) -> String {
         && !next.chars().any(|c| c.is_control() || c == '\\')
         && next.len() <= 2048;
     if same_site && !next.starts_with("/login") {
-        // It travels in a Location header, which only carries ASCII: encode the rest.
-        let mut encoded = String::with_capacity(next.len());
-        for ch in next.chars() {
-            if ch.is_ascii() && ch != ' ' {
-                encoded.push(ch);
-            } else {
-                let mut buffer = [0_u8; 4];
-                for byte in ch.encode_utf8(&mut buffer).bytes() {
-                    encoded.push_str(&format!("%{byte:02X}"));
-                }
-            }
-        }
-        encoded
+        // It travels in a Location header, which only carries ASCII: encode the rest (and
+        // spaces; controls were refused above).
+        const NOT_IN_A_LOCATION: &percent_encoding::AsciiSet =
+            &percent_encoding::CONTROLS.add(b' ');
+        percent_encoding::utf8_percent_encode(next, NOT_IN_A_LOCATION).to_string()
     } else {
         "/".to_owned()
     }

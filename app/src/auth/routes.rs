@@ -3,8 +3,7 @@
 //! answer 401 or 403 themselves, so an API caller gets a status, not a page.
 
 use super::service::{
-    authenticate, expired_session_cookie, is_secure_request, now_ms, session_cookie,
-    token_from_cookies,
+    authenticate, expired_session_cookie, now_ms, session_cookie, token_from_cookies, SecureRequest,
 };
 use crate::session::{AppState, Viewer};
 use crate::text::encode_component;
@@ -28,7 +27,12 @@ pub async fn resolve_session(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let secure = is_secure_request(state.secure_cookies, request.uri(), request.headers());
+    let secure = SecureRequest::of(
+        state.secure_cookies,
+        request.uri(),
+        request.headers(),
+        request.extensions(),
+    );
     let token = request
         .headers()
         .get(header::COOKIE)

@@ -21,7 +21,12 @@ pub async fn whoami() -> Result<Option<SignedInUser>, AppError> {
 #[cfg(feature = "ssr")]
 fn served_over_https(state: &crate::session::AppState) -> bool {
     use_context::<axum::http::request::Parts>().map_or(state.secure_cookies, |parts| {
-        super::service::is_secure_request(state.secure_cookies, &parts.uri, &parts.headers)
+        super::service::SecureRequest::of(
+            state.secure_cookies,
+            &parts.uri,
+            &parts.headers,
+            &parts.extensions,
+        )
     })
 }
 

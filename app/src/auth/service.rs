@@ -7,6 +7,7 @@ use crate::db::{Db, StoreResult};
 use crate::session::Viewer;
 use blake2::{Blake2s256, Digest};
 use chrono_tz::Tz;
+use cookie::{Cookie, SameSite};
 
 /// The session cookie's name over plain http (development, a trusted network).
 pub const SESSION_COOKIE: &str = "playbook_session";
@@ -108,7 +109,7 @@ pub async fn sign_in(db: &Db, email: &str, password: &str, now_ms: i64) -> Store
                 });
             }
             let token = new_token()
-                .map_err(|e| crate::db::StoreError::Task(format!("no randomness: {e}")))?;
+                .map_err(|e| crate::db::StoreError::internal("making a session token", e))?;
             store::create_session(db, account, &token_digest(&token), now_ms).await?;
             Ok(SignIn::Started { token })
         }
@@ -189,20 +190,23 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
 /// counts, so a cookie planted over plain http cannot stand in for it.
 pub fn token_from_cookies(header: &str, secure: bool) -> Option<&str> {
     let name = session_cookie_name(secure);
-    header
-        .split(';')
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(cookie, _)| *cookie == name)
-        .map(|(_, value)| value.trim())
+    Cookie::split_parse(header)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == name)
+        .and_then(|cookie| cookie.value_raw())
         .filter(|value| !value.is_empty() && value.len() <= 128)
 }
 
 /// The `Set-Cookie` value that stores a session token for `max_age_secs`; `secure` when
 /// served over https.
 pub fn session_cookie(token: &str, secure: bool, max_age_secs: i64) -> String {
-    let name = session_cookie_name(secure);
-    let secure = if secure { "; Secure" } else { "" };
-    format!("{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+    Cookie::build((session_cookie_name(secure), token))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
+        .secure(secure)
+        .to_string()
 }
 
 /// The `Set-Cookie` value of a new session: it lasts the idle time, and slides.
@@ -212,24 +216,46 @@ pub fn new_session_cookie(token: &str, secure: bool) -> String {
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn expired_session_cookie(secure: bool) -> String {
-    let name = session_cookie_name(secure);
-    let secure = if secure { "; Secure" } else { "" };
-    format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+    session_cookie("", secure, 0)
 }
 
-/// Whether this request's cookies are to be Secure: the server is configured so, or the
-/// request came over https (directly, or through a proxy that says so).
-pub fn is_secure_request(
-    configured: bool,
-    parts_uri: &axum::http::Uri,
-    headers: &axum::http::HeaderMap,
-) -> bool {
-    configured
-        || parts_uri.scheme_str() == Some("https")
-        || headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
+/// Whether a request's cookies are to be Secure (and HSTS sent): the server is configured so,
+/// or the request came over https (directly, or through a proxy that says so). Decided once per
+/// request by the outermost layer that needs it, which puts it in the request's extensions;
+/// the session middleware and the server functions read it from there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecureRequest(pub bool);
+
+impl SecureRequest {
+    pub fn decide(
+        configured: bool,
+        uri: &axum::http::Uri,
+        headers: &axum::http::HeaderMap,
+    ) -> SecureRequest {
+        SecureRequest(
+            configured
+                || uri.scheme_str() == Some("https")
+                || headers
+                    .get("x-forwarded-proto")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.trim().eq_ignore_ascii_case("https")),
+        )
+    }
+
+    /// The decision already made for this request; decided here only for a request that did
+    /// not pass the layer that decides it.
+    pub fn of(
+        configured: bool,
+        uri: &axum::http::Uri,
+        headers: &axum::http::HeaderMap,
+        extensions: &axum::http::Extensions,
+    ) -> bool {
+        extensions
+            .get::<SecureRequest>()
+            .copied()
+            .unwrap_or_else(|| SecureRequest::decide(configured, uri, headers))
+            .0
+    }
 }
 
 #[cfg(test)]
@@ -248,16 +274,32 @@ mod tests {
 
     #[test]
     fn the_cookie_is_http_only_lax_and_secure_with_the_host_prefix_over_https() {
-        let cookie = new_session_cookie("abc", false);
-        assert!(cookie.starts_with("playbook_session=abc; Path=/; HttpOnly; SameSite=Lax"));
-        assert!(cookie.contains("Max-Age=28800"));
-        assert!(!cookie.contains("Secure"));
-        let secure = new_session_cookie("abc", true);
-        assert!(secure.starts_with("__Host-playbook_session=abc; Path=/;"));
-        assert!(secure.ends_with("; Secure"));
-        assert!(!secure.contains("Domain"), "a __Host- cookie has no Domain");
-        assert!(expired_session_cookie(false).contains("Max-Age=0"));
-        assert!(expired_session_cookie(true).starts_with("__Host-playbook_session=;"));
+        // Attribute order is the cookie crate's; what is asserted is each attribute.
+        let attributes = |cookie: &str| -> Vec<String> {
+            cookie.split("; ").map(str::to_owned).collect::<Vec<_>>()
+        };
+        let cookie = attributes(&new_session_cookie("abc", false));
+        assert_eq!(cookie[0], "playbook_session=abc");
+        for expected in ["Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=28800"] {
+            assert!(
+                cookie.iter().any(|a| a == expected),
+                "{expected} in {cookie:?}"
+            );
+        }
+        assert!(!cookie.iter().any(|a| a == "Secure"));
+        let secure = attributes(&new_session_cookie("abc", true));
+        assert_eq!(secure[0], "__Host-playbook_session=abc");
+        assert!(secure.iter().any(|a| a == "Path=/"));
+        assert!(secure.iter().any(|a| a == "Secure"));
+        assert!(
+            !secure.iter().any(|a| a.starts_with("Domain")),
+            "a __Host- cookie has no Domain"
+        );
+        assert!(attributes(&expired_session_cookie(false)).contains(&"Max-Age=0".to_owned()));
+        assert_eq!(
+            attributes(&expired_session_cookie(true))[0],
+            "__Host-playbook_session="
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Store code for sign-in: accounts with their failed-attempt counters, and sessions.
 
-use crate::db::{Db, IdRow, Sql, StoreResult};
+use crate::db::{Db, IdRow, StoreResult};
 use crate::orgs::model::Role;
+use crate::sql;
 
 /// An account that can sign in (it has a password), with the end of its lock-out, if any.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -15,14 +16,14 @@ pub struct LoginAccount {
 /// The accounts with this email that have a password, in every organisation: sign-in is the
 /// one place that looks across organisations, because it is how the organisation is found.
 pub async fn login_accounts(db: &Db, email: &str) -> StoreResult<Vec<LoginAccount>> {
-    let mut sql = Sql::new(
+    let sql = sql!(
         "SELECT u.id, u.org_id, u.password_hash, f.locked_until_ms \
          FROM users u \
          LEFT JOIN sign_in_failures f ON f.org_id = u.org_id AND f.user_id = u.id \
          WHERE u.password_hash IS NOT NULL AND u.email = $1 \
          ORDER BY u.id",
+        email.trim().to_lowercase(),
     );
-    sql.arg(email.trim().to_lowercase());
     db.fetch_all(&sql, "finding accounts to sign in").await
 }
 
@@ -45,7 +46,7 @@ pub async fn record_failed_sign_in(
     rule: LockOutRule,
     now_ms: i64,
 ) -> StoreResult<()> {
-    let mut sql = Sql::new(
+    let sql = sql!(
         "INSERT INTO sign_in_failures (org_id, user_id, failures, window_start_ms, locked_until_ms) \
          VALUES ($1, $2, 1, $3, CASE WHEN $4 <= 1 THEN $3 + $6 END) \
          ON CONFLICT (org_id, user_id) DO UPDATE SET \
@@ -58,13 +59,13 @@ pub async fn record_failed_sign_in(
              WHEN sign_in_failures.window_start_ms > $3 - $5 \
                  AND sign_in_failures.failures + 1 >= $4 THEN $3 + $6 \
              ELSE NULL END",
+        account.org_id,
+        account.id,
+        now_ms,
+        rule.max_failures,
+        rule.window_ms,
+        rule.lock_ms,
     );
-    sql.arg(account.org_id)
-        .arg(account.id)
-        .arg(now_ms)
-        .arg(rule.max_failures)
-        .arg(rule.window_ms)
-        .arg(rule.lock_ms);
     db.execute(&sql, "counting a failed sign-in").await?;
     Ok(())
 }
@@ -77,17 +78,21 @@ pub async fn clear_failed_sign_ins(
     account: &LoginAccount,
     now_ms: i64,
 ) -> StoreResult<bool> {
-    let mut clear = Sql::new(
+    let clear = sql!(
         "DELETE FROM sign_in_failures WHERE org_id = $1 AND user_id = $2 \
          AND (locked_until_ms IS NULL OR locked_until_ms <= $3)",
+        account.org_id,
+        account.id,
+        now_ms,
     );
-    clear.arg(account.org_id).arg(account.id).arg(now_ms);
     db.execute(&clear, "forgetting failed sign-ins").await?;
-    let mut locked = Sql::new(
+    let locked = sql!(
         "SELECT COUNT(*) FROM sign_in_failures \
          WHERE org_id = $1 AND user_id = $2 AND locked_until_ms > $3",
+        account.org_id,
+        account.id,
+        now_ms,
     );
-    locked.arg(account.org_id).arg(account.id).arg(now_ms);
     let locked: i64 = db.scalar(&locked, "checking a lock-out").await?;
     Ok(locked > 0)
 }
@@ -98,19 +103,15 @@ pub async fn create_session(
     token_hash: &str,
     now_ms: i64,
 ) -> StoreResult<()> {
-    let mut sql = Sql::new(
-        "INSERT INTO sessions (org_id, user_id, token_hash, created_at_ms, last_seen_ms) VALUES (",
+    let sql = sql!(
+        "INSERT INTO sessions (org_id, user_id, token_hash, created_at_ms, last_seen_ms) \
+         VALUES ($1, $2, $3, $4, $5)",
+        account.org_id,
+        account.id,
+        token_hash,
+        now_ms,
+        now_ms,
     );
-    sql.bind(account.org_id)
-        .push(", ")
-        .bind(account.id)
-        .push(", ")
-        .bind(token_hash)
-        .push(", ")
-        .bind(now_ms)
-        .push(", ")
-        .bind(now_ms)
-        .push(")");
     db.execute(&sql, "starting a session").await?;
     Ok(())
 }
@@ -137,47 +138,51 @@ impl SessionRow {
 }
 
 pub async fn find_session(db: &Db, token_hash: &str) -> StoreResult<Option<SessionRow>> {
-    let mut sql = Sql::new(
-        "SELECT s.id AS session_id, s.org_id, s.user_id, s.created_at_ms, s.last_seen_ms, u.name, u.email, u.role, \
-         o.name AS organisation, o.time_zone \
+    let sql = sql!(
+        "SELECT s.id AS session_id, s.org_id, s.user_id, s.created_at_ms, s.last_seen_ms, \
+         u.name, u.email, u.role, o.name AS organisation, o.time_zone \
          FROM sessions s \
          JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id \
          JOIN organisations o ON o.id = s.org_id \
-         WHERE s.token_hash = ",
+         WHERE s.token_hash = $1",
+        token_hash,
     );
-    sql.bind(token_hash);
     db.fetch_optional(&sql, "finding a session").await
 }
 
 pub async fn touch_session(db: &Db, org_id: i64, session_id: i64, now_ms: i64) -> StoreResult<()> {
-    let mut sql = Sql::new("UPDATE sessions SET last_seen_ms = ");
-    sql.bind(now_ms)
-        .push(" WHERE org_id = ")
-        .bind(org_id)
-        .push(" AND id = ")
-        .bind(session_id);
+    let sql = sql!(
+        "UPDATE sessions SET last_seen_ms = $1 WHERE org_id = $2 AND id = $3",
+        now_ms,
+        org_id,
+        session_id,
+    );
     db.execute(&sql, "keeping a session alive").await?;
     Ok(())
 }
 
 pub async fn delete_session(db: &Db, token_hash: &str) -> StoreResult<()> {
-    let mut sql = Sql::new("DELETE FROM sessions WHERE token_hash = ");
-    sql.bind(token_hash);
+    let sql = sql!("DELETE FROM sessions WHERE token_hash = $1", token_hash);
     db.execute(&sql, "ending a session").await?;
     Ok(())
 }
 
 /// Ends every session idle since before `idle_since_ms`.
 pub async fn delete_idle_sessions(db: &Db, idle_since_ms: i64) -> StoreResult<u64> {
-    let mut sql = Sql::new("DELETE FROM sessions WHERE last_seen_ms < ");
-    sql.bind(idle_since_ms);
+    let sql = sql!(
+        "DELETE FROM sessions WHERE last_seen_ms < $1",
+        idle_since_ms
+    );
     db.execute(&sql, "ending idle sessions").await
 }
 
 /// Ends every session of one person (after a password or role change).
 pub async fn delete_sessions_of(db: &Db, org_id: i64, user_id: i64) -> StoreResult<u64> {
-    let mut sql = Sql::new("DELETE FROM sessions WHERE org_id = ");
-    sql.bind(org_id).push(" AND user_id = ").bind(user_id);
+    let sql = sql!(
+        "DELETE FROM sessions WHERE org_id = $1 AND user_id = $2",
+        org_id,
+        user_id
+    );
     db.execute(&sql, "ending a person's sessions").await
 }
 
@@ -190,22 +195,29 @@ pub async fn find_user_id(db: &Db, org_id: i64, email: &str) -> StoreResult<Opti
 
 /// Sets a user's password hash and clears any lock-out.
 pub async fn set_password_hash(db: &Db, org_id: i64, user_id: i64, hash: &str) -> StoreResult<()> {
-    let mut sql = Sql::new("UPDATE users SET password_hash = $1 WHERE org_id = $2 AND id = $3");
-    sql.arg(hash).arg(org_id).arg(user_id);
+    let sql = sql!(
+        "UPDATE users SET password_hash = $1 WHERE org_id = $2 AND id = $3",
+        hash,
+        org_id,
+        user_id,
+    );
     db.execute(&sql, "setting a password").await?;
-    let mut clear = Sql::new("DELETE FROM sign_in_failures WHERE org_id = $1 AND user_id = $2");
-    clear.arg(org_id).arg(user_id);
+    let clear = sql!(
+        "DELETE FROM sign_in_failures WHERE org_id = $1 AND user_id = $2",
+        org_id,
+        user_id
+    );
     db.execute(&clear, "clearing a lock-out").await?;
     Ok(())
 }
 
 pub async fn set_role(db: &Db, org_id: i64, user_id: i64, role: Role) -> StoreResult<()> {
-    let mut sql = Sql::new("UPDATE users SET role = ");
-    sql.bind(role.as_str())
-        .push(" WHERE org_id = ")
-        .bind(org_id)
-        .push(" AND id = ")
-        .bind(user_id);
+    let sql = sql!(
+        "UPDATE users SET role = $1 WHERE org_id = $2 AND id = $3",
+        role.as_str(),
+        org_id,
+        user_id,
+    );
     db.execute(&sql, "changing a role").await?;
     Ok(())
 }

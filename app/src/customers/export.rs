@@ -6,11 +6,12 @@ use super::query::CustomerQuery;
 use super::service::{customers_page, resolve_question, Question, Strictness};
 use crate::conversations::model::format_average;
 use crate::db::Db;
+use crate::error::AppError;
 use crate::orgs::time::format_date;
 use crate::session::{AppState, Viewer};
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use chrono_tz::Tz;
@@ -90,37 +91,22 @@ pub async fn export_csv(
     State(state): State<AppState>,
     viewer: Option<Extension<Viewer>>,
     RawQuery(raw): RawQuery,
-) -> Response {
+) -> Result<Response, AppError> {
     let Some(Extension(viewer)) = viewer else {
-        return (StatusCode::UNAUTHORIZED, "Please sign in to continue.").into_response();
+        return Err(AppError::Unauthorized);
     };
     if !viewer.role.may_review() {
-        return (
-            StatusCode::FORBIDDEN,
-            "This is available to Admins and Managers only.",
-        )
-            .into_response();
+        return Err(AppError::Forbidden);
     }
     let query = CustomerQuery::from_query_string(raw.as_deref().unwrap_or_default());
-    let question = match resolve_question(
+    let question = resolve_question(
         &state.db,
         viewer.org_id,
         viewer.time_zone,
         &query,
         Strictness::Lenient,
     )
-    .await
-    {
-        Ok(question) => question,
-        Err(error) => {
-            tracing::error!(%error, "CSV export could not resolve its view");
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on our side. Please try again.",
-            )
-                .into_response();
-        }
-    };
+    .await?;
     let header_row = csv_bytes([CSV_HEADER.iter().map(|h| (*h).to_owned()).collect()]);
     let export = Export {
         db: state.db.clone(),
@@ -143,7 +129,7 @@ pub async fn export_csv(
             .with_timezone(&viewer.time_zone)
             .format("%Y-%m-%d")
     );
-    (
+    Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (
@@ -154,7 +140,7 @@ pub async fn export_csv(
         ],
         Body::from_stream(body),
     )
-        .into_response()
+        .into_response())
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ mod ssr {
     pub use super::super::model::{CustomerRow, InteractionRow};
     pub use super::super::query::{HISTORY_PAGE_SIZE, PAGE_SIZE};
     pub use super::super::service::{
-        customers_page, history_page, resolve_question, trend_points, QuestionError, Strictness,
+        customers_page, history_page, resolve_question, trend_points, Strictness,
     };
     pub use super::super::trend::{summary, MAX_TREND_POINTS};
     pub use crate::conversations::model::{format_average, format_score, ConversationKind};
@@ -65,12 +65,7 @@ async fn question_for(
         Strictness::Lenient,
     )
     .await
-    .map_err(|error| {
-        with_status(match error {
-            QuestionError::Refused(message) => AppError::BadRequest(message),
-            QuestionError::Store(error) => error.into(),
-        })
-    })
+    .map_err(|e| with_status(e.into()))
 }
 
 /// The representatives who have conversations in the organisation, for the type-ahead.
@@ -211,16 +206,6 @@ pub async fn customer_trend(customer_id: i64, query: CustomerQuery) -> Result<Tr
     })
 }
 
-/// A store refusal of a saved-view change (a name in use, the limit reached) is the person's
-/// to fix: it comes back as a message, not as a server failure.
-#[cfg(feature = "ssr")]
-fn saved_view_error(error: crate::db::StoreError) -> AppError {
-    ssr::with_status(match error {
-        crate::db::StoreError::Invalid(message) => AppError::BadRequest(message),
-        other => other.into(),
-    })
-}
-
 /// The signed-in person's saved views, by name.
 #[server(endpoint = "saved_views", input = Json)]
 pub async fn list_saved_views() -> Result<Vec<SavedView>, AppError> {
@@ -229,7 +214,7 @@ pub async fn list_saved_views() -> Result<Vec<SavedView>, AppError> {
     let viewer = current_reviewer().map_err(with_status)?;
     super::saved_views_store::list_saved_views(&state.db, viewer.org_id, viewer.user_id)
         .await
-        .map_err(saved_view_error)
+        .map_err(|e| with_status(e.into()))
 }
 
 /// Saves a view under a name; a name the person already uses is replaced.
@@ -245,7 +230,7 @@ pub async fn save_view(name: String, query: CustomerQuery) -> Result<SavedView, 
     let viewer = current_reviewer().map_err(with_status)?;
     super::saved_views_store::save_view(&state.db, viewer.org_id, viewer.user_id, &name, &query)
         .await
-        .map_err(saved_view_error)
+        .map_err(|e| with_status(e.into()))
 }
 
 /// Renames one of the person's saved views.
@@ -258,7 +243,7 @@ pub async fn rename_saved_view(id: i64, name: String) -> Result<SavedView, AppEr
     let viewer = current_reviewer().map_err(with_status)?;
     super::saved_views_store::rename_saved_view(&state.db, viewer.org_id, viewer.user_id, id, &name)
         .await
-        .map_err(saved_view_error)?
+        .map_err(|e| with_status(e.into()))?
         .ok_or_else(|| with_status(AppError::NotFound("The saved view".to_owned())))
 }
 
@@ -271,7 +256,7 @@ pub async fn delete_saved_view(id: i64) -> Result<(), AppError> {
     let deleted =
         super::saved_views_store::delete_saved_view(&state.db, viewer.org_id, viewer.user_id, id)
             .await
-            .map_err(saved_view_error)?;
+            .map_err(|e| with_status(e.into()))?;
     if deleted {
         Ok(())
     } else {

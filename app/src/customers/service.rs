@@ -33,6 +33,15 @@ pub enum QuestionError {
     Store(#[from] StoreError),
 }
 
+impl From<QuestionError> for crate::error::AppError {
+    fn from(error: QuestionError) -> Self {
+        match error {
+            QuestionError::Refused(message) => crate::error::AppError::BadRequest(message),
+            QuestionError::Store(error) => error.into(),
+        }
+    }
+}
+
 /// A view resolved against an organisation.
 #[derive(Clone, Debug)]
 pub struct Question {
