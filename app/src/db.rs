@@ -37,8 +37,17 @@ pub enum StoreError {
     },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The caller's input was refused (a name in use, a value out of range, an unknown
+    /// field): theirs to fix, a 4xx.
     #[error("{0}")]
     Invalid(String),
+    /// Something that cannot be the caller's doing failed: no randomness, a password hash,
+    /// a broken invariant. Always a 5xx.
+    #[error("internal failure while {context}: {detail}")]
+    Internal {
+        context: &'static str,
+        detail: String,
+    },
     #[error("a background task failed: {0}")]
     Task(String),
     /// No connection could be made within the time given.
@@ -53,6 +62,45 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What a [`StoreError`] means to whoever answers the request: the one classification both
+/// the server functions (`AppError`) and the HTTP API (`ApiError`) map to their statuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure<'a> {
+    /// The caller's input was refused, with the reason (4xx).
+    Refused(&'a str),
+    /// The database refused a value it was given (4xx).
+    BadValue,
+    /// The question ran past its time budget (4xx: narrow it).
+    OverBudget,
+    /// The read model is still loading after a start (503).
+    Loading,
+    /// The database is busy with another writer or briefly out of reach (503).
+    Busy,
+    /// Anything else: the server's failure (500).
+    Internal,
+}
+
+impl StoreError {
+    /// An internal failure while `context`, from any error that says what went wrong.
+    pub fn internal(context: &'static str, detail: impl std::fmt::Display) -> StoreError {
+        StoreError::Internal {
+            context,
+            detail: detail.to_string(),
+        }
+    }
+
+    pub fn failure(&self) -> Failure<'_> {
+        match self {
+            StoreError::Invalid(reason) => Failure::Refused(reason),
+            StoreError::OverBudget { .. } => Failure::OverBudget,
+            StoreError::Loading => Failure::Loading,
+            error if error.is_unavailable() || error.is_lock_timeout() => Failure::Busy,
+            error if error.is_bad_value() => Failure::BadValue,
+            _ => Failure::Internal,
+        }
+    }
+}
 
 impl StoreError {
     /// Whether the database refused the work only because of other transactions running at
@@ -287,6 +335,40 @@ impl Sql {
         self
     }
 
+    /// Appends `a, b, c` as placeholders: the inside of an `IN (…)` list.
+    pub fn push_list<T: Into<Arg>>(&mut self, items: impl IntoIterator<Item = T>) -> &mut Self {
+        for (n, item) in items.into_iter().enumerate() {
+            if n > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(item);
+        }
+        self
+    }
+
+    /// Appends `VALUES (…), (…), …`: one row per item, the values `row` binds separated by
+    /// commas, as sqlx's `QueryBuilder::push_values` writes them (this works on either backend,
+    /// and keeps SQLite's placeholders positional; see [`Sql::text_for`]).
+    pub fn push_values<T>(
+        &mut self,
+        items: impl IntoIterator<Item = T>,
+        mut row: impl FnMut(&mut ValuesRow<'_>, T),
+    ) -> &mut Self {
+        self.text.push_str(" VALUES ");
+        for (n, item) in items.into_iter().enumerate() {
+            self.text.push_str(if n == 0 { "(" } else { ", (" });
+            row(
+                &mut ValuesRow {
+                    sql: self,
+                    first: true,
+                },
+                item,
+            );
+            self.text.push(')');
+        }
+        self
+    }
+
     pub fn text(&self) -> &str {
         &self.text
     }
@@ -342,6 +424,35 @@ impl Sql {
         }
         Ok(arguments)
     }
+}
+
+/// One row of [`Sql::push_values`]: each bound value is its next column.
+pub struct ValuesRow<'a> {
+    sql: &'a mut Sql,
+    first: bool,
+}
+
+impl ValuesRow<'_> {
+    pub fn bind(&mut self, value: impl Into<Arg>) -> &mut Self {
+        if !self.first {
+            self.sql.text.push_str(", ");
+        }
+        self.first = false;
+        self.sql.bind(value);
+        self
+    }
+}
+
+/// A statement written whole, with the values of its `$1`, `$2`, … in that order:
+/// `sql!("SELECT id FROM users WHERE org_id = $1 AND email = $2", org_id, email)`.
+#[macro_export]
+macro_rules! sql {
+    ($text:expr $(, $value:expr)* $(,)?) => {{
+        #[allow(unused_mut)]
+        let mut statement = $crate::db::Sql::new($text);
+        $( statement.arg($value); )*
+        statement
+    }};
 }
 
 /// A row holding only an id, for lookups by a natural key.
@@ -849,6 +960,28 @@ mod tests {
         assert_eq!(sql.text_for::<Sqlite>(), "SELECT 1 WHERE a = ? AND b = ?");
         assert_eq!(sql.text_for::<Postgres>(), sql.text());
         assert_eq!(sql.args, vec![Arg::Int(1), Arg::Text("x".into())]);
+    }
+
+    #[test]
+    fn rows_of_values_are_bound_in_order() {
+        let mut sql = Sql::new("INSERT INTO t (a, b)");
+        sql.push_values([(1_i64, "x"), (2, "y")], |row, (a, b)| {
+            row.bind(a).bind(b);
+        })
+        .push(" RETURNING id");
+        assert_eq!(
+            sql.text(),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) RETURNING id"
+        );
+        assert_eq!(sql.text_for::<Sqlite>().matches('?').count(), 4);
+        assert_eq!(sql.args.len(), 4);
+    }
+
+    #[test]
+    fn statements_written_whole_take_their_values_in_order() {
+        let sql = sql!("SELECT 1 WHERE a = $1 AND b = $2", 7_i64, "x");
+        assert_eq!(sql.text_for::<Sqlite>(), "SELECT 1 WHERE a = ? AND b = ?");
+        assert_eq!(sql.args, vec![Arg::Int(7), Arg::Text("x".into())]);
     }
 
     #[test]

@@ -268,7 +268,7 @@ pub async fn ensure_demo_sign_ins(db: &Db) -> StoreResult<()> {
             continue;
         }
         let hash = crate::auth::password::hash_password(DEMO_PASSWORD)
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            .map_err(|e| StoreError::internal("hashing the demo password", e))?;
         match crate::auth::store::find_user_id(db, organisation.id, email).await? {
             Some(user_id) => {
                 crate::auth::store::set_password_hash(db, organisation.id, user_id, &hash).await?
@@ -312,7 +312,7 @@ pub async fn seed_demo(db: &Db, options: DemoOptions) -> StoreResult<()> {
         create_organisation(&mut tx, DEMO_ORG_SLUG, "Northwind Support", "Europe/London").await?;
     // The demo's sign-ins all share DEMO_PASSWORD: it is a demo, and `make run` prints it.
     let demo_hash = crate::auth::password::hash_password(DEMO_PASSWORD)
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        .map_err(|e| StoreError::internal("hashing the demo password", e))?;
     for (email, name, role) in DEMO_SIGN_INS {
         upsert_user(
             &mut tx,

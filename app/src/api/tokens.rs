@@ -1,7 +1,8 @@
 //! API tokens: each belongs to one organisation; the database keeps only their digest.
 
 use crate::auth::service::{new_token, now_ms, token_digest};
-use crate::db::{Db, Sql, StoreError, StoreResult};
+use crate::db::{Db, StoreError, StoreResult};
+use crate::sql;
 
 /// What a valid token stands for.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -23,18 +24,15 @@ pub async fn create_token(db: &Db, org_id: i64, name: &str) -> StoreResult<Strin
     }
     let token = format!(
         "{TOKEN_PREFIX}{}",
-        new_token().map_err(|e| StoreError::Invalid(format!("no randomness: {e}")))?
+        new_token().map_err(|e| StoreError::internal("making an API token", e))?
     );
-    let mut sql =
-        Sql::new("INSERT INTO api_tokens (org_id, name, token_hash, created_at_ms) VALUES (");
-    sql.bind(org_id)
-        .push(", ")
-        .bind(name)
-        .push(", ")
-        .bind(token_digest(&token))
-        .push(", ")
-        .bind(now_ms())
-        .push(")");
+    let sql = sql!(
+        "INSERT INTO api_tokens (org_id, name, token_hash, created_at_ms) VALUES ($1, $2, $3, $4)",
+        org_id,
+        name,
+        token_digest(&token),
+        now_ms(),
+    );
     db.execute(&sql, "creating an API token")
         .await
         .map_err(|error| match error {
@@ -52,13 +50,13 @@ pub async fn create_token(db: &Db, org_id: i64, name: &str) -> StoreResult<Strin
 
 /// Revokes the organisation's token named `name`; false when there is no such live token.
 pub async fn revoke_token(db: &Db, org_id: i64, name: &str) -> StoreResult<bool> {
-    let mut sql = Sql::new("UPDATE api_tokens SET revoked_at_ms = ");
-    sql.bind(now_ms())
-        .push(" WHERE org_id = ")
-        .bind(org_id)
-        .push(" AND name = ")
-        .bind(name.trim())
-        .push(" AND revoked_at_ms IS NULL");
+    let sql = sql!(
+        "UPDATE api_tokens SET revoked_at_ms = $1 \
+         WHERE org_id = $2 AND name = $3 AND revoked_at_ms IS NULL",
+        now_ms(),
+        org_id,
+        name.trim(),
+    );
     Ok(db.execute(&sql, "revoking an API token").await? > 0)
 }
 
@@ -67,10 +65,10 @@ pub async fn authenticate_token(db: &Db, token: &str) -> StoreResult<Option<ApiC
     if !token.starts_with(TOKEN_PREFIX) || token.len() > 128 {
         return Ok(None);
     }
-    let mut sql = Sql::new(
+    let sql = sql!(
         "SELECT t.org_id, o.time_zone FROM api_tokens t JOIN organisations o ON o.id = t.org_id \
-         WHERE t.revoked_at_ms IS NULL AND t.token_hash = ",
+         WHERE t.revoked_at_ms IS NULL AND t.token_hash = $1",
+        token_digest(token),
     );
-    sql.bind(token_digest(token));
     db.fetch_optional(&sql, "checking an API token").await
 }

@@ -6,6 +6,7 @@ use crate::customers::read_model::claim_write_version;
 use crate::db::{retry_transient, Db, Sql, StoreError, StoreResult, Tx};
 use crate::orgs::model::Role;
 use crate::orgs::store::{upsert_user, NewUser};
+use crate::sql;
 use crate::text::fold;
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -172,8 +173,10 @@ pub async fn write_batch(
 ) -> StoreResult<WriteSummary> {
     match write(tx, org_id, version, batch, fields, progress, false).await? {
         PartWrite::Written(summary) => Ok(summary),
-        PartWrite::Repeated(_) => Err(StoreError::Invalid(
-            "a conversation was refused as written before".to_owned(),
+        // Only `write` with `refuse_repeats` reports repeats; a batch write never asks.
+        PartWrite::Repeated(_) => Err(StoreError::internal(
+            "writing a batch of conversations",
+            "a repeat was reported though none was asked for",
         )),
     }
 }
@@ -287,10 +290,10 @@ async fn write(
         let mut values = Vec::new();
         for target in chunk {
             let Some(id) = ids.get(&target.core.external_id) else {
-                return Err(StoreError::Invalid(format!(
-                    "conversation `{}` was not saved",
-                    target.core.external_id
-                )));
+                return Err(StoreError::internal(
+                    "writing conversations",
+                    format_args!("conversation `{}` got no id", target.core.external_id),
+                ));
             };
             values.extend(target.values.iter().map(|value| (*id, value)));
         }
@@ -365,26 +368,20 @@ async fn upsert_customers(
     let mut ids = HashMap::with_capacity(order.len());
     for chunk in order.chunks(ROWS_PER_STATEMENT) {
         let mut sql = Sql::new(
-            "INSERT INTO customers (org_id, identifier, display_name, search_text, revision) VALUES ",
+            "INSERT INTO customers (org_id, identifier, display_name, search_text, revision)",
         );
-        for (n, identifier) in chunk.iter().enumerate() {
+        sql.push_values(chunk, |row, identifier| {
             let name = names[identifier];
             let search_text = match name {
                 Some(name) => fold(&format!("{identifier}\n{name}")),
                 None => fold(identifier),
             };
-            sql.push(if n == 0 { "(" } else { ", (" })
-                .bind(org_id)
-                .push(", ")
+            row.bind(org_id)
                 .bind(*identifier)
-                .push(", ")
                 .bind(name.map(str::to_owned))
-                .push(", ")
                 .bind(search_text)
-                .push(", ")
-                .bind(version)
-                .push(")");
-        }
+                .bind(version);
+        });
         // A missing name keeps the stored one; the update also makes RETURNING answer for
         // customers that already exist.
         sql.push(
@@ -417,10 +414,10 @@ async fn find_or_add_representatives(
     }
     let mut ids = HashMap::with_capacity(wanted.len());
     for chunk in wanted.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = Sql::new("SELECT id, email FROM users WHERE org_id = ");
-        sql.bind(org_id).push(" AND email IN (");
-        push_list(&mut sql, chunk.iter().map(|(key, _)| key.as_str()));
-        sql.push(")");
+        let mut sql = Sql::new("SELECT id, email FROM users WHERE org_id = $1 AND email IN (");
+        sql.arg(org_id)
+            .push_list(chunk.iter().map(|(key, _)| key.as_str()))
+            .push(")");
         let rows: Vec<UserIdRow> = tx.fetch_all(&sql, "finding representatives").await?;
         ids.extend(rows.into_iter().map(|row| (row.email, row.id)));
     }
@@ -463,11 +460,10 @@ async fn stored_conversations(
     for chunk in external_ids.chunks(ROWS_PER_STATEMENT) {
         let mut sql = Sql::new(
             "SELECT id, external_id, customer_id, representative_id, title, kind, occurred_at_ms, \
-             score_hundredths, revision FROM conversations WHERE org_id = ",
+             score_hundredths, revision FROM conversations \
+             WHERE org_id = $1 AND external_id IN (",
         );
-        sql.bind(org_id).push(" AND external_id IN (");
-        push_list(&mut sql, chunk.iter().copied());
-        sql.push(")");
+        sql.arg(org_id).push_list(chunk.iter().copied()).push(")");
         let rows: Vec<StoredRow> = tx.fetch_all(&sql, "finding conversations").await?;
         if rows.is_empty() {
             continue;
@@ -486,16 +482,13 @@ async fn stored_conversations(
             );
         }
         let mut values = Sql::new(
-            "SELECT conversation_id, field_id, value FROM conversation_field_values WHERE org_id = ",
+            "SELECT conversation_id, field_id, value FROM conversation_field_values \
+             WHERE org_id = $1 AND conversation_id IN (",
         );
-        values.bind(org_id).push(" AND conversation_id IN (");
-        for (n, id) in by_id.keys().enumerate() {
-            if n > 0 {
-                values.push(", ");
-            }
-            values.bind(*id);
-        }
-        values.push(")");
+        values
+            .arg(org_id)
+            .push_list(by_id.keys().copied())
+            .push(")");
         let rows: Vec<StoredFieldValue> = tx.fetch_all(&values, "reading field values").await?;
         for row in rows {
             if let Some(target) = by_id.get_mut(&row.conversation_id) {
@@ -513,16 +506,6 @@ async fn stored_conversations(
     Ok((stored, written_by_version))
 }
 
-/// Appends `a, b, c` as placeholders, for an `IN (…)` list.
-fn push_list<T: Into<crate::db::Arg>>(sql: &mut Sql, items: impl IntoIterator<Item = T>) {
-    for (n, item) in items.into_iter().enumerate() {
-        if n > 0 {
-            sql.push(", ");
-        }
-        sql.bind(item);
-    }
-}
-
 /// Inserts new conversations; answers their ids by external id.
 async fn insert_conversations(
     tx: &mut Tx,
@@ -532,31 +515,21 @@ async fn insert_conversations(
 ) -> StoreResult<HashMap<String, i64>> {
     let mut sql = Sql::new(
         "INSERT INTO conversations (org_id, external_id, customer_id, representative_id, title, kind, \
-         occurred_at_ms, score_hundredths, revision) VALUES ",
+         occurred_at_ms, score_hundredths, revision)",
     );
-    for (n, target) in targets.iter().enumerate() {
+    sql.push_values(targets, |row, target| {
         let core = &target.core;
-        sql.push(if n == 0 { "(" } else { ", (" })
-            .bind(org_id)
-            .push(", ")
+        row.bind(org_id)
             .bind(core.external_id.as_str())
-            .push(", ")
             .bind(core.customer_id)
-            .push(", ")
             .bind(core.representative_id)
-            .push(", ")
             .bind(core.title.as_str())
-            .push(", ")
             .bind(core.kind.as_str())
-            .push(", ")
             .bind(core.occurred_at_ms)
-            .push(", ")
             .bind(core.score_hundredths)
-            .push(", ")
-            .bind(version)
-            .push(")");
-    }
-    sql.push(" RETURNING id, external_id");
+            .bind(version);
+    })
+    .push(" RETURNING id, external_id");
     let rows: Vec<ConversationIdRow> = tx.fetch_all(&sql, "saving conversations").await?;
     Ok(rows
         .into_iter()
@@ -571,21 +544,15 @@ async fn insert_field_values(
 ) -> StoreResult<()> {
     for chunk in values.chunks(ROWS_PER_STATEMENT) {
         let mut sql = Sql::new(
-            "INSERT INTO conversation_field_values (org_id, conversation_id, field_id, value, value_folded) VALUES ",
+            "INSERT INTO conversation_field_values (org_id, conversation_id, field_id, value, value_folded)",
         );
-        for (n, (conversation_id, value)) in chunk.iter().enumerate() {
-            sql.push(if n == 0 { "(" } else { ", (" })
-                .bind(org_id)
-                .push(", ")
+        sql.push_values(chunk, |row, (conversation_id, value)| {
+            row.bind(org_id)
                 .bind(*conversation_id)
-                .push(", ")
                 .bind(value.field_id)
-                .push(", ")
                 .bind(value.value.as_str())
-                .push(", ")
-                .bind(fold(&value.value))
-                .push(")");
-        }
+                .bind(fold(&value.value));
+        });
         tx.execute(&sql, "saving conversation field values").await?;
     }
     Ok(())
@@ -599,28 +566,26 @@ async fn update_conversation(
     target: &Target,
 ) -> StoreResult<()> {
     let core = &target.core;
-    let mut update = Sql::new("UPDATE conversations SET customer_id = ");
-    update
-        .bind(core.customer_id)
-        .push(", representative_id = ")
-        .bind(core.representative_id)
-        .push(", title = ")
-        .bind(core.title.as_str())
-        .push(", kind = ")
-        .bind(core.kind.as_str())
-        .push(", occurred_at_ms = ")
-        .bind(core.occurred_at_ms)
-        .push(", score_hundredths = ")
-        .bind(core.score_hundredths)
-        .push(", revision = ")
-        .bind(version)
-        .push(" WHERE org_id = ")
-        .bind(org_id)
-        .push(" AND id = ")
-        .bind(id);
+    let update = sql!(
+        "UPDATE conversations SET customer_id = $1, representative_id = $2, title = $3, \
+         kind = $4, occurred_at_ms = $5, score_hundredths = $6, revision = $7 \
+         WHERE org_id = $8 AND id = $9",
+        core.customer_id,
+        core.representative_id,
+        core.title.as_str(),
+        core.kind.as_str(),
+        core.occurred_at_ms,
+        core.score_hundredths,
+        version,
+        org_id,
+        id,
+    );
     tx.execute(&update, "updating a conversation").await?;
-    let mut clear = Sql::new("DELETE FROM conversation_field_values WHERE org_id = ");
-    clear.bind(org_id).push(" AND conversation_id = ").bind(id);
+    let clear = sql!(
+        "DELETE FROM conversation_field_values WHERE org_id = $1 AND conversation_id = $2",
+        org_id,
+        id,
+    );
     tx.execute(&clear, "replacing conversation field values")
         .await?;
     let values: Vec<(i64, &StoredValue)> = target.values.iter().map(|value| (id, value)).collect();
@@ -630,8 +595,10 @@ async fn update_conversation(
 /// The organisation's field ids by key, read inside the writing transaction (after the
 /// version is claimed, so that no other writer adds a field meanwhile).
 async fn field_ids(tx: &mut Tx, org_id: i64) -> StoreResult<HashMap<String, i64>> {
-    let mut sql = Sql::new("SELECT id, key FROM custom_fields WHERE org_id = ");
-    sql.bind(org_id);
+    let sql = sql!(
+        "SELECT id, key FROM custom_fields WHERE org_id = $1",
+        org_id
+    );
     let rows: Vec<FieldIdRow> = tx.fetch_all(&sql, "listing custom fields").await?;
     Ok(rows.into_iter().map(|row| (row.key, row.id)).collect())
 }
@@ -668,32 +635,31 @@ pub async fn find_conversation(
     org_id: i64,
     conversation_id: i64,
 ) -> StoreResult<Option<(ConversationRecord, Vec<FieldValueRecord>)>> {
-    let mut sql = Sql::new(
+    let sql = sql!(
         "SELECT v.id, v.external_id, v.title, v.kind, v.occurred_at_ms, v.score_hundredths, \
          c.identifier AS customer_identifier, c.display_name AS customer_name, \
          u.id AS representative_id, u.name AS representative_name \
          FROM conversations v \
          JOIN customers c ON c.id = v.customer_id AND c.org_id = v.org_id \
          JOIN users u ON u.id = v.representative_id AND u.org_id = v.org_id \
-         WHERE v.org_id = ",
+         WHERE v.org_id = $1 AND v.id = $2",
+        org_id,
+        conversation_id,
     );
-    sql.bind(org_id).push(" AND v.id = ").bind(conversation_id);
     let Some(record) = db
         .fetch_optional::<ConversationRecord>(&sql, "reading a conversation")
         .await?
     else {
         return Ok(None);
     };
-    let mut fields_sql = Sql::new(
+    let fields_sql = sql!(
         "SELECT f.label, fv.value FROM conversation_field_values fv \
          JOIN custom_fields f ON f.id = fv.field_id AND f.org_id = fv.org_id \
-         WHERE fv.org_id = ",
+         WHERE fv.org_id = $1 AND fv.conversation_id = $2 \
+         ORDER BY f.position, f.key",
+        org_id,
+        conversation_id,
     );
-    fields_sql
-        .bind(org_id)
-        .push(" AND fv.conversation_id = ")
-        .bind(conversation_id)
-        .push(" ORDER BY f.position, f.key");
     let fields = db
         .fetch_all(&fields_sql, "reading conversation field values")
         .await?;

@@ -22,6 +22,7 @@ use super::slot_index::SlotIndex;
 use super::store::{CustomerPageData, CustomerSummary, Matcher, ResolvedFilter};
 use crate::conversations::model::ConversationKind;
 use crate::db::{Db, Sql, StoreError, StoreResult, Tx};
+use crate::sql;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
@@ -30,28 +31,32 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 /// transaction that writes customers or conversations. It holds the organisation's version
 /// row locked until the transaction ends.
 pub async fn claim_write_version(tx: &mut Tx, org_id: i64) -> StoreResult<i64> {
-    let mut sql = Sql::new(
+    let sql = sql!(
         "INSERT INTO read_model_versions (org_id, version) VALUES ($1, 1) \
          ON CONFLICT (org_id) DO UPDATE SET version = read_model_versions.version + 1 \
          RETURNING version",
+        org_id,
     );
-    sql.arg(org_id);
     tx.scalar(&sql, "claiming a write version").await
 }
 
 /// Marks `version`, claimed by this transaction, as a write that held read models cannot
 /// apply as changed rows: whoever holds an older version reloads the organisation from scratch.
 pub async fn reload_from_here(tx: &mut Tx, org_id: i64, version: i64) -> StoreResult<()> {
-    let mut sql = Sql::new("UPDATE read_model_versions SET reload_version = $1 WHERE org_id = $2");
-    sql.arg(version).arg(org_id);
+    let sql = sql!(
+        "UPDATE read_model_versions SET reload_version = $1 WHERE org_id = $2",
+        version,
+        org_id
+    );
     tx.execute(&sql, "marking a version to reload from").await?;
     Ok(())
 }
 
 fn version_sql(org_id: i64) -> Sql {
-    let mut sql = Sql::new("SELECT version FROM read_model_versions WHERE org_id = $1");
-    sql.arg(org_id);
-    sql
+    sql!(
+        "SELECT version FROM read_model_versions WHERE org_id = $1",
+        org_id
+    )
 }
 
 /// More changed conversations than this are read by rebuilding the organisation's columns
@@ -164,7 +169,7 @@ impl ReadModel {
     pub async fn warm_up(&self, db: &Db) -> StoreResult<()> {
         let orgs: Vec<crate::db::IdRow> = db
             .fetch_all(
-                &Sql::new("SELECT id FROM organisations ORDER BY id"),
+                &sql!("SELECT id FROM organisations ORDER BY id"),
                 "listing organisations",
             )
             .await?;
@@ -304,9 +309,10 @@ struct Delta {
 /// of millions of rows is held.
 async fn load(db: &Db, org_id: i64, held: Option<i64>) -> StoreResult<Change> {
     let mut tx = db.begin_snapshot().await?;
-    let mut versions =
-        Sql::new("SELECT version, reload_version FROM read_model_versions WHERE org_id = $1");
-    versions.arg(org_id);
+    let versions = sql!(
+        "SELECT version, reload_version FROM read_model_versions WHERE org_id = $1",
+        org_id
+    );
     let (version, reload_version) = tx
         .fetch_optional::<LoadVersionRow>(&versions, "reading the data version")
         .await?
@@ -316,10 +322,11 @@ async fn load(db: &Db, org_id: i64, held: Option<i64>) -> StoreResult<Change> {
         Some(held) if held < reload_version => None,
         None => None,
         Some(held) => {
-            let mut count = Sql::new(
+            let count = sql!(
                 "SELECT COUNT(*) AS changed FROM conversations WHERE org_id = $1 AND revision > $2",
+                org_id,
+                held,
             );
-            count.arg(org_id).arg(held);
             let changed = tx
                 .fetch_optional::<CountRow>(&count, "counting changed conversations")
                 .await?
@@ -328,24 +335,28 @@ async fn load(db: &Db, org_id: i64, held: Option<i64>) -> StoreResult<Change> {
         }
     };
     let revision = since.unwrap_or(-1);
-    let mut customers = Sql::new(
+    let customers = sql!(
         "SELECT id, identifier, display_name, search_text FROM customers \
          WHERE org_id = $1 AND revision > $2",
+        org_id,
+        revision,
     );
-    customers.arg(org_id).arg(revision);
-    let mut conversations = Sql::new(
+    let conversations = sql!(
         "SELECT id, customer_id, representative_id, kind, occurred_at_ms, score_hundredths \
          FROM conversations WHERE org_id = $1 AND revision > $2",
+        org_id,
+        revision,
     );
-    conversations.arg(org_id).arg(revision);
     let change = match since {
         Some(since) => {
-            let mut values = Sql::new(
+            let values = sql!(
                 "SELECT fv.conversation_id, fv.field_id, fv.value FROM conversations v \
-                 JOIN conversation_field_values fv ON fv.conversation_id = v.id AND fv.org_id = v.org_id \
+                 JOIN conversation_field_values fv \
+                 ON fv.conversation_id = v.id AND fv.org_id = v.org_id \
                  WHERE v.org_id = $1 AND v.revision > $2",
+                org_id,
+                since,
             );
-            values.arg(org_id).arg(since);
             Change::Apply(Delta {
                 version,
                 customers: tx
@@ -369,10 +380,11 @@ async fn load(db: &Db, org_id: i64, held: Option<i64>) -> StoreResult<Change> {
                 facts.put_conversation(row)
             })
             .await?;
-            let mut values = Sql::new(
-                "SELECT conversation_id, field_id, value FROM conversation_field_values WHERE org_id = $1",
+            let values = sql!(
+                "SELECT conversation_id, field_id, value FROM conversation_field_values \
+                 WHERE org_id = $1",
+                org_id,
             );
-            values.arg(org_id);
             tx.for_each_row(&values, "reading field values", |row| facts.put_value(row))
                 .await?;
             facts.finish(version);

@@ -12,7 +12,8 @@ use super::saved_views::{
     clean_view_name, saved_query_string, SavedView, MAX_SAVED_VIEWS_PER_PERSON,
 };
 use crate::auth::service::now_ms;
-use crate::db::{retry_transient, Db, Sql, StoreError, StoreResult, Tx};
+use crate::db::{retry_transient, Db, StoreError, StoreResult, Tx};
+use crate::sql;
 use crate::text::fold;
 
 #[derive(sqlx::FromRow)]
@@ -34,11 +35,12 @@ impl From<ViewRow> for SavedView {
 
 /// The person's saved views, by name (case-insensitively).
 pub async fn list_saved_views(db: &Db, org_id: i64, user_id: i64) -> StoreResult<Vec<SavedView>> {
-    let mut sql = Sql::new(
+    let sql = sql!(
         "SELECT id, name, query FROM saved_views WHERE org_id = $1 AND user_id = $2 \
          ORDER BY name_key, id",
+        org_id,
+        user_id,
     );
-    sql.arg(org_id).arg(user_id);
     let rows: Vec<ViewRow> = db.fetch_all(&sql, "listing saved views").await?;
     Ok(rows.into_iter().map(SavedView::from).collect())
 }
@@ -64,10 +66,12 @@ pub async fn save_view(
                 "Only a person of the organisation can save a view in it.".to_owned(),
             ));
         }
-        let mut others = Sql::new(
+        let others = sql!(
             "SELECT COUNT(*) FROM saved_views WHERE org_id = $1 AND user_id = $2 AND name_key <> $3",
+            org_id,
+            user_id,
+            name_key.as_str(),
         );
-        others.arg(org_id).arg(user_id).arg(name_key.as_str());
         let others: i64 = tx.scalar(&others, "counting saved views").await?;
         if others >= MAX_SAVED_VIEWS_PER_PERSON as i64 {
             tx.rollback().await?;
@@ -77,21 +81,21 @@ pub async fn save_view(
             )));
         }
         let now = now_ms();
-        let mut save = Sql::new(
+        let save = sql!(
             "INSERT INTO saved_views \
              (org_id, user_id, name, name_key, query, created_at_ms, updated_at_ms) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (org_id, user_id, name_key) DO UPDATE SET name = excluded.name, \
              query = excluded.query, updated_at_ms = excluded.updated_at_ms \
              RETURNING id, name, query",
+            org_id,
+            user_id,
+            name.as_str(),
+            name_key.as_str(),
+            query.as_str(),
+            now,
+            now,
         );
-        save.arg(org_id)
-            .arg(user_id)
-            .arg(name.as_str())
-            .arg(name_key.as_str())
-            .arg(query.as_str())
-            .arg(now)
-            .arg(now);
         let saved: Option<ViewRow> = tx.fetch_optional(&save, "saving a view").await?;
         tx.commit().await?;
         saved
@@ -119,15 +123,14 @@ pub async fn rename_saved_view(
             tx.rollback().await?;
             return Ok(None);
         }
-        let mut taken = Sql::new(
+        let taken = sql!(
             "SELECT COUNT(*) FROM saved_views \
              WHERE org_id = $1 AND user_id = $2 AND name_key = $3 AND id <> $4",
+            org_id,
+            user_id,
+            name_key.as_str(),
+            id,
         );
-        taken
-            .arg(org_id)
-            .arg(user_id)
-            .arg(name_key.as_str())
-            .arg(id);
         let taken: i64 = tx.scalar(&taken, "checking a view name").await?;
         if taken > 0 {
             tx.rollback().await?;
@@ -135,17 +138,16 @@ pub async fn rename_saved_view(
                 "You already have a view named “{name}”."
             )));
         }
-        let mut rename = Sql::new(
+        let rename = sql!(
             "UPDATE saved_views SET name = $1, name_key = $2, updated_at_ms = $3 \
              WHERE org_id = $4 AND user_id = $5 AND id = $6 RETURNING id, name, query",
+            name.as_str(),
+            name_key.as_str(),
+            now_ms(),
+            org_id,
+            user_id,
+            id,
         );
-        rename
-            .arg(name.as_str())
-            .arg(name_key.as_str())
-            .arg(now_ms())
-            .arg(org_id)
-            .arg(user_id)
-            .arg(id);
         let renamed: Option<ViewRow> = tx.fetch_optional(&rename, "renaming a view").await?;
         tx.commit().await?;
         Ok(renamed.map(SavedView::from))
@@ -155,9 +157,12 @@ pub async fn rename_saved_view(
 
 /// Deletes the person's view `id`; `false` when they have no such view.
 pub async fn delete_saved_view(db: &Db, org_id: i64, user_id: i64, id: i64) -> StoreResult<bool> {
-    let mut sql =
-        Sql::new("DELETE FROM saved_views WHERE org_id = $1 AND user_id = $2 AND id = $3");
-    sql.arg(org_id).arg(user_id).arg(id);
+    let sql = sql!(
+        "DELETE FROM saved_views WHERE org_id = $1 AND user_id = $2 AND id = $3",
+        org_id,
+        user_id,
+        id,
+    );
     Ok(db.execute(&sql, "deleting a view").await? > 0)
 }
 
@@ -166,7 +171,10 @@ pub async fn delete_saved_view(db: &Db, org_id: i64, user_id: i64, id: i64) -> S
 /// organisation has no such person. Saving for one is refused: a view belongs to a person of
 /// the organisation it is stored under.
 async fn lock_person(tx: &mut Tx, org_id: i64, user_id: i64) -> StoreResult<bool> {
-    let mut sql = Sql::new("UPDATE users SET role = role WHERE org_id = $1 AND id = $2");
-    sql.arg(org_id).arg(user_id);
+    let sql = sql!(
+        "UPDATE users SET role = role WHERE org_id = $1 AND id = $2",
+        org_id,
+        user_id
+    );
     Ok(tx.execute(&sql, "locking a person's saved views").await? > 0)
 }

@@ -5,9 +5,10 @@ use super::query::{CustomerQuery, SortDir, SortKey, HISTORY_PAGE_SIZE, PAGE_SIZE
 pub use super::read_model::Conditions;
 use super::read_model::PageQuestion;
 use super::trend::TrendPoint;
-use crate::db::{Db, Sql, StoreResult, Tx};
+use crate::db::{Backend, Db, Sql, StoreResult, Tx};
 use crate::orgs::model::FieldKind;
 use crate::orgs::store::StoredField;
+use crate::sql;
 use crate::text::fold;
 
 /// How one active filter matches a conversation's value for its field.
@@ -82,8 +83,9 @@ fn like_contains(needle: &str) -> String {
 /// Whose conversations a query reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Scope {
-    /// The whole organisation: a Customers page.
-    Organisation,
+    /// The whole organisation: a Customers page, on a database of this kind (the join order
+    /// is written for each).
+    Organisation(Backend),
     /// One customer's history, with the representatives joined.
     Customer(i64),
 }
@@ -94,9 +96,10 @@ enum Scope {
 /// representatives `u`.
 ///
 /// Each filter is a join on the conversation's value for its field (at most one row, as a
-/// conversation has one value per field). A page starts from the values of one filter
-/// (`CROSS JOIN` fixes that order on SQLite, which has no statistics to choose it by) rather
-/// than visiting every conversation of the organisation; a history starts from the customer.
+/// conversation has one value per field). A page starts from the values of one filter rather
+/// than visiting every conversation of the organisation (SQLite has no statistics to choose
+/// that order by, so its statement fixes it with `CROSS JOIN`; PostgreSQL's planner chooses);
+/// a history starts from the customer.
 fn push_matching_conversations(
     sql: &mut Sql,
     org_id: i64,
@@ -109,7 +112,7 @@ fn push_matching_conversations(
     // An equality is answered from the value index, so it leads when there is one.
     ordered.sort_by_key(|filter| !matches!(filter.matcher, Matcher::Equals(_)));
     let lead = match (scope, ordered.first()) {
-        (Scope::Organisation, Some(first)) => Some(*first),
+        (Scope::Organisation(backend), Some(first)) => Some((backend, *first)),
         _ => None,
     };
     let joined = if lead.is_some() {
@@ -117,20 +120,23 @@ fn push_matching_conversations(
     } else {
         &ordered[..]
     };
-    if lead.is_some() {
-        sql.push(" FROM conversation_field_values fl CROSS JOIN conversations v");
-    } else {
-        sql.push(" FROM conversations v");
-    }
+    match lead {
+        Some((Backend::Sqlite, _)) => sql.push(
+            " FROM conversation_field_values fl CROSS JOIN conversations v \
+             ON fl.conversation_id = v.id AND fl.org_id = v.org_id",
+        ),
+        Some((Backend::Postgres, _)) => sql.push(
+            " FROM conversation_field_values fl JOIN conversations v \
+             ON fl.conversation_id = v.id AND fl.org_id = v.org_id",
+        ),
+        None => sql.push(" FROM conversations v"),
+    };
     for (n, filter) in joined.iter().enumerate() {
         let alias = format!("f{n}");
-        sql.push(" JOIN conversation_field_values ")
-            .push(&alias)
-            .push(" ON ")
-            .push(&alias)
-            .push(".conversation_id = v.id AND ")
-            .push(&alias)
-            .push(".org_id = v.org_id AND ");
+        sql.push(&format!(
+            " JOIN conversation_field_values {alias} \
+             ON {alias}.conversation_id = v.id AND {alias}.org_id = v.org_id AND "
+        ));
         push_filter_match(sql, &alias, filter);
     }
     if with_customers || !search.is_empty() {
@@ -142,8 +148,8 @@ fn push_matching_conversations(
     sql.push(" WHERE v.org_id = ")
         .bind(org_id)
         .push(" AND v.score_hundredths IS NOT NULL");
-    if let Some(filter) = lead {
-        sql.push(" AND fl.conversation_id = v.id AND fl.org_id = v.org_id AND ");
+    if let Some((_, filter)) = lead {
+        sql.push(" AND ");
         push_filter_match(sql, "fl", filter);
     }
     if let Scope::Customer(customer_id) = scope {
@@ -156,14 +162,9 @@ fn push_matching_conversations(
         sql.push(" AND v.occurred_at_ms < ").bind(until_ms);
     }
     if !conditions.kinds.is_empty() {
-        sql.push(" AND v.kind IN (");
-        for (n, kind) in conditions.kinds.iter().enumerate() {
-            if n > 0 {
-                sql.push(", ");
-            }
-            sql.bind(kind.as_str());
-        }
-        sql.push(")");
+        sql.push(" AND v.kind IN (")
+            .push_list(conditions.kinds.iter().map(|kind| kind.as_str()))
+            .push(")");
     }
     if let Some(representative_id) = conditions.representative_id {
         sql.push(" AND v.representative_id = ")
@@ -178,17 +179,14 @@ fn push_matching_conversations(
 
 /// `<alias>.field_id = … AND <alias>.value …`: one filter on a field value row.
 fn push_filter_match(sql: &mut Sql, alias: &str, filter: &ResolvedFilter) {
-    sql.push(alias).push(".field_id = ").bind(filter.field_id);
+    sql.push(&format!("{alias}.field_id = "))
+        .bind(filter.field_id);
     match &filter.matcher {
         Matcher::Equals(value) => sql
-            .push(" AND ")
-            .push(alias)
-            .push(".value = ")
+            .push(&format!(" AND {alias}.value = "))
             .bind(value.as_str()),
         Matcher::Contains(folded) => sql
-            .push(" AND ")
-            .push(alias)
-            .push(".value_folded LIKE ")
+            .push(&format!(" AND {alias}.value_folded LIKE "))
             .bind(like_contains(folded))
             .push(" ESCAPE '\\'"),
     };
@@ -328,7 +326,8 @@ fn window(total: i64, requested_page: u32, page_size: u32) -> Window {
 }
 
 /// A page computed the plain way, grouping the organisation's matching conversations at
-/// request time. Filtered pages use it; the benchmark also runs it as the baseline.
+/// request time: the reference the store tests recount the read model's figures with and the
+/// benchmark's baseline. The server never runs it (the read model answers every page).
 pub async fn grouped_page(
     db: &Db,
     org_id: i64,
@@ -343,7 +342,7 @@ pub async fn grouped_page(
         org_id,
         &query.search,
         conditions,
-        Scope::Organisation,
+        Scope::Organisation(db.backend()),
         false,
     );
     let total: i64 = db.scalar(&count, "counting customers").await?;
@@ -360,19 +359,21 @@ pub async fn grouped_page(
         org_id,
         &query.search,
         conditions,
-        Scope::Organisation,
+        Scope::Organisation(db.backend()),
         true,
     );
-    sql.push(" GROUP BY c.id, c.identifier, c.display_name ORDER BY ")
-        .push(sort_expression(query.sort))
-        .push(" ")
-        .push(direction_sql(query.dir))
-        // Identifiers are unique per organisation and compared byte-wise on both backends,
-        // so the order is total and pages never overlap or skip.
-        .push(", c.identifier ASC LIMIT ")
-        .bind(i64::from(page_size))
-        .push(" OFFSET ")
-        .bind(i64::from(page - 1) * i64::from(page_size));
+    // Identifiers are unique per organisation and compared byte-wise on both backends, so the
+    // order is total and pages never overlap or skip.
+    sql.push(&format!(
+        " GROUP BY c.id, c.identifier, c.display_name \
+         ORDER BY {} {}, c.identifier ASC",
+        sort_expression(query.sort),
+        direction_sql(query.dir),
+    ))
+    .push(" LIMIT ")
+    .bind(i64::from(page_size))
+    .push(" OFFSET ")
+    .bind(i64::from(page - 1) * i64::from(page_size));
     let rows = db.fetch_all(&sql, "listing customers").await?;
     Ok(CustomerPageData {
         rows,
@@ -459,10 +460,9 @@ pub async fn interaction_page_sized(
         // Late pages of a long history are read from the oldest end, as the Customers pages are.
         let window = window(total, page, page_size);
         let direction = if window.mirrored { "ASC" } else { "DESC" };
-        sql.push(" ORDER BY v.occurred_at_ms ")
-            .push(direction)
-            .push(", v.id ")
-            .push(direction);
+        sql.push(&format!(
+            " ORDER BY v.occurred_at_ms {direction}, v.id {direction}"
+        ));
         let rows = fetch_window(tx, &mut sql, &window, "listing a customer's interactions").await?;
         Ok(InteractionPageData {
             rows,
@@ -520,10 +520,11 @@ struct TrendRow {
 
 /// The id of the customer with this identifier in the organisation.
 pub async fn find_customer_id(db: &Db, org_id: i64, identifier: &str) -> StoreResult<Option<i64>> {
-    let mut sql = Sql::new("SELECT id FROM customers WHERE org_id = ");
-    sql.bind(org_id)
-        .push(" AND identifier = ")
-        .bind(identifier.trim());
+    let sql = sql!(
+        "SELECT id FROM customers WHERE org_id = $1 AND identifier = $2",
+        org_id,
+        identifier.trim(),
+    );
     let row: Option<crate::db::IdRow> = db.fetch_optional(&sql, "finding a customer").await?;
     Ok(row.map(|row| row.id))
 }

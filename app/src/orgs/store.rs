@@ -7,6 +7,7 @@ use crate::limits::{
     is_field_key, text_problem, FIELD_KEY_RULE, MAX_FIELDS_PER_ORG, MAX_FIELD_VALUE_CHARS,
     MAX_IDENTIFIER_CHARS,
 };
+use crate::sql;
 
 /// Refuses a value over its limit or with control characters, naming what it is.
 fn check_text(what: &str, value: &str, max_chars: usize) -> StoreResult<()> {
@@ -75,25 +76,26 @@ pub async fn create_organisation(
         ));
     }
     check_text("organisation name", name.trim(), MAX_IDENTIFIER_CHARS)?;
-    let mut sql = Sql::new("INSERT INTO organisations (slug, name, time_zone) VALUES (");
-    sql.bind(slug)
-        .push(", ")
-        .bind(name.trim())
-        .push(", ")
-        .bind(time_zone)
-        .push(") RETURNING id");
+    let sql = sql!(
+        "INSERT INTO organisations (slug, name, time_zone) VALUES ($1, $2, $3) RETURNING id",
+        slug,
+        name.trim(),
+        time_zone,
+    );
     tx.scalar(&sql, "creating an organisation").await
 }
 
 pub async fn find_organisation(db: &Db, slug: &str) -> StoreResult<Option<Organisation>> {
-    let mut sql = Sql::new("SELECT id, slug, name, time_zone FROM organisations WHERE slug = ");
-    sql.bind(slug);
+    let sql = sql!(
+        "SELECT id, slug, name, time_zone FROM organisations WHERE slug = $1",
+        slug
+    );
     db.fetch_optional(&sql, "finding an organisation").await
 }
 
 /// The organisation created first: the one a single-tenant installation serves.
 pub async fn first_organisation(db: &Db) -> StoreResult<Option<Organisation>> {
-    let sql = Sql::new("SELECT id, slug, name, time_zone FROM organisations ORDER BY id LIMIT 1");
+    let sql = sql!("SELECT id, slug, name, time_zone FROM organisations ORDER BY id LIMIT 1");
     db.fetch_optional(&sql, "finding the first organisation")
         .await
 }
@@ -106,10 +108,10 @@ struct BandsRow {
 
 /// The organisation's score bands; the default ones for an organisation that does not exist.
 pub async fn score_bands(db: &Db, org_id: i64) -> StoreResult<ScoreBands> {
-    let mut sql = Sql::new(
+    let sql = sql!(
         "SELECT score_band_low AS low, score_band_high AS high FROM organisations WHERE id = $1",
+        org_id
     );
-    sql.arg(org_id);
     let row: Option<BandsRow> = db.fetch_optional(&sql, "reading score bands").await?;
     // The table's CHECK keeps stored bands valid; `new` is only the net under it.
     Ok(row
@@ -121,10 +123,12 @@ pub async fn score_bands(db: &Db, org_id: i64) -> StoreResult<ScoreBands> {
 /// organisation that does not exist.
 pub async fn set_score_bands(db: &Db, org_id: i64, bands: ScoreBands) -> StoreResult<()> {
     let bands = ScoreBands::new(bands.low, bands.high).map_err(StoreError::Invalid)?;
-    let mut sql = Sql::new(
+    let sql = sql!(
         "UPDATE organisations SET score_band_low = $1, score_band_high = $2 WHERE id = $3",
+        bands.low,
+        bands.high,
+        org_id,
     );
-    sql.arg(bands.low).arg(bands.high).arg(org_id);
     match db.execute(&sql, "setting score bands").await? {
         0 => Err(StoreError::Invalid(format!(
             "there is no organisation with id {org_id}"
@@ -135,7 +139,7 @@ pub async fn set_score_bands(db: &Db, org_id: i64, bands: ScoreBands) -> StoreRe
 
 pub async fn count_organisations(db: &Db) -> StoreResult<i64> {
     db.scalar(
-        &Sql::new("SELECT COUNT(*) FROM organisations"),
+        &sql!("SELECT COUNT(*) FROM organisations"),
         "counting organisations",
     )
     .await
@@ -144,11 +148,11 @@ pub async fn count_organisations(db: &Db) -> StoreResult<i64> {
 /// The query for the id of the organisation's user with this email (emails are stored
 /// trimmed and lower-cased), read into an [`crate::db::IdRow`].
 pub fn user_id_by_email(org_id: i64, email: &str) -> Sql {
-    let mut sql = Sql::new("SELECT id FROM users WHERE org_id = ");
-    sql.bind(org_id)
-        .push(" AND email = ")
-        .bind(email.trim().to_lowercase());
-    sql
+    sql!(
+        "SELECT id FROM users WHERE org_id = $1 AND email = $2",
+        org_id,
+        email.trim().to_lowercase(),
+    )
 }
 
 pub struct NewUser<'a> {
@@ -169,20 +173,16 @@ pub async fn upsert_user(tx: &mut Tx, org_id: i64, user: &NewUser<'_>) -> StoreR
             user.email
         )));
     }
-    let mut sql = Sql::new("INSERT INTO users (org_id, email, name, role, password_hash) VALUES (");
-    sql.bind(org_id)
-        .push(", ")
-        .bind(email)
-        .push(", ")
-        .bind(user.name.trim())
-        .push(", ")
-        .bind(user.role.as_str())
-        .push(", ")
-        .bind(user.password_hash.map(str::to_owned))
-        .push(
-            ") ON CONFLICT (org_id, email) DO UPDATE SET name = excluded.name, role = excluded.role \
-             RETURNING id",
-        );
+    let sql = sql!(
+        "INSERT INTO users (org_id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (org_id, email) DO UPDATE SET name = excluded.name, role = excluded.role \
+         RETURNING id",
+        org_id,
+        email,
+        user.name.trim(),
+        user.role.as_str(),
+        user.password_hash.map(str::to_owned),
+    );
     tx.scalar(&sql, "saving a user").await
 }
 
@@ -203,8 +203,11 @@ pub async fn define_field(
     for option in &field.options {
         check_text("option", option, MAX_FIELD_VALUE_CHARS)?;
     }
-    let mut count = Sql::new("SELECT COUNT(*) FROM custom_fields WHERE org_id = $1 AND key <> $2");
-    count.arg(org_id).arg(field.key.as_str());
+    let count = sql!(
+        "SELECT COUNT(*) FROM custom_fields WHERE org_id = $1 AND key <> $2",
+        org_id,
+        field.key.as_str(),
+    );
     let others: i64 = tx.scalar(&count, "counting custom fields").await?;
     if others >= MAX_FIELDS_PER_ORG as i64 {
         return Err(StoreError::Invalid(format!(
@@ -213,39 +216,38 @@ pub async fn define_field(
             field.key
         )));
     }
-    let mut sql =
-        Sql::new("INSERT INTO custom_fields (org_id, key, label, kind, position) VALUES (");
-    sql.bind(org_id)
-        .push(", ")
-        .bind(field.key.as_str())
-        .push(", ")
-        .bind(field.label.trim())
-        .push(", ")
-        .bind(field.kind.as_str())
-        .push(", ")
-        .bind(position)
-        .push(
-            ") ON CONFLICT (org_id, key) DO UPDATE SET label = excluded.label, kind = excluded.kind, \
-             position = excluded.position RETURNING id",
-        );
+    let sql = sql!(
+        "INSERT INTO custom_fields (org_id, key, label, kind, position) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (org_id, key) DO UPDATE SET label = excluded.label, kind = excluded.kind, \
+         position = excluded.position RETURNING id",
+        org_id,
+        field.key.as_str(),
+        field.label.trim(),
+        field.kind.as_str(),
+        position,
+    );
     let field_id: i64 = tx.scalar(&sql, "saving a custom field").await?;
-    let mut clear = Sql::new("DELETE FROM custom_field_options WHERE field_id = ");
-    clear.bind(field_id);
+    let clear = sql!(
+        "DELETE FROM custom_field_options WHERE field_id = $1",
+        field_id
+    );
     tx.execute(&clear, "replacing custom field options").await?;
-    for (position, option) in field.options.iter().enumerate() {
-        let mut insert = Sql::new(
-            "INSERT INTO custom_field_options (org_id, field_id, position, value) VALUES (",
-        );
+    if !field.options.is_empty() {
+        let mut insert =
+            Sql::new("INSERT INTO custom_field_options (org_id, field_id, position, value)");
         insert
-            .bind(org_id)
-            .push(", ")
-            .bind(field_id)
-            .push(", ")
-            .bind(position as i64)
-            .push(", ")
-            .bind(option.as_str())
-            .push(") ON CONFLICT (field_id, value) DO NOTHING");
-        tx.execute(&insert, "saving a custom field option").await?;
+            .push_values(
+                field.options.iter().enumerate(),
+                |row, (position, option)| {
+                    row.bind(org_id)
+                        .bind(field_id)
+                        .bind(position as i64)
+                        .bind(option.as_str());
+                },
+            )
+            .push(" ON CONFLICT (field_id, value) DO NOTHING");
+        tx.execute(&insert, "saving a custom field's options")
+            .await?;
     }
     Ok(field_id)
 }
@@ -270,8 +272,11 @@ pub async fn delete_field(db: &Db, org_id: i64, key: &str) -> StoreResult<Option
     retry_transient(|| async {
         let mut tx = db.begin().await?;
         let version = claim_write_version(&mut tx, org_id).await?;
-        let mut find = Sql::new("SELECT id FROM custom_fields WHERE org_id = $1 AND key = $2");
-        find.arg(org_id).arg(key);
+        let find = sql!(
+            "SELECT id FROM custom_fields WHERE org_id = $1 AND key = $2",
+            org_id,
+            key
+        );
         let Some(field) = tx
             .fetch_optional::<crate::db::IdRow>(&find, "finding a custom field")
             .await?
@@ -280,20 +285,27 @@ pub async fn delete_field(db: &Db, org_id: i64, key: &str) -> StoreResult<Option
             tx.rollback().await?;
             return Ok(None);
         };
-        let mut values =
-            Sql::new("DELETE FROM conversation_field_values WHERE org_id = $1 AND field_id = $2");
-        values.arg(org_id).arg(field.id);
+        let values = sql!(
+            "DELETE FROM conversation_field_values WHERE org_id = $1 AND field_id = $2",
+            org_id,
+            field.id,
+        );
         let values = tx
             .execute(&values, "deleting a custom field's values")
             .await?;
-        let mut options =
-            Sql::new("DELETE FROM custom_field_options WHERE org_id = $1 AND field_id = $2");
-        options.arg(org_id).arg(field.id);
+        let options = sql!(
+            "DELETE FROM custom_field_options WHERE org_id = $1 AND field_id = $2",
+            org_id,
+            field.id,
+        );
         let options = tx
             .execute(&options, "deleting a custom field's options")
             .await?;
-        let mut delete = Sql::new("DELETE FROM custom_fields WHERE org_id = $1 AND id = $2");
-        delete.arg(org_id).arg(field.id);
+        let delete = sql!(
+            "DELETE FROM custom_fields WHERE org_id = $1 AND id = $2",
+            org_id,
+            field.id
+        );
         tx.execute(&delete, "deleting a custom field").await?;
         reload_from_here(&mut tx, org_id, version).await?;
         tx.commit().await?;
@@ -325,15 +337,18 @@ pub async fn list_fields_in(tx: &mut Tx, org_id: i64) -> StoreResult<Vec<StoredF
 }
 
 fn fields_sql(org_id: i64) -> Sql {
-    let mut sql = Sql::new("SELECT id, key, label, kind FROM custom_fields WHERE org_id = ");
-    sql.bind(org_id).push(" ORDER BY position, key");
-    sql
+    sql!(
+        "SELECT id, key, label, kind FROM custom_fields WHERE org_id = $1 ORDER BY position, key",
+        org_id
+    )
 }
 
 fn options_sql(org_id: i64) -> Sql {
-    let mut sql = Sql::new("SELECT field_id, value FROM custom_field_options WHERE org_id = ");
-    sql.bind(org_id).push(" ORDER BY field_id, position");
-    sql
+    sql!(
+        "SELECT field_id, value FROM custom_field_options WHERE org_id = $1 \
+         ORDER BY field_id, position",
+        org_id
+    )
 }
 
 fn stored_fields(rows: Vec<FieldRow>, options: Vec<OptionRow>) -> Vec<StoredField> {

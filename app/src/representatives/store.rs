@@ -1,6 +1,7 @@
 use super::model::PROFILE_PAGE_SIZE;
 use crate::customers::store::page_count;
-use crate::db::{Db, Sql, StoreResult};
+use crate::db::{Db, StoreResult};
+use crate::sql;
 
 #[derive(sqlx::FromRow)]
 pub struct RepresentativeRecord {
@@ -37,16 +38,17 @@ pub async fn representative_profile(
         u32,
     )>,
 > {
-    let mut sql = Sql::new(
+    let sql = sql!(
         "SELECT u.id, u.name, u.email, \
          (SELECT COUNT(*) FROM conversations v WHERE v.org_id = u.org_id AND v.representative_id = u.id \
             AND v.score_hundredths IS NOT NULL) AS scored, \
          (SELECT CAST(COALESCE(SUM(v.score_hundredths), 0) AS BIGINT) FROM conversations v \
             WHERE v.org_id = u.org_id AND v.representative_id = u.id) AS score_sum, \
          (SELECT COUNT(*) FROM conversations v WHERE v.org_id = u.org_id AND v.representative_id = u.id) AS total \
-         FROM users u WHERE u.org_id = ",
+         FROM users u WHERE u.org_id = $1 AND u.id = $2",
+        org_id,
+        user_id,
     );
-    sql.bind(org_id).push(" AND u.id = ").bind(user_id);
     let Some(record) = db
         .fetch_optional::<RepresentativeRecord>(&sql, "reading a representative")
         .await?
@@ -55,18 +57,17 @@ pub async fn representative_profile(
     };
     let page_count = page_count(record.total, PROFILE_PAGE_SIZE);
     let page = page.clamp(1, page_count);
-    let mut list = Sql::new(
-        "SELECT v.id, v.title, v.kind, v.occurred_at_ms, c.identifier AS customer_identifier, v.score_hundredths \
+    let list = sql!(
+        "SELECT v.id, v.title, v.kind, v.occurred_at_ms, c.identifier AS customer_identifier, \
+         v.score_hundredths \
          FROM conversations v JOIN customers c ON c.id = v.customer_id AND c.org_id = v.org_id \
-         WHERE v.org_id = ",
+         WHERE v.org_id = $1 AND v.representative_id = $2 \
+         ORDER BY v.occurred_at_ms DESC, v.id DESC LIMIT $3 OFFSET $4",
+        org_id,
+        user_id,
+        i64::from(PROFILE_PAGE_SIZE),
+        i64::from(page - 1) * i64::from(PROFILE_PAGE_SIZE),
     );
-    list.bind(org_id)
-        .push(" AND v.representative_id = ")
-        .bind(user_id)
-        .push(" ORDER BY v.occurred_at_ms DESC, v.id DESC LIMIT ")
-        .bind(i64::from(PROFILE_PAGE_SIZE))
-        .push(" OFFSET ")
-        .bind(i64::from(page - 1) * i64::from(PROFILE_PAGE_SIZE));
     let conversations = db
         .fetch_all(&list, "listing a representative's conversations")
         .await?;
@@ -85,10 +86,10 @@ pub async fn representatives_with_conversations(
         .read_model()
         .representatives_with_conversations(db, org_id)
         .await?;
-    let mut sql = Sql::new(
+    let sql = sql!(
         "SELECT u.id, u.email, u.name FROM users u WHERE u.org_id = $1 ORDER BY u.name, u.email",
+        org_id
     );
-    sql.arg(org_id);
     let people: Vec<PersonRow> = db.fetch_all(&sql, "listing representatives").await?;
     Ok(people
         .into_iter()
