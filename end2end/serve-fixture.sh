@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Starts the release server on a fresh SQLite database holding the browser tests' fixed dataset.
-# Playwright runs this (see playwright.config.ts); `make test` builds the server first.
+# Playwright runs this (see playwright.config.ts); `make test` builds the server and the tools
+# binary (which loads the dataset) first.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 server="$root/target/release/server"
-if [[ ! -x "$server" || ! -f "$root/target/site/hash.txt" ]]; then
+tools="$root/target/release/tools"
+if [[ ! -x "$server" || ! -x "$tools" || ! -f "$root/target/site/hash.txt" ]]; then
   echo "The release build is missing: run 'make build' (scripts/build.sh) first." >&2
   exit 1
 fi
@@ -14,6 +16,6 @@ mkdir -p "$work"
 rm -f "$work"/fixture.db "$work"/fixture.db-wal "$work"/fixture.db-shm
 node "$root/end2end/fixtures/dataset.mjs" "$work/dataset.json"
 export DATABASE_URL="sqlite://$work/fixture.db"
-"$server" load-fixture "$work/dataset.json"
+"$tools" load-fixture "$work/dataset.json"
 export LEPTOS_SITE_ROOT="$root/target/site"
 exec "$server" serve --addr "${E2E_ADDR:-127.0.0.1:3100}"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make bench`: the release build, the load generator, then `server bench`, which builds
-# dataset L through the real import command, measures, and writes docs/BENCHMARKS.md.
+# `make bench`: the release build, the load generator, then `tools bench`, which builds
+# dataset L through the release server's import command, measures, and writes docs/BENCHMARKS.md.
 # BENCH_ARGS passes options through (for example BENCH_ARGS="--customers 10000
 # --conversations 200000 --label S" for a quick run); BENCH_POSTGRES=1 also measures
 # PostgreSQL on the local server (or on the one TEST_POSTGRES_URL names).
@@ -15,7 +15,7 @@ if ! oha --version 2>/dev/null | grep -q "$OHA_VERSION"; then
   cargo install --locked oha --version "$OHA_VERSION"
 fi
 
-say "building the release server and client"
+say "building the release server, tools and client"
 bash scripts/build.sh
 
 args=()
@@ -24,4 +24,4 @@ if [[ "${BENCH_POSTGRES:-0}" == 1 ]]; then
   args+=(--postgres "${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}")
 fi
 # shellcheck disable=SC2086
-exec target/release/server bench "${args[@]}" ${BENCH_ARGS:-}
+exec target/release/tools bench --server target/release/server "${args[@]}" ${BENCH_ARGS:-}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The release build that `make run`, `make test` and `make bench` serve: the server binary and
-# the hydrating client in target/site. These are the steps cargo-leptos performs, without
+# The release build that `make run`, `make test` and `make bench` serve: the server binary, the
+# developer tools binary (the benchmark and the browser tests' fixture loader) and the hydrating
+# client in target/site. These are the steps cargo-leptos performs, without
 # cargo-leptos (a 20-minute install): cargo for both, wasm-bindgen, then wasm-opt.
 #
 # The client's files get content hashes in their names (custs.<hash>.js, .wasm, .css), listed
@@ -16,8 +17,9 @@ site=target/site
 say() { printf '==> %s\n' "$*"; }
 
 build_server() {
-  say "server (release)"
-  cargo build --release --locked -p server
+  # One cargo invocation for both binaries, so the app crate they share is compiled once.
+  say "server and tools (release)"
+  cargo build --release --locked -p server -p tools
 }
 
 build_client() {

@@ -16,8 +16,8 @@ lint() {
   local start; start=$(date +%s)
   say "cargo fmt --check"
   cargo fmt --all -- --check
-  say "clippy, server build (ssr), warnings denied"
-  cargo clippy -p app -p server --features app/ssr --all-targets --locked -- -D warnings
+  say "clippy, server and tools build (ssr), warnings denied"
+  cargo clippy -p app -p server -p tools --features app/ssr --all-targets --locked -- -D warnings
   say "clippy, browser build (hydrate, wasm32), warnings denied"
   cargo clippy -p frontend --target wasm32-unknown-unknown --locked -- -D warnings
   summary+=("lint: rustfmt and clippy clean ($(elapsed "$start"))")
@@ -28,7 +28,7 @@ unit() {
   say "PostgreSQL for the store tests"
   bash scripts/ensure-postgres.sh
   say "unit and store tests (SQLite and PostgreSQL)"
-  cargo test -p app -p server --features app/ssr --locked 2>&1 | tee "$logs/cargo-test.log"
+  cargo test -p app -p server -p tools --features app/ssr --locked 2>&1 | tee "$logs/cargo-test.log"
   local passed sqlite postgres
   passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{s+=$4} END {print s+0}')
   sqlite=$(grep -Ec '^test sqlite::.* \.\.\. ok$' "$logs/cargo-test.log" || true)

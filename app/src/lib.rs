@@ -20,6 +20,8 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod demo;
 #[cfg(feature = "ssr")]
+pub mod hash_list;
+#[cfg(feature = "ssr")]
 pub mod session;
 
 pub use app::{shell, App};

@@ -6,6 +6,7 @@
 //! a year without asking again; anything else (the icon, or a build without hashes such as
 //! `cargo leptos watch`) is revalidated by its Last-Modified date.
 
+use app::hash_list::{is_content_hash, HashList};
 use axum::http::{header, HeaderValue, Response};
 use leptos::prelude::LeptosOptions;
 use std::path::{Path, PathBuf};
@@ -24,27 +25,6 @@ pub struct ClientFiles {
     pub stylesheet: Arc<str>,
     /// Whether the build named its files by content hash.
     pub hashed: bool,
-}
-
-/// The hashes a build wrote, one `kind: hash` line each (`js`, `wasm`, `css`).
-#[derive(Debug, Default, PartialEq, Eq)]
-struct HashList {
-    css: Option<String>,
-}
-
-impl HashList {
-    fn parse(text: &str) -> HashList {
-        let mut list = HashList::default();
-        for line in text.lines() {
-            if let Some((kind, hash)) = line.split_once(':') {
-                let hash = hash.trim();
-                if kind.trim() == "css" && is_content_hash(hash) {
-                    list.css = Some(hash.to_owned());
-                }
-            }
-        }
-        list
-    }
 }
 
 impl ClientFiles {
@@ -83,14 +63,6 @@ impl ClientFiles {
             hashed: true,
         }
     }
-}
-
-/// Whether `text` is a hash as the build writes it: 16 lowercase hex digits.
-fn is_content_hash(text: &str) -> bool {
-    text.len() == 16
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Whether a file name reads `<name>.<hash>.<extension>`, as the build names client files.
@@ -143,16 +115,6 @@ mod tests {
         assert!(!is_hashed_name(".f997ea64c8d85597.wasm"));
         assert!(!is_hashed_name("custs.F997EA64C8D85597.wasm"));
         assert!(!is_hashed_name("custs.f997ea64c8d8559.wasm"));
-    }
-
-    #[test]
-    fn the_hash_list_names_the_stylesheet() {
-        let list = HashList::parse(
-            "js: eec0b362f7020261\nwasm: f997ea64c8d85597\ncss: 5d434c9257974426\n",
-        );
-        assert_eq!(list.css.as_deref(), Some("5d434c9257974426"));
-        assert_eq!(HashList::parse("css: ../../etc/passwd\n").css, None);
-        assert_eq!(HashList::parse("").css, None);
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! cookie, an expired session, another organisation's ids, malformed and oversized calls.
 
 use crate::assets::{self, ClientFiles};
-use crate::fixture::load_text;
 use crate::http::{router, ServeOptions, MAX_BODY_BYTES};
 use crate::test_support::TempDb;
 use app::auth::service::{sign_in, SignIn, IDLE_TIMEOUT_MS};
@@ -13,6 +12,7 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use leptos::prelude::LeptosOptions;
+use tools::fixture::load_text;
 use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery";

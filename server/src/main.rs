@@ -2,8 +2,6 @@
 
 mod accounts;
 mod assets;
-mod bench;
-mod fixture;
 mod http;
 #[cfg(test)]
 mod http_tests;
@@ -14,7 +12,6 @@ mod test_support;
 use app::db::{ConnectOptions, Db};
 use app::demo::{seed_demo, DemoOptions};
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
@@ -89,8 +86,6 @@ enum Command {
         #[arg(long, default_value_t = DemoOptions::default().seed)]
         seed: u64,
     },
-    /// Load a fixed dataset from a JSON file (used by the browser tests).
-    LoadFixture { file: PathBuf },
     /// Import conversations from NDJSON or CSV files (each file all or nothing).
     Import(import::ImportArgs),
     /// Conversation custom fields.
@@ -105,8 +100,6 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(accounts::TokenCommand),
-    /// Build a large dataset and measure the store, the server and the client (`make bench`).
-    Bench(bench::BenchArgs),
 }
 
 /// Makes glibc give large allocations back to the system when they are freed. By default it
@@ -264,7 +257,6 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             };
             http::serve(db, addr, options).await
         }
-        Command::Bench(args) => bench::run_bench(args).await,
         Command::Import(args) => {
             // One import is one transaction: a page cache that holds what it changes keeps
             // SQLite from spilling the same pages to its log over and over.
@@ -324,13 +316,6 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 "created the demo organisation: {customers} customers, {conversations} conversations in {:.1}s",
                 started.elapsed().as_secs_f64()
             );
-            db.close().await;
-            Ok(())
-        }
-        Command::LoadFixture { file } => {
-            let db = open(&cli.database_url, 4).await?;
-            let summary = fixture::load(&db, &file).await?;
-            println!("{summary}");
             db.close().await;
             Ok(())
         }

@@ -1,7 +1,8 @@
-//! `server bench`: builds a large dataset through the real import command, then measures the
-//! store (against the plain GROUP BY as a baseline), the running server under load, and the
-//! client bundle, and writes the figures to docs/BENCHMARKS.md. `make bench` runs it with a
-//! release build; docs/BENCHMARKS.md says how to read it.
+//! `tools bench`: builds a large dataset through the real import command of the release
+//! server binary, then measures the store (against the plain GROUP BY as a baseline), that
+//! binary serving under load, and the client bundle, and writes the figures to
+//! docs/BENCHMARKS.md. `make bench` runs it with a release build; docs/BENCHMARKS.md says how
+//! to read it.
 
 use app::conversations::model::ConversationKind;
 use app::customers::query::{
@@ -10,7 +11,7 @@ use app::customers::query::{
 use app::customers::service::{customers_page, history_page, resolve_question, Strictness};
 use app::customers::store::grouped_page;
 use app::db::{Db, Sql};
-use app::demo::Rng;
+use app::hash_list::HashList;
 use app::orgs::model::{CustomField, FieldKind, Role};
 use app::orgs::store::{create_organisation, define_field, upsert_user, NewUser};
 use std::fmt::Write as _;
@@ -27,6 +28,10 @@ const PASSWORD: &str = "bench-password-1";
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
+    /// The server binary whose `import` builds the dataset and whose `serve` is measured
+    /// (`scripts/build.sh` builds it).
+    #[arg(long, default_value = "target/release/server")]
+    server: PathBuf,
     /// Customers in the dataset.
     #[arg(long, default_value_t = 100_000)]
     customers: u32,
@@ -66,10 +71,21 @@ pub struct BenchArgs {
 }
 
 pub async fn run_bench(args: BenchArgs) -> BenchResult<()> {
+    if !args.server.is_file() {
+        return Err(format!(
+            "no server binary at {}: build it first (scripts/build.sh) or name it with --server",
+            args.server.display()
+        )
+        .into());
+    }
     std::fs::create_dir_all(&args.work_dir)?;
     let data = args
         .work_dir
-        .join(format!("{}-{}.csv", args.customers, args.conversations));
+        // Named by its generator too: a file an earlier generator wrote holds other rows.
+        .join(format!(
+            "{}-{}-fastrand.csv",
+            args.customers, args.conversations
+        ));
     if !data.exists() {
         let started = Instant::now();
         write_dataset(&data, args.customers, args.conversations)?;
@@ -203,41 +219,41 @@ fn write_dataset(path: &Path, customers: u32, conversations: u32) -> BenchResult
         "external_id,customer,customer_name,representative,title,type,occurred_at,score,\
          field.queue,field.region,field.tier,field.campaign"
     )?;
-    // The demo's generator: deterministic, so every run measures the same data.
-    let mut random = Rng(0x5EED_2026);
+    // Seeded, so every run measures the same data (Cargo.lock pins the generator's version).
+    let mut random = fastrand::Rng::with_seed(0x5EED_2026);
     let year_start = 1_767_225_600_i64; // 2026-01-01T00:00:00Z
     for n in 0..conversations {
         // Every customer appears at least once; the rest are skewed towards low indices.
         let customer = if n < customers {
             n
         } else {
-            let u = random.unit();
+            let u = random.f64();
             ((u * u) * f64::from(customers)) as u32 % customers
         };
         let (identifier, name) = customer_identity(customer);
-        let rep = random.below(200);
-        let seconds = year_start + random.below(365 * 86_400) as i64;
+        let rep = random.u64(..200);
+        let seconds = year_start + random.u64(..365 * 86_400) as i64;
         let at = chrono::DateTime::from_timestamp(seconds, 0)
             .ok_or("timestamp out of range")?
             .format("%Y-%m-%dT%H:%M:%SZ");
-        let score = if random.below(10) == 0 {
+        let score = if random.u64(..10) == 0 {
             String::new()
         } else {
-            format!("{:.2}", 40.0 + random.below(6_001) as f64 / 100.0)
+            format!("{:.2}", 40.0 + random.u64(..6_001) as f64 / 100.0)
         };
-        let campaign = if random.below(2) == 0 {
-            format!("spring-{}", random.below(60))
+        let campaign = if random.u64(..2) == 0 {
+            format!("spring-{}", random.u64(..60))
         } else {
             String::new()
         };
         writeln!(
             out,
             "c{n:08},{identifier},{name},rep{rep}@bench.example,{} #{n},{},{at},{score},{},{},{},{campaign}",
-            TOPICS[random.below(TOPICS.len() as u64) as usize],
-            KINDS[random.below(3) as usize],
-            QUEUES[random.below(QUEUES.len() as u64) as usize],
-            REGIONS[random.below(REGIONS.len() as u64) as usize],
-            TIERS[random.below(TIERS.len() as u64) as usize],
+            TOPICS[random.u64(..TOPICS.len() as u64) as usize],
+            KINDS[random.u64(..3) as usize],
+            QUEUES[random.u64(..QUEUES.len() as u64) as usize],
+            REGIONS[random.u64(..REGIONS.len() as u64) as usize],
+            TIERS[random.u64(..TIERS.len() as u64) as usize],
         )?;
     }
     out.flush()?;
@@ -317,7 +333,7 @@ async fn measure_backend(
     // The real import command, in its own process, as an operator would run it.
     eprintln!("bench: {name}: importing {}", data.display());
     let started = Instant::now();
-    let status = Command::new(std::env::current_exe()?)
+    let status = Command::new(&args.server)
         .args(["import", "--org", ORG])
         .arg(data)
         .env("DATABASE_URL", url)
@@ -616,7 +632,7 @@ fn measure_http(sqlite_url: &str, args: &BenchArgs) -> BenchResult<Option<HttpRe
     let addr = "127.0.0.1:3950";
     let connections = 8;
     let server = ServerProcess(
-        Command::new(std::env::current_exe()?)
+        Command::new(&args.server)
             .args(["serve", "--addr", addr, "--db-connections"])
             .arg(connections.to_string())
             .env("DATABASE_URL", sqlite_url)
@@ -733,7 +749,6 @@ fn measure_http(sqlite_url: &str, args: &BenchArgs) -> BenchResult<Option<HttpRe
     }))
 }
 
-/// Signs the benchmark manager in through the login server function; answers the cookie.
 /// The status of one call of the `customers` server function for the default view.
 fn customers_status(addr: &str, cookie: &str) -> BenchResult<u16> {
     let body =
@@ -754,6 +769,7 @@ fn customers_status(addr: &str, cookie: &str) -> BenchResult<u16> {
         .unwrap_or(0))
 }
 
+/// Signs the benchmark manager in through the login server function; answers the cookie.
 fn sign_in(addr: &str) -> BenchResult<String> {
     let body = format!(
         "email={}&password={PASSWORD}&next=%2Fcustomers",
@@ -879,9 +895,9 @@ fn measure_client(site_pkg: &Path) -> BenchResult<Vec<ClientFile>> {
         .parent()
         .and_then(|site| std::fs::read_to_string(site.join("hash.txt")).ok())
         .map(|list| {
-            list.lines()
-                .filter_map(|line| line.split_once(':'))
-                .map(|(_, hash)| format!(".{}.", hash.trim()))
+            HashList::parse(&list)
+                .hashes()
+                .map(|hash| format!(".{hash}."))
                 .collect()
         })
         .unwrap_or_default();
@@ -958,7 +974,7 @@ impl Report {
         let _ = writeln!(out, "# Benchmarks\n");
         let _ = writeln!(
             out,
-            "Written by `make bench` (`server bench`, release build). Do not edit by hand: run it again.\n"
+            "Written by `make bench` (`tools bench`, release build). Do not edit by hand: run it again.\n"
         );
         let _ = writeln!(
             out,
