@@ -6,7 +6,8 @@
 
 mod support;
 
-use app::conversations::model::ConversationKind;
+use support::ConversationExt;
+
 use app::conversations::store::{write_conversations, NewConversation};
 use app::customers::query::CustomerQuery;
 use app::customers::saved_views::{SavedView, MAX_SAVED_VIEWS_PER_PERSON};
@@ -72,23 +73,11 @@ fn conversation(
     day: i64,
     score: Option<i64>,
 ) -> NewConversation {
-    NewConversation {
-        external_id: external_id.to_owned(),
-        customer: customer.to_owned(),
-        customer_name: None,
-        representative: "rep@example.com".to_owned(),
-        representative_name: None,
-        title: format!("Conversation {external_id}"),
-        kind: ConversationKind::Chat,
-        occurred_at_ms: START_MS + day * DAY_MS,
-        score_hundredths: score,
-        fields: Vec::new(),
-    }
+    support::conversation(external_id, customer, START_MS + day * DAY_MS, score)
 }
 
-fn with(mut conversation: NewConversation, key: &str, value: &str) -> NewConversation {
-    conversation.fields.push((key.to_owned(), value.to_owned()));
-    conversation
+fn with(conversation: NewConversation, key: &str, value: &str) -> NewConversation {
+    conversation.field(key, value)
 }
 
 async fn define(db: &Db, org_id: i64, key: &str, kind: FieldKind, options: &[&str], position: i64) {

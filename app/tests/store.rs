@@ -4,7 +4,8 @@
 
 mod support;
 
-use app::conversations::model::ConversationKind;
+use support::ConversationExt;
+
 use app::conversations::store::{find_conversation, write_conversations, NewConversation};
 use app::customers::query::{CustomerQuery, SortDir, SortKey};
 use app::customers::store::{
@@ -51,39 +52,13 @@ fn conversation(
     at: &str,
     score: Option<f64>,
 ) -> NewConversation {
-    NewConversation {
-        external_id: external_id.to_owned(),
-        customer: customer.to_owned(),
-        customer_name: None,
-        representative: "rep@example.com".to_owned(),
-        representative_name: Some("Rita Rep".to_owned()),
-        title: format!("Conversation {external_id}"),
-        kind: ConversationKind::Chat,
-        occurred_at_ms: ms(at),
-        score_hundredths: score.map(|s| (s * 100.0).round() as i64),
-        fields: Vec::new(),
-    }
-}
-
-trait With {
-    fn named(self, name: &str) -> Self;
-    fn field(self, key: &str, value: &str) -> Self;
-    fn by(self, representative: &str) -> Self;
-}
-
-impl With for NewConversation {
-    fn named(mut self, name: &str) -> Self {
-        self.customer_name = Some(name.to_owned());
-        self
-    }
-    fn field(mut self, key: &str, value: &str) -> Self {
-        self.fields.push((key.to_owned(), value.to_owned()));
-        self
-    }
-    fn by(mut self, representative: &str) -> Self {
-        self.representative = representative.to_owned();
-        self
-    }
+    support::conversation(
+        external_id,
+        customer,
+        ms(at),
+        score.map(|s| (s * 100.0).round() as i64),
+    )
+    .by_name("Rita Rep")
 }
 
 async fn organisation(db: &Db, slug: &str) -> i64 {

@@ -318,7 +318,7 @@ mod tests {
     #[tokio::test]
     async fn organisations_and_people_are_managed_from_the_command_line() {
         use app::auth::service::{authenticate, sign_in, SignIn};
-        let temp = crate::test_support::TempDb::new("cli").await;
+        let temp = tools::test_db::TestDb::sqlite().await;
         let db = temp.db.clone();
         let create = || OrgCommand::Create {
             slug: "acme".to_owned(),
@@ -435,7 +435,7 @@ mod tests {
     #[tokio::test]
     async fn score_bands_are_set_from_the_command_line() {
         use app::orgs::store::score_bands;
-        let temp = crate::test_support::TempDb::new("cli_bands").await;
+        let temp = tools::test_db::TestDb::sqlite().await;
         let db = temp.db.clone();
         run_org(
             &db,

@@ -3,7 +3,6 @@
 
 use crate::assets::{self, ClientFiles};
 use crate::http::{router, ServeOptions, MAX_BODY_BYTES};
-use crate::test_support::TempDb;
 use app::auth::service::{sign_in, SignIn, IDLE_TIMEOUT_MS};
 use app::db::{ConnectOptions, Db};
 use app::session::AppState;
@@ -13,6 +12,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 use leptos::prelude::LeptosOptions;
 use tools::fixture::load_text;
+use tools::test_db::TestDb;
 use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery";
@@ -37,7 +37,7 @@ fn shared_runtime() -> &'static tokio::runtime::Runtime {
 struct TestApp {
     db: Db,
     router: Router,
-    _temp: TempDb,
+    _temp: TestDb,
 }
 
 fn fixture() -> String {
@@ -87,7 +87,7 @@ async fn app() -> TestApp {
 
 /// The app on a database connected with `connect`, with the state `state` makes.
 async fn app_with(connect: ConnectOptions, state: impl FnOnce(Db) -> AppState) -> TestApp {
-    let temp = TempDb::with_options("http", connect).await;
+    let temp = TestDb::sqlite_with(connect).await;
     let db = temp.db.clone();
     load_text(&db, &fixture(), "fixture")
         .await
@@ -1393,7 +1393,7 @@ fn during_a_long_write_api_writes_answer_503_quickly_while_pages_and_sign_in_wor
             )
             .await;
         // Another process (an import) holds the write lock.
-        let url = format!("sqlite://{}", app._temp.path.display());
+        let url = app._temp.url.clone();
         let importer = Db::connect(&url, 1).await.expect("second pool");
         let org_id = app::orgs::store::find_organisation(&app.db, "acme")
             .await
@@ -1560,7 +1560,8 @@ fn at_start_an_unreachable_database_is_retried_for_the_time_given() {
 fn a_database_connection_ended_under_a_request_gives_a_clean_503_then_normal_answers() {
     shared_runtime().block_on(async {
         let _one_at_a_time = ONE_AT_A_TIME.lock().await;
-        let postgres = crate::test_support::TempPostgres::new("http_terminate").await;
+        let postgres = TestDb::postgres().await;
+        let (name, admin) = postgres.postgres_admin().expect("a PostgreSQL database");
         let db = postgres.db.clone();
         load_text(&db, &fixture(), "fixture").await.expect("fixture");
         let app = TestApp {
@@ -1571,7 +1572,7 @@ fn a_database_connection_ended_under_a_request_gives_a_clean_503_then_normal_ans
                 ServeOptions::default(),
             ),
             db: db.clone(),
-            _temp: TempDb::new("unused").await,
+            _temp: TestDb::sqlite().await,
         };
         let token = app.token("acme", "reader").await;
         let path = "/api/v1/customers/zoe@example.com/interactions";
@@ -1596,18 +1597,18 @@ fn a_database_connection_ended_under_a_request_gives_a_clean_503_then_normal_ans
         };
         let waiting = app::db::Sql::new(&format!(
             "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = '{}' AND wait_event_type = 'Lock'",
-            postgres.name
+            name
         ));
         let mut terminated = false;
         for _ in 0..100 {
-            let count: i64 = postgres.admin().scalar(&waiting, "watching").await.unwrap();
+            let count: i64 = admin.scalar(&waiting, "watching").await.unwrap();
             if count > 0 {
                 let terminate = app::db::Sql::new(&format!(
                     "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity \
                      WHERE datname = '{}' AND wait_event_type = 'Lock'",
-                    postgres.name
+                    name
                 ));
-                let _: i64 = postgres.admin().scalar(&terminate, "terminating").await.unwrap();
+                let _: i64 = admin.scalar(&terminate, "terminating").await.unwrap();
                 terminated = true;
                 break;
             }
@@ -1623,7 +1624,7 @@ fn a_database_connection_ended_under_a_request_gives_a_clean_503_then_normal_ans
             assert_eq!(app.api("GET", path, Some(&token), None).await.status, StatusCode::OK);
         }
         drop(app);
-        postgres.drop().await;
+        postgres.drop_database().await;
     })
 }
 
@@ -1661,7 +1662,7 @@ fn client_files_arrive_precompressed_under_hashed_names_kept_a_year() {
             .build();
         let client = ClientFiles::configure(&mut options);
         assert!(client.hashed);
-        let temp = TempDb::new("http_assets").await;
+        let temp = TestDb::sqlite().await;
         load_text(&temp.db, &fixture(), "fixture")
             .await
             .expect("fixture");

@@ -267,7 +267,7 @@ mod tests {
 
     #[tokio::test]
     async fn fields_are_defined_and_deleted_from_the_command_line() {
-        let temp = crate::test_support::TempDb::new("cli_fields").await;
+        let temp = tools::test_db::TestDb::sqlite().await;
         let db = temp.db.clone();
         let mut tx = db.begin().await.expect("begin");
         let org_id = create_organisation(&mut tx, "acme", "Acme", "UTC")

@@ -6,8 +6,6 @@ mod http;
 #[cfg(test)]
 mod http_tests;
 mod import;
-#[cfg(test)]
-mod test_support;
 
 use app::db::{ConnectOptions, Db};
 use app::demo::{seed_demo, DemoOptions};

@@ -1,0 +1,56 @@
+//! Conversations for tests: one builder with plain defaults, refined by what a test cares about.
+
+use app::conversations::model::ConversationKind;
+use app::conversations::store::NewConversation;
+
+/// A scored or unscored chat with `customer`, by rep@example.com, at `occurred_at_ms`.
+pub fn conversation(
+    external_id: &str,
+    customer: &str,
+    occurred_at_ms: i64,
+    score_hundredths: Option<i64>,
+) -> NewConversation {
+    NewConversation {
+        external_id: external_id.to_owned(),
+        customer: customer.to_owned(),
+        customer_name: None,
+        representative: "rep@example.com".to_owned(),
+        representative_name: None,
+        title: format!("Conversation {external_id}"),
+        kind: ConversationKind::Chat,
+        occurred_at_ms,
+        score_hundredths,
+        fields: Vec::new(),
+    }
+}
+
+/// Refinements of a test conversation.
+pub trait ConversationExt {
+    /// The customer's display name.
+    fn named(self, name: &str) -> Self;
+    /// A custom field's value.
+    fn field(self, key: &str, value: &str) -> Self;
+    /// Another representative, by email.
+    fn by(self, representative: &str) -> Self;
+    /// The representative's display name.
+    fn by_name(self, name: &str) -> Self;
+}
+
+impl ConversationExt for NewConversation {
+    fn named(mut self, name: &str) -> Self {
+        self.customer_name = Some(name.to_owned());
+        self
+    }
+    fn field(mut self, key: &str, value: &str) -> Self {
+        self.fields.push((key.to_owned(), value.to_owned()));
+        self
+    }
+    fn by(mut self, representative: &str) -> Self {
+        self.representative = representative.to_owned();
+        self
+    }
+    fn by_name(mut self, name: &str) -> Self {
+        self.representative_name = Some(name.to_owned());
+        self
+    }
+}
