@@ -10,6 +10,7 @@ pub mod customers;
 pub mod error;
 pub mod limits;
 pub mod orgs;
+pub mod page;
 pub mod representatives;
 pub mod text;
 

@@ -3,6 +3,7 @@
 use super::query::CustomerQuery;
 use crate::conversations::model::ConversationKind;
 use crate::orgs::model::{Band, ScoreBands};
+use crate::page::Page;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,16 +21,16 @@ pub struct CustomerRow {
     pub avg_band: Option<Band>,
 }
 
+/// A page of the Customers table with the view it answers. Its JSON is the page's fields
+/// (`rows`, `total`, `page`, `page_count`) beside `query` and `bands`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerPage {
     /// The view that was applied: unknown filters dropped, the page clamped.
     pub query: CustomerQuery,
-    pub rows: Vec<CustomerRow>,
+    #[serde(flatten)]
+    pub customers: Page<CustomerRow>,
     /// The organisation's score bands, for the marks and the legend.
     pub bands: ScoreBands,
-    pub total: i64,
-    pub page: u32,
-    pub page_count: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,14 +51,6 @@ pub struct InteractionRow {
 pub struct RepresentativeOption {
     pub email: String,
     pub name: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InteractionPage {
-    pub rows: Vec<InteractionRow>,
-    pub total: i64,
-    pub page: u32,
-    pub page_count: u32,
 }
 
 /// "1–30 of 1,234": the range shown and the total.
@@ -109,5 +102,28 @@ mod tests {
         assert_eq!(group_thousands(999), "999");
         assert_eq!(group_thousands(1000), "1,000");
         assert_eq!(group_thousands(1234567), "1,234,567");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_customer_page_keeps_its_json_fields_side_by_side() {
+        let page = CustomerPage {
+            query: CustomerQuery::default(),
+            customers: Page::new(Vec::new(), 0, 1, 30),
+            bands: ScoreBands::default(),
+        };
+        let json = serde_json::to_value(&page).unwrap();
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["bands", "page", "page_count", "query", "rows", "total"]
+        );
+        assert_eq!(serde_json::from_value::<CustomerPage>(json).unwrap(), page);
     }
 }

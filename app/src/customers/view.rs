@@ -3,7 +3,7 @@
 //! back and forward all show the same thing.
 
 use super::model::{
-    group_thousands, range_label, CustomerPage, CustomerRow, InteractionPage, RepresentativeOption,
+    group_thousands, range_label, CustomerPage, CustomerRow, InteractionRow, RepresentativeOption,
 };
 use super::query::{
     pager_items, CustomerQuery, Day, Period, RowFocus, SortDir, SortKey, HISTORY_PAGE_SIZE,
@@ -19,6 +19,7 @@ use crate::auth::view::RequireReviewer;
 use crate::conversations::model::ConversationKind;
 use crate::error::AppError;
 use crate::orgs::model::{Band, CustomField, FieldKind, ScoreBands};
+use crate::page::Page;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
@@ -563,11 +564,11 @@ fn CustomerTable(
     query: Memo<CustomerQuery>,
     focus: Memo<RowFocus>,
 ) -> impl IntoView {
-    if page.rows.is_empty() {
-        return view! { <EmptyState query=page.query total=page.total /> }.into_any();
+    if page.customers.rows.is_empty() {
+        return view! { <EmptyState query=page.query total=page.customers.total /> }.into_any();
     }
     let applied = page.query.clone();
-    let rows = page.rows.clone();
+    let rows = page.customers.rows.clone();
     let bands = page.bands;
     let asked = focus.get_untracked();
     let missing = asked
@@ -971,7 +972,7 @@ fn kind_icon(kind: ConversationKind) -> impl IntoView {
 }
 
 #[component]
-fn HistoryTable(data: InteractionPage, turn_to: Callback<u32>) -> impl IntoView {
+fn HistoryTable(data: Page<InteractionRow>, turn_to: Callback<u32>) -> impl IntoView {
     let current = data.page;
     let last = data.page_count;
     let range = range_label(current, HISTORY_PAGE_SIZE, data.rows.len(), data.total);
@@ -1067,8 +1068,9 @@ fn HistoryStep(
 
 #[component]
 fn Pager(page: CustomerPage) -> impl IntoView {
-    if page.page_count <= 1 {
-        let count = match page.total {
+    let customers = &page.customers;
+    if customers.page_count <= 1 {
+        let count = match customers.total {
             1 => "1 customer".to_owned(),
             total => format!("{} customers", group_thousands(total)),
         };
@@ -1076,11 +1078,16 @@ fn Pager(page: CustomerPage) -> impl IntoView {
     }
     let range = format!(
         "{} customers",
-        range_label(page.page, PAGE_SIZE, page.rows.len(), page.total)
+        range_label(
+            customers.page,
+            PAGE_SIZE,
+            customers.rows.len(),
+            customers.total
+        )
     );
     let query = page.query.clone();
-    let current = page.page;
-    let last = page.page_count;
+    let current = customers.page;
+    let last = customers.page_count;
     let link = move |target: u32| query.with_page(target).href();
     let jump_query = page.query.clone();
     let jump_to = RwSignal::new(String::new());
