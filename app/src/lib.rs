@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod components;
 pub mod conversations;
 pub mod customers;
 pub mod error;
