@@ -1,6 +1,7 @@
 //! The application shell: document, header, navigation and routes.
 
 use crate::auth::view::{AccountMenu, AuthContext, HomePage, LoginPage};
+use crate::components::NotFoundMessage;
 use crate::conversations::view::ConversationPage;
 use crate::customers::view::CustomersPage;
 use crate::error::AppError;
@@ -9,7 +10,6 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
-    hooks::use_params_map,
     path, SsrMode,
 };
 
@@ -131,30 +131,7 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The numeric `:id` of the current route, `None` when it is not a number.
-pub struct RouteId;
-
-impl RouteId {
-    pub fn read() -> Memo<Option<i64>> {
-        let params = use_params_map();
-        Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok())))
-    }
-}
-
-/// A not-found (or other error) message in the page, with the matching HTTP status.
-#[component]
-pub fn NotFoundMessage(error: AppError) -> impl IntoView {
-    view! {
-        <div class="empty-state" role="alert">
-            <h1>{if matches!(error, AppError::NotFound(_)) { "Not found" } else { "Something went wrong" }}</h1>
-            <p>{error.to_string()}</p>
-            <a class="button" href="/customers">
-                "Back to customers"
-            </a>
-        </div>
-    }
-}
-
+/// An address no route matches: the not-found message, with the matching HTTP status.
 #[component]
 fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]

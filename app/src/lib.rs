@@ -5,11 +5,13 @@
 
 pub mod app;
 pub mod auth;
+pub mod components;
 pub mod conversations;
 pub mod customers;
 pub mod error;
 pub mod limits;
 pub mod orgs;
+pub mod page;
 pub mod representatives;
 pub mod text;
 

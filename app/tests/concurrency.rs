@@ -13,10 +13,11 @@ use app::conversations::model::ConversationKind;
 use app::conversations::store::{write_conversations, NewConversation};
 use app::customers::query::{CustomerQuery, Period, SortKey};
 use app::customers::service::{customers_page, resolve_question, Strictness};
-use app::customers::store::{grouped_page, CustomerPageData};
+use app::customers::store::{grouped_page, CustomerSummary};
 use app::db::{Db, Sql};
 use app::orgs::model::{CustomField, FieldKind};
 use app::orgs::store::{create_organisation, define_field};
+use app::page::Page;
 use serde_json::json;
 use support::TestDb;
 use tokio::task::JoinSet;
@@ -120,7 +121,7 @@ fn import_items(import: usize) -> Vec<serde_json::Value> {
         .collect()
 }
 
-async fn page(db: &Db, org_id: i64, query: &CustomerQuery) -> CustomerPageData {
+async fn page(db: &Db, org_id: i64, query: &CustomerQuery) -> Page<CustomerSummary> {
     let question = resolve_question(db, org_id, chrono_tz::UTC, query, Strictness::Strict)
         .await
         .expect("question");
@@ -129,7 +130,7 @@ async fn page(db: &Db, org_id: i64, query: &CustomerQuery) -> CustomerPageData {
         .expect("page")
 }
 
-async fn recomputed(db: &Db, org_id: i64, query: &CustomerQuery) -> CustomerPageData {
+async fn recomputed(db: &Db, org_id: i64, query: &CustomerQuery) -> Page<CustomerSummary> {
     let question = resolve_question(db, org_id, chrono_tz::UTC, query, Strictness::Strict)
         .await
         .expect("question");

@@ -15,13 +15,14 @@ use app::customers::saved_views_store::{
     delete_saved_view, list_saved_views, rename_saved_view, save_view,
 };
 use app::customers::service::{customers_page, resolve_question, QuestionError, Strictness};
-use app::customers::store::{grouped_page, CustomerPageData};
+use app::customers::store::{grouped_page, CustomerSummary};
 use app::db::{Db, Sql, StoreError};
 use app::orgs::model::{CustomField, FieldKind, Role, ScoreBands};
 use app::orgs::store::{
     create_organisation, define_field, delete_field, list_fields, score_bands, set_score_bands,
     upsert_user, DeletedField, NewUser,
 };
+use app::page::Page;
 use tokio::task::JoinSet;
 
 /// Big enough that one page holds every customer.
@@ -100,7 +101,7 @@ async fn read_and_recount(
     db: &Db,
     org_id: i64,
     query: &CustomerQuery,
-) -> (CustomerPageData, CustomerQuery, CustomerPageData) {
+) -> (Page<CustomerSummary>, CustomerQuery, Page<CustomerSummary>) {
     let question = resolve_question(db, org_id, chrono_tz::UTC, query, Strictness::Lenient)
         .await
         .expect("question");
@@ -113,7 +114,7 @@ async fn read_and_recount(
     (page, question.applied, recount)
 }
 
-fn identifiers(data: &CustomerPageData) -> Vec<&str> {
+fn identifiers(data: &Page<CustomerSummary>) -> Vec<&str> {
     data.rows
         .iter()
         .map(|row| row.identifier.as_str())

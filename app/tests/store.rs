@@ -9,11 +9,12 @@ use support::ConversationExt;
 use app::conversations::store::{find_conversation, write_conversations, NewConversation};
 use app::customers::query::{CustomerQuery, SortDir, SortKey};
 use app::customers::store::{
-    customer_page, interaction_page, resolve_filters, Conditions, CustomerPageData,
+    customer_page, interaction_page, resolve_filters, Conditions, CustomerSummary,
 };
 use app::db::Db;
 use app::orgs::model::{CustomField, FieldKind};
 use app::orgs::store::{create_organisation, define_field, list_fields};
+use app::page::Page;
 use app::representatives::store::{representative_profile, representatives_with_conversations};
 
 fn ms(rfc3339: &str) -> i64 {
@@ -89,7 +90,7 @@ async fn organisation(db: &Db, slug: &str) -> i64 {
     org_id
 }
 
-async fn page(db: &Db, org_id: i64, query: &CustomerQuery) -> CustomerPageData {
+async fn page(db: &Db, org_id: i64, query: &CustomerQuery) -> Page<CustomerSummary> {
     let fields = list_fields(db, org_id).await.expect("fields");
     let filters = resolve_filters(query, &fields);
     customer_page(db, org_id, query, &Conditions::from(filters))
@@ -97,7 +98,7 @@ async fn page(db: &Db, org_id: i64, query: &CustomerQuery) -> CustomerPageData {
         .expect("customer page")
 }
 
-fn identifiers(data: &CustomerPageData) -> Vec<&str> {
+fn identifiers(data: &Page<CustomerSummary>) -> Vec<&str> {
     data.rows
         .iter()
         .map(|row| row.identifier.as_str())
@@ -327,10 +328,10 @@ on_both_backends! {
         let ann_id = data.rows.iter().find(|r| r.identifier == "ann@example.com").expect("ann").id;
         let newest = interaction_page(db, org_id, ann_id, &Conditions::default(), 1).await.expect("history");
         let sam = newest.rows[0].representative_id;
-        let (record, conversations, _, _) = representative_profile(db, org_id, sam, 1).await.expect("profile").expect("sam");
+        let (record, conversations) = representative_profile(db, org_id, sam, 1).await.expect("profile").expect("sam");
         assert_eq!((record.scored, record.score_sum, record.total), (1, 5000, 1));
         assert_eq!(record.email, "sam@example.com");
-        assert_eq!(conversations.len(), 1);
+        assert_eq!(conversations.rows.len(), 1);
     }
 
     async fn the_representative_filter_lists_people_with_conversations_at_the_latest_write(db: &Db) {

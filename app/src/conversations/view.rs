@@ -1,6 +1,6 @@
 use super::server::get_conversation;
-use crate::app::{NotFoundMessage, RouteId};
 use crate::auth::view::RequireReviewer;
+use crate::components::{NotFoundMessage, RouteId};
 use crate::customers::query::CustomerQuery;
 use crate::error::{mark_status, AppError};
 use leptos::prelude::*;

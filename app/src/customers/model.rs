@@ -3,6 +3,7 @@
 use super::query::CustomerQuery;
 use crate::conversations::model::ConversationKind;
 use crate::orgs::model::{Band, ScoreBands};
+use crate::page::Page;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,16 +21,16 @@ pub struct CustomerRow {
     pub avg_band: Option<Band>,
 }
 
+/// A page of the Customers table with the view it answers. Its JSON is the page's fields
+/// (`rows`, `total`, `page`, `page_count`) beside `query` and `bands`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerPage {
     /// The view that was applied: unknown filters dropped, the page clamped.
     pub query: CustomerQuery,
-    pub rows: Vec<CustomerRow>,
+    #[serde(flatten)]
+    pub customers: Page<CustomerRow>,
     /// The organisation's score bands, for the marks and the legend.
     pub bands: ScoreBands,
-    pub total: i64,
-    pub page: u32,
-    pub page_count: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,62 +53,29 @@ pub struct RepresentativeOption {
     pub name: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InteractionPage {
-    pub rows: Vec<InteractionRow>,
-    pub total: i64,
-    pub page: u32,
-    pub page_count: u32,
-}
-
-/// "1–30 of 1,234": the range shown and the total.
-pub fn range_label(page: u32, page_size: u32, shown: usize, total: i64) -> String {
-    if total <= 0 || shown == 0 {
-        return format!("0 of {}", group_thousands(total.max(0)));
-    }
-    let first = i64::from(page - 1) * i64::from(page_size) + 1;
-    let last = first + shown as i64 - 1;
-    format!(
-        "{}–{} of {}",
-        group_thousands(first),
-        group_thousands(last),
-        group_thousands(total)
-    )
-}
-
-/// 1234567 → "1,234,567"
-pub fn group_thousands(value: i64) -> String {
-    let digits = value.abs().to_string();
-    let mut out = String::new();
-    for (index, ch) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if value < 0 {
-        out.insert(0, '-');
-    }
-    out
-}
-
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
 
     #[test]
-    fn ranges_read_like_the_specification() {
-        assert_eq!(range_label(1, 8, 8, 23), "1–8 of 23");
-        assert_eq!(range_label(3, 8, 7, 23), "17–23 of 23");
-        assert_eq!(range_label(2, 30, 30, 1234), "31–60 of 1,234");
-        assert_eq!(range_label(1, 30, 0, 0), "0 of 0");
-    }
-
-    #[test]
-    fn thousands_are_grouped() {
-        assert_eq!(group_thousands(0), "0");
-        assert_eq!(group_thousands(999), "999");
-        assert_eq!(group_thousands(1000), "1,000");
-        assert_eq!(group_thousands(1234567), "1,234,567");
+    fn a_customer_page_keeps_its_json_fields_side_by_side() {
+        let page = CustomerPage {
+            query: CustomerQuery::default(),
+            customers: Page::new(Vec::new(), 0, 1, 30),
+            bands: ScoreBands::default(),
+        };
+        let json = serde_json::to_value(&page).unwrap();
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["bands", "page", "page_count", "query", "rows", "total"]
+        );
+        assert_eq!(serde_json::from_value::<CustomerPage>(json).unwrap(), page);
     }
 }

@@ -742,30 +742,6 @@ impl CustomerQuery {
     }
 }
 
-/// The page numbers to show in the pager: the first, the last, and a window around the
-/// current one; `None` stands for an ellipsis.
-pub fn pager_items(current: u32, page_count: u32) -> Vec<Option<u32>> {
-    let mut items = Vec::new();
-    let window_start = current.saturating_sub(2).max(1);
-    let window_end = (current + 2).min(page_count);
-    if window_start > 1 {
-        items.push(Some(1));
-        if window_start > 2 {
-            items.push(None);
-        }
-    }
-    for page in window_start..=window_end {
-        items.push(Some(page));
-    }
-    if window_end < page_count {
-        if window_end + 1 < page_count {
-            items.push(None);
-        }
-        items.push(Some(page_count));
-    }
-    items
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1095,46 +1071,5 @@ mod tests {
             .with_channel(ConversationKind::Email, false)
             .channels
             .is_empty());
-    }
-
-    #[test]
-    fn the_pager_shows_ends_and_a_window_with_ellipses() {
-        assert_eq!(pager_items(1, 1), vec![Some(1)]);
-        assert_eq!(pager_items(1, 4), vec![Some(1), Some(2), Some(3), Some(4)]);
-        assert_eq!(
-            pager_items(1, 10),
-            vec![Some(1), Some(2), Some(3), None, Some(10)]
-        );
-        assert_eq!(
-            pager_items(6, 12),
-            vec![
-                Some(1),
-                None,
-                Some(4),
-                Some(5),
-                Some(6),
-                Some(7),
-                Some(8),
-                None,
-                Some(12)
-            ]
-        );
-        assert_eq!(
-            pager_items(10, 10),
-            vec![Some(1), None, Some(8), Some(9), Some(10)]
-        );
-        assert_eq!(
-            pager_items(4, 10),
-            vec![
-                Some(1),
-                Some(2),
-                Some(3),
-                Some(4),
-                Some(5),
-                Some(6),
-                None,
-                Some(10)
-            ]
-        );
     }
 }

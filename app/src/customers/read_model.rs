@@ -19,9 +19,10 @@
 
 use super::query::{SortDir, SortKey};
 use super::slot_index::SlotIndex;
-use super::store::{CustomerPageData, CustomerSummary, Matcher, ResolvedFilter};
+use super::store::{CustomerSummary, Matcher, ResolvedFilter};
 use crate::conversations::model::ConversationKind;
 use crate::db::{Db, Sql, StoreError, StoreResult, Tx};
+use crate::page::{Page, Paging};
 use crate::sql;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -218,7 +219,7 @@ impl ReadModel {
         db: &Db,
         org_id: i64,
         question: &PageQuestion<'_>,
-    ) -> StoreResult<CustomerPageData> {
+    ) -> StoreResult<Page<CustomerSummary>> {
         let model = self.catch_up(db, org_id).await?;
         let facts = model.read();
         Ok(facts.page(question))
@@ -780,7 +781,7 @@ impl Facts {
         key * 2 + usize::from(dir == SortDir::Asc)
     }
 
-    fn page(&self, question: &PageQuestion<'_>) -> CustomerPageData {
+    fn page(&self, question: &PageQuestion<'_>) -> Page<CustomerSummary> {
         let page_size = question.page_size.max(1) as usize;
         let searched = self.searched(question.search);
         if question.conditions.is_empty() {
@@ -866,9 +867,9 @@ impl Facts {
         total: usize,
         requested: u32,
         page_size: usize,
-    ) -> CustomerPageData {
+    ) -> Page<CustomerSummary> {
         let (page, page_count) = clamp_page(requested, total, page_size);
-        CustomerPageData {
+        Page {
             rows: rows
                 .into_iter()
                 .map(|customer| {
@@ -894,8 +895,8 @@ impl Facts {
 
 /// The page shown for a requested one (clamped to the last), and the page count.
 fn clamp_page(requested: u32, total: usize, page_size: usize) -> (u32, u32) {
-    let page_count = super::store::page_count(total as i64, page_size as u32);
-    (requested.clamp(1, page_count), page_count)
+    let paging = Paging::new(requested, total as i64, page_size as u32);
+    (paging.page, paging.page_count)
 }
 
 /// A set of conversation slots, 64 to a word.

@@ -1,18 +1,19 @@
 //! Server functions of the Customers page. Each validates what it was sent, scopes every
 //! read to the viewer's organisation, and maps store errors to messages for people.
 
-use super::model::{CustomerPage, InteractionPage, RepresentativeOption};
+use super::model::{CustomerPage, InteractionRow, RepresentativeOption};
 use super::query::CustomerQuery;
 use super::saved_views::SavedView;
 use super::trend::Trend;
 use crate::error::AppError;
 use crate::orgs::model::CustomField;
+use crate::page::Page;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    pub use super::super::model::{CustomerRow, InteractionRow};
+    pub use super::super::model::CustomerRow;
     pub use super::super::query::{HISTORY_PAGE_SIZE, PAGE_SIZE};
     pub use super::super::service::{
         customers_page, history_page, resolve_question, trend_points, Strictness,
@@ -106,24 +107,17 @@ pub async fn list_customers(query: CustomerQuery) -> Result<CustomerPage, AppErr
     applied.page = data.page;
     Ok(CustomerPage {
         query: applied,
-        rows: data
-            .rows
-            .into_iter()
-            .map(|row| CustomerRow {
-                id: row.id,
-                identifier: row.identifier,
-                display_name: row.display_name,
-                interactions: row.interactions,
-                first_interaction: format_date(row.first_ms, viewer.time_zone),
-                latest_interaction: format_date(row.latest_ms, viewer.time_zone),
-                avg_score: format_average(row.score_sum, row.interactions),
-                avg_band: bands.band_of_average(row.score_sum, row.interactions),
-            })
-            .collect(),
+        customers: data.map(|row| CustomerRow {
+            id: row.id,
+            identifier: row.identifier,
+            display_name: row.display_name,
+            interactions: row.interactions,
+            first_interaction: format_date(row.first_ms, viewer.time_zone),
+            latest_interaction: format_date(row.latest_ms, viewer.time_zone),
+            avg_score: format_average(row.score_sum, row.interactions),
+            avg_band: bands.band_of_average(row.score_sum, row.interactions),
+        }),
         bands,
-        total: data.total,
-        page: data.page,
-        page_count: data.page_count,
     })
 }
 
@@ -133,7 +127,7 @@ pub async fn list_interactions(
     customer_id: i64,
     query: CustomerQuery,
     page: u32,
-) -> Result<InteractionPage, AppError> {
+) -> Result<Page<InteractionRow>, AppError> {
     use ssr::*;
     let (state, viewer, question) = checked_question(&query).await?;
     let data = history_page(
@@ -149,25 +143,16 @@ pub async fn list_interactions(
     let bands = score_bands(&state.db, viewer.org_id)
         .await
         .map_err(|e| with_status(e.into()))?;
-    Ok(InteractionPage {
-        rows: data
-            .rows
-            .into_iter()
-            .map(|row| InteractionRow {
-                conversation_id: row.id,
-                title: row.title,
-                kind: ConversationKind::parse(&row.kind).unwrap_or(ConversationKind::Chat),
-                occurred_at: format_date_time(row.occurred_at_ms, viewer.time_zone),
-                representative_id: row.representative_id,
-                representative_name: row.representative_name,
-                score: format_score(row.score_hundredths),
-                band: bands.band(row.score_hundredths),
-            })
-            .collect(),
-        total: data.total,
-        page: data.page,
-        page_count: data.page_count,
-    })
+    Ok(data.map(|row| InteractionRow {
+        conversation_id: row.id,
+        title: row.title,
+        kind: ConversationKind::parse(&row.kind).unwrap_or(ConversationKind::Chat),
+        occurred_at: format_date_time(row.occurred_at_ms, viewer.time_zone),
+        representative_id: row.representative_id,
+        representative_name: row.representative_name,
+        score: format_score(row.score_hundredths),
+        band: bands.band(row.score_hundredths),
+    }))
 }
 
 /// The score trend of one customer under a view: the points its expanded row draws, with a

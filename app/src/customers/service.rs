@@ -5,14 +5,15 @@
 use super::query::{CustomerQuery, Day, Period};
 use super::read_model::Conditions;
 use super::store::{
-    applied_query, customer_page_sized, interaction_page_sized, resolve_filters, CustomerPageData,
-    InteractionPageData,
+    applied_query, customer_page_sized, interaction_page_sized, resolve_filters, CustomerSummary,
+    InteractionRecord,
 };
 use super::trend::TrendPoint;
 use crate::db::{Db, IdRow, StoreError};
 use crate::orgs::model::FieldKind;
 use crate::orgs::store::{list_fields, user_id_by_email, StoredField};
 use crate::orgs::time::day_start_ms;
+use crate::page::Page;
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use chrono_tz::Tz;
 
@@ -133,7 +134,7 @@ pub async fn customers_page(
     org_id: i64,
     question: &Question,
     page_size: u32,
-) -> Result<CustomerPageData, StoreError> {
+) -> Result<Page<CustomerSummary>, StoreError> {
     customer_page_sized(
         db,
         org_id,
@@ -152,7 +153,7 @@ pub async fn history_page(
     question: &Question,
     page: u32,
     page_size: u32,
-) -> Result<InteractionPageData, StoreError> {
+) -> Result<Page<InteractionRecord>, StoreError> {
     interaction_page_sized(
         db,
         org_id,

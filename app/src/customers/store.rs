@@ -8,6 +8,7 @@ use super::trend::TrendPoint;
 use crate::db::{Backend, Db, Sql, StoreResult, Tx};
 use crate::orgs::model::FieldKind;
 use crate::orgs::store::StoredField;
+use crate::page::{Page, Paging};
 use crate::sql;
 use crate::text::fold;
 
@@ -204,20 +205,6 @@ pub struct CustomerSummary {
     pub score_sum: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CustomerPageData {
-    pub rows: Vec<CustomerSummary>,
-    pub total: i64,
-    /// The page shown: the one asked for, clamped to the last page.
-    pub page: u32,
-    pub page_count: u32,
-}
-
-pub fn page_count(total: i64, page_size: u32) -> u32 {
-    let pages = (total.max(0) as u64).div_ceil(u64::from(page_size));
-    pages.clamp(1, u64::from(u32::MAX)) as u32
-}
-
 fn sort_expression(key: SortKey) -> &'static str {
     match key {
         SortKey::Interactions => "COUNT(*)",
@@ -241,7 +228,7 @@ pub async fn customer_page(
     org_id: i64,
     query: &CustomerQuery,
     conditions: &Conditions,
-) -> StoreResult<CustomerPageData> {
+) -> StoreResult<Page<CustomerSummary>> {
     customer_page_sized(db, org_id, query, conditions, PAGE_SIZE).await
 }
 
@@ -253,7 +240,7 @@ pub async fn customer_page_sized(
     query: &CustomerQuery,
     conditions: &Conditions,
     page_size: u32,
-) -> StoreResult<CustomerPageData> {
+) -> StoreResult<Page<CustomerSummary>> {
     let question = PageQuestion {
         search: &query.search,
         sort: query.sort,
@@ -300,8 +287,8 @@ async fn fetch_window<R: crate::db::AnyRow>(
 }
 
 fn window(total: i64, requested_page: u32, page_size: u32) -> Window {
-    let page_count = page_count(total, page_size);
-    let page = requested_page.clamp(1, page_count);
+    let paging = Paging::new(requested_page, total, page_size);
+    let (page, page_count) = (paging.page, paging.page_count);
     let size = i64::from(page_size);
     let offset = i64::from(page - 1) * size;
     let rows = (total - offset).clamp(0, size);
@@ -334,7 +321,7 @@ pub async fn grouped_page(
     query: &CustomerQuery,
     conditions: &Conditions,
     page_size: u32,
-) -> StoreResult<CustomerPageData> {
+) -> StoreResult<Page<CustomerSummary>> {
     let page_size = page_size.max(1);
     let mut count = Sql::new("SELECT COUNT(DISTINCT v.customer_id)");
     push_matching_conversations(
@@ -346,8 +333,8 @@ pub async fn grouped_page(
         false,
     );
     let total: i64 = db.scalar(&count, "counting customers").await?;
-    let page_count = page_count(total, page_size);
-    let page = query.page.clamp(1, page_count);
+    let paging = Paging::new(query.page, total, page_size);
+    let page = paging.page;
 
     let mut sql = Sql::new(
         "SELECT c.id, c.identifier, c.display_name, COUNT(*) AS interactions, \
@@ -375,12 +362,7 @@ pub async fn grouped_page(
     .push(" OFFSET ")
     .bind(i64::from(page - 1) * i64::from(page_size));
     let rows = db.fetch_all(&sql, "listing customers").await?;
-    Ok(CustomerPageData {
-        rows,
-        total,
-        page,
-        page_count,
-    })
+    Ok(paging.with_rows(rows))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -394,14 +376,6 @@ pub struct InteractionRecord {
     pub representative_id: i64,
     pub representative_name: String,
     pub representative_email: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InteractionPageData {
-    pub rows: Vec<InteractionRecord>,
-    pub total: i64,
-    pub page: u32,
-    pub page_count: u32,
 }
 
 /// `select` over one customer's scored conversations that count under `conditions`, with
@@ -431,7 +405,7 @@ pub async fn interaction_page(
     customer_id: i64,
     conditions: &Conditions,
     page: u32,
-) -> StoreResult<InteractionPageData> {
+) -> StoreResult<Page<InteractionRecord>> {
     interaction_page_sized(db, org_id, customer_id, conditions, page, HISTORY_PAGE_SIZE).await
 }
 
@@ -443,7 +417,7 @@ pub async fn interaction_page_sized(
     conditions: &Conditions,
     page: u32,
     page_size: u32,
-) -> StoreResult<InteractionPageData> {
+) -> StoreResult<Page<InteractionRecord>> {
     let page_size = page_size.max(1);
     let count = customer_conversations("SELECT COUNT(*)", org_id, customer_id, conditions);
     let mut sql = customer_conversations(
@@ -464,7 +438,7 @@ pub async fn interaction_page_sized(
             " ORDER BY v.occurred_at_ms {direction}, v.id {direction}"
         ));
         let rows = fetch_window(tx, &mut sql, &window, "listing a customer's interactions").await?;
-        Ok(InteractionPageData {
+        Ok(Page {
             rows,
             total,
             page: window.page,
@@ -559,12 +533,5 @@ mod tests {
             (empty.page, empty.page_count, empty.limit, empty.mirrored),
             (1, 1, 30, false)
         );
-    }
-
-    #[test]
-    fn page_counts_round_up_and_never_reach_zero() {
-        assert_eq!(page_count(0, 30), 1);
-        assert_eq!(page_count(30, 30), 1);
-        assert_eq!(page_count(31, 30), 2);
     }
 }

@@ -2,12 +2,10 @@
 //! next view, and the page reads its [`CustomerQuery`] from the URL, so reload, shared links,
 //! back and forward all show the same thing.
 
-use super::model::{
-    group_thousands, range_label, CustomerPage, CustomerRow, InteractionPage, RepresentativeOption,
-};
+use super::model::{CustomerPage, CustomerRow, InteractionRow, RepresentativeOption};
 use super::query::{
-    pager_items, CustomerQuery, Day, Period, RowFocus, SortDir, SortKey, HISTORY_PAGE_SIZE,
-    MAX_EMAIL_CHARS, MAX_SEARCH_CHARS, PAGE_SIZE,
+    CustomerQuery, Day, Period, RowFocus, SortDir, SortKey, HISTORY_PAGE_SIZE, MAX_EMAIL_CHARS,
+    MAX_SEARCH_CHARS, PAGE_SIZE,
 };
 use super::saved_views::{SavedView, MAX_SAVED_VIEW_NAME_CHARS};
 use super::server::{
@@ -16,16 +14,17 @@ use super::server::{
 };
 use super::trend::{moving_average, Trend, TREND_WINDOW};
 use crate::auth::view::RequireReviewer;
+use crate::components::{
+    group_thousands, range_label, BandMark, DebouncedText, KindIcon, LoadError, Pager, Part, Step,
+    Turn,
+};
 use crate::conversations::model::ConversationKind;
 use crate::error::AppError;
 use crate::orgs::model::{Band, CustomField, FieldKind, ScoreBands};
+use crate::page::Page;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
-use std::time::Duration;
-
-/// How long typing pauses before the view follows the search box.
-const TYPING_DEBOUNCE: Duration = Duration::from_millis(250);
 
 /// Navigates to a view of the page. Refining a search replaces the history entry, so back
 /// does not step through every keystroke; clicks push one.
@@ -172,87 +171,6 @@ pub fn CustomersPage() -> impl IntoView {
     }
 }
 
-/// An inline error with a retry button.
-#[component]
-fn LoadError(what: &'static str, error: AppError, retry: Callback<()>) -> impl IntoView {
-    view! {
-        <div class="inline-error" role="alert">
-            <p>{format!("The {what} could not be loaded. ")} {error.to_string()}</p>
-            <button type="button" class="button" on:click=move |_| retry.run(())>
-                "Retry"
-            </button>
-        </div>
-    }
-}
-
-/// A text box that follows the URL and, after a pause in typing, moves the URL along.
-#[component]
-fn DebouncedText(
-    id: String,
-    label: String,
-    value: Signal<String>,
-    #[prop(into)] on_settle: Callback<String>,
-    #[prop(optional)] search: bool,
-    #[prop(optional)] placeholder: &'static str,
-    #[prop(optional)] node_ref: NodeRef<leptos::html::Input>,
-) -> impl IntoView {
-    let text = RwSignal::new(value.get_untracked());
-    // Bumped on every keystroke; a pending timer only fires if it is still the latest.
-    let typing = RwSignal::new(0_u64);
-    let pending = RwSignal::new(false);
-    // Back, forward or another control changed the URL: show its value, unless the user is
-    // mid-way through typing something newer.
-    Effect::new(move |_| {
-        let from_url = value.get();
-        if !pending.get_untracked() && text.get_untracked().trim() != from_url {
-            text.set(from_url);
-        }
-    });
-    let on_input = move |event| {
-        text.set(event_target_value(&event));
-        pending.set(true);
-        let ticket = typing.get_untracked() + 1;
-        typing.set(ticket);
-        set_timeout(
-            move || {
-                if typing.get_untracked() == ticket {
-                    pending.set(false);
-                    on_settle.run(text.get_untracked());
-                }
-            },
-            TYPING_DEBOUNCE,
-        );
-    };
-    // Escape empties the box at once (no pause), and the view follows.
-    let on_keydown = move |event: web_sys::KeyboardEvent| {
-        if event.key() == "Escape" && !text.get_untracked().is_empty() {
-            event.prevent_default();
-            typing.update(|ticket| *ticket += 1);
-            pending.set(false);
-            text.set(String::new());
-            on_settle.run(String::new());
-        }
-    };
-    let input_type = if search { "search" } else { "text" };
-    view! {
-        <div class="control">
-            <label for=id.clone()>{label}</label>
-            <input
-                id=id
-                type=input_type
-                maxlength=MAX_SEARCH_CHARS.to_string()
-                autocomplete="off"
-                spellcheck="false"
-                placeholder=placeholder
-                node_ref=node_ref
-                prop:value=move || text.get()
-                on:input=on_input
-                on:keydown=on_keydown
-            />
-        </div>
-    }
-}
-
 #[component]
 fn SearchBox(query: Memo<CustomerQuery>, node_ref: NodeRef<leptos::html::Input>) -> impl IntoView {
     let value = Signal::derive(move || query.with(|q| q.search.clone()));
@@ -271,6 +189,7 @@ fn SearchBox(query: Memo<CustomerQuery>, node_ref: NodeRef<leptos::html::Input>)
             label="Search customers".to_owned()
             value=value
             on_settle=on_settle
+            max_chars=MAX_SEARCH_CHARS
             search=true
             placeholder="Identifier or name"
             node_ref=node_ref
@@ -328,7 +247,7 @@ fn FieldFilters(fields: Vec<CustomField>, query: Memo<CustomerQuery>) -> impl In
                 }
                 .into_any(),
                 FieldKind::Text => view! {
-                    <DebouncedText id=id label=field.label.clone() value=value on_settle=apply />
+                    <DebouncedText id=id label=field.label.clone() value=value on_settle=apply max_chars=MAX_SEARCH_CHARS />
                 }
                 .into_any(),
             }
@@ -563,11 +482,11 @@ fn CustomerTable(
     query: Memo<CustomerQuery>,
     focus: Memo<RowFocus>,
 ) -> impl IntoView {
-    if page.rows.is_empty() {
-        return view! { <EmptyState query=page.query total=page.total /> }.into_any();
+    if page.customers.rows.is_empty() {
+        return view! { <EmptyState query=page.query total=page.customers.total /> }.into_any();
     }
     let applied = page.query.clone();
-    let rows = page.rows.clone();
+    let rows = page.customers.rows.clone();
     let bands = page.bands;
     let asked = focus.get_untracked();
     let missing = asked
@@ -614,7 +533,7 @@ fn CustomerTable(
                 </tbody>
             </table>
         </div>
-        <Pager page=page />
+        <CustomerPager page=page />
     }
     .into_any()
 }
@@ -798,17 +717,6 @@ fn InteractionHistory(
     }
 }
 
-/// A score's band: a shape and a word (read by screen readers), in the band's colour.
-#[component]
-fn BandMark(band: Band) -> impl IntoView {
-    view! {
-        <span class=format!("band {}", band.class()) title=band.name()>
-            <span aria-hidden="true">{band.glyph()}</span>
-            <span class="visually-hidden">{band.name()}</span>
-        </span>
-    }
-}
-
 /// What the bands mean, on the page beside the scores that show them.
 #[component]
 fn BandLegend(bands: ScoreBands) -> impl IntoView {
@@ -955,23 +863,17 @@ fn dropped_filter_notes(
         .collect()
 }
 
-fn kind_icon(kind: ConversationKind) -> impl IntoView {
-    // Simple inline glyphs: no icon font or image request, and an accessible name.
-    let path = match kind {
-        ConversationKind::Voice => "M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1z",
-        ConversationKind::Chat => "M4 4h16a1 1 0 0 1 1 1v11a1 1 0 0 1-1 1H8l-4 4V5a1 1 0 0 1 1-1z",
-        ConversationKind::Email => "M3 5h18a1 1 0 0 1 1 1v12a1 1 0 0 1-1 1H3a1 1 0 0 1-1-1V6a1 1 0 0 1 1-1zm9 7.2L20 7H4z",
-    };
-    view! {
-        <svg class=format!("kind-icon kind-{}", kind.as_str()) viewBox="0 0 24 24" role="img" aria-label=kind.label()>
-            <title>{kind.label()}</title>
-            <path d=path fill="currentColor"></path>
-        </svg>
-    }
-}
+/// A history's pager: buttons to the first, previous, next and last page, then the range.
+const HISTORY_PAGER: &[Part] = &[
+    Part::Step(Step::FIRST),
+    Part::Step(Step::PREVIOUS),
+    Part::Step(Step::NEXT),
+    Part::Step(Step::LAST),
+    Part::Range,
+];
 
 #[component]
-fn HistoryTable(data: InteractionPage, turn_to: Callback<u32>) -> impl IntoView {
+fn HistoryTable(data: Page<InteractionRow>, turn_to: Callback<u32>) -> impl IntoView {
     let current = data.page;
     let last = data.page_count;
     let range = range_label(current, HISTORY_PAGE_SIZE, data.rows.len(), data.total);
@@ -997,7 +899,7 @@ fn HistoryTable(data: InteractionPage, turn_to: Callback<u32>) -> impl IntoView 
                             <tr>
                                 <td>
                                     <span class="conversation-cell">
-                                        {kind_icon(row.kind)}
+                                        <KindIcon kind=row.kind />
                                         <a
                                             href=format!("/conversations/{}", row.conversation_id)
                                             target="_blank"
@@ -1027,48 +929,34 @@ fn HistoryTable(data: InteractionPage, turn_to: Callback<u32>) -> impl IntoView 
                     .collect_view()}
             </tbody>
         </table>
-        <nav class="history-pager" aria-label="Interaction history pages">
-            // `aria-disabled`, not `disabled`: a step that reaches the end keeps the keyboard's
-            // focus instead of dropping it to the page.
-            <HistoryStep label="First page" text="«" target=1 current=current turn_to=turn_to />
-            <HistoryStep label="Previous page" text="‹" target=current.saturating_sub(1).max(1) current=current turn_to=turn_to />
-            <HistoryStep label="Next page" text="›" target=(current + 1).min(last) current=current turn_to=turn_to />
-            <HistoryStep label="Last page" text="»" target=last current=current turn_to=turn_to />
-            <span class="range">{range}</span>
-        </nav>
+        <Pager
+            class="history-pager"
+            label="Interaction history pages"
+            current=current
+            last=last
+            turn=Turn::Buttons(turn_to)
+            parts=HISTORY_PAGER
+            range=range
+        />
     }
 }
 
-/// One step of a history's pager; at the end it goes nowhere and says so.
-#[component]
-fn HistoryStep(
-    label: &'static str,
-    text: &'static str,
-    target: u32,
-    current: u32,
-    turn_to: Callback<u32>,
-) -> impl IntoView {
-    let inert = target == current;
-    view! {
-        <button
-            type="button"
-            aria-label=label
-            aria-disabled=inert.to_string()
-            on:click=move |_| {
-                if !inert {
-                    turn_to.run(target);
-                }
-            }
-        >
-            {text}
-        </button>
-    }
-}
+/// The table's steps, with the page numbers between the backward and the forward ones.
+const CUSTOMER_PAGER: &[Part] = &[
+    Part::Step(Step::FIRST),
+    Part::Step(Step::PREVIOUS),
+    Part::Numbers,
+    Part::Step(Step::NEXT),
+    Part::Step(Step::LAST),
+];
 
+/// The table's pager: links to every page, the numbers around this one, a jump to any page,
+/// and the range; one page shows the count alone.
 #[component]
-fn Pager(page: CustomerPage) -> impl IntoView {
-    if page.page_count <= 1 {
-        let count = match page.total {
+fn CustomerPager(page: CustomerPage) -> impl IntoView {
+    let customers = &page.customers;
+    if customers.page_count <= 1 {
+        let count = match customers.total {
             1 => "1 customer".to_owned(),
             total => format!("{} customers", group_thousands(total)),
         };
@@ -1076,12 +964,17 @@ fn Pager(page: CustomerPage) -> impl IntoView {
     }
     let range = format!(
         "{} customers",
-        range_label(page.page, PAGE_SIZE, page.rows.len(), page.total)
+        range_label(
+            customers.page,
+            PAGE_SIZE,
+            customers.rows.len(),
+            customers.total
+        )
     );
+    let current = customers.page;
+    let last = customers.page_count;
     let query = page.query.clone();
-    let current = page.page;
-    let last = page.page_count;
-    let link = move |target: u32| query.with_page(target).href();
+    let link = Callback::new(move |target: u32| query.with_page(target).href());
     let jump_query = page.query.clone();
     let jump_to = RwSignal::new(String::new());
     let on_jump = move |event: leptos::ev::SubmitEvent| {
@@ -1091,31 +984,15 @@ fn Pager(page: CustomerPage) -> impl IntoView {
         }
     };
     view! {
-        <nav class="pager" aria-label="Customer pages">
-            <div class="pager-links">
-                <PagerLink label="First page" text="«" href=link(1) enabled={current > 1} />
-                <PagerLink label="Previous page" text="‹" href=link(current.saturating_sub(1).max(1)) enabled={current > 1} />
-                {pager_items(current, last)
-                    .into_iter()
-                    .map(|item| match item {
-                        Some(number) if number == current => view! {
-                            <span class="page-number current" aria-current="page">
-                                {number}
-                            </span>
-                        }
-                            .into_any(),
-                        Some(number) => view! {
-                            <a class="page-number" href=link(number) aria-label=format!("Page {number}")>
-                                {number}
-                            </a>
-                        }
-                            .into_any(),
-                        None => view! { <span class="ellipsis" aria-hidden="true">"…"</span> }.into_any(),
-                    })
-                    .collect_view()}
-                <PagerLink label="Next page" text="›" href=link((current + 1).min(last)) enabled={current < last} />
-                <PagerLink label="Last page" text="»" href=link(last) enabled={current < last} />
-            </div>
+        <Pager
+            class="pager"
+            label="Customer pages"
+            current=current
+            last=last
+            turn=Turn::Links(link)
+            parts=CUSTOMER_PAGER
+            parts_class="pager-links"
+        >
             <form class="jump" method="get" action="/customers" on:submit=on_jump>
                 {page
                     .query
@@ -1140,33 +1017,9 @@ fn Pager(page: CustomerPage) -> impl IntoView {
                 </button>
             </form>
             <p class="pager-range">{range}</p>
-        </nav>
+        </Pager>
     }
-        .into_any()
-}
-
-#[component]
-fn PagerLink(
-    label: &'static str,
-    text: &'static str,
-    href: String,
-    enabled: bool,
-) -> impl IntoView {
-    if enabled {
-        view! {
-            <a class="page-step" href=href aria-label=label>
-                {text}
-            </a>
-        }
-        .into_any()
-    } else {
-        view! {
-            <span class="page-step disabled" aria-label=label aria-disabled="true">
-                {text}
-            </span>
-        }
-        .into_any()
-    }
+    .into_any()
 }
 
 /// The person's saved views: a button beside the filters opens a panel that lists them

@@ -19,7 +19,7 @@ pub async fn get_representative(id: i64, page: u32) -> Result<RepresentativeProf
     let found = representative_profile(&state.db, viewer.org_id, id, page.max(1))
         .await
         .map_err(|e| with_status(e.into()))?;
-    let Some((record, conversations, page, page_count)) = found else {
+    let Some((record, conversations)) = found else {
         return Err(with_status(AppError::NotFound(
             "The representative".to_owned(),
         )));
@@ -31,6 +31,7 @@ pub async fn get_representative(id: i64, page: u32) -> Result<RepresentativeProf
         scored_conversations: record.scored,
         average_score: format_average(record.score_sum, record.scored),
         conversations: conversations
+            .rows
             .into_iter()
             .map(|row| ProfileConversation {
                 id: row.id,
@@ -41,8 +42,8 @@ pub async fn get_representative(id: i64, page: u32) -> Result<RepresentativeProf
                 score: row.score_hundredths.map(format_score),
             })
             .collect(),
-        total_conversations: record.total,
-        page,
-        page_count,
+        total_conversations: conversations.total,
+        page: conversations.page,
+        page_count: conversations.page_count,
     })
 }

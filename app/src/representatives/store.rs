@@ -1,6 +1,6 @@
 use super::model::PROFILE_PAGE_SIZE;
-use crate::customers::store::page_count;
 use crate::db::{Db, StoreResult};
+use crate::page::{Page, Paging};
 use crate::sql;
 
 #[derive(sqlx::FromRow)]
@@ -30,14 +30,7 @@ pub async fn representative_profile(
     org_id: i64,
     user_id: i64,
     page: u32,
-) -> StoreResult<
-    Option<(
-        RepresentativeRecord,
-        Vec<ProfileConversationRecord>,
-        u32,
-        u32,
-    )>,
-> {
+) -> StoreResult<Option<(RepresentativeRecord, Page<ProfileConversationRecord>)>> {
     let sql = sql!(
         "SELECT u.id, u.name, u.email, \
          (SELECT COUNT(*) FROM conversations v WHERE v.org_id = u.org_id AND v.representative_id = u.id \
@@ -55,8 +48,8 @@ pub async fn representative_profile(
     else {
         return Ok(None);
     };
-    let page_count = page_count(record.total, PROFILE_PAGE_SIZE);
-    let page = page.clamp(1, page_count);
+    let paging = Paging::new(page, record.total, PROFILE_PAGE_SIZE);
+    let page = paging.page;
     let list = sql!(
         "SELECT v.id, v.title, v.kind, v.occurred_at_ms, c.identifier AS customer_identifier, \
          v.score_hundredths \
@@ -71,7 +64,7 @@ pub async fn representative_profile(
     let conversations = db
         .fetch_all(&list, "listing a representative's conversations")
         .await?;
-    Ok(Some((record, conversations, page, page_count)))
+    Ok(Some((record, paging.with_rows(conversations))))
 }
 
 /// The organisation's users who handled at least one conversation, by name: the choices of

@@ -1,13 +1,29 @@
 use super::model::PROFILE_PAGE_SIZE;
 use super::server::get_representative;
-use crate::app::{NotFoundMessage, RouteId};
 use crate::auth::view::RequireReviewer;
-use crate::customers::model::{group_thousands, range_label};
+use crate::components::{
+    group_thousands, range_label, NotFoundMessage, Pager, Part, RouteId, Step, Toward, Turn,
+};
 use crate::customers::query::CustomerQuery;
 use crate::error::{mark_status, AppError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+
+/// Newer and older steps (only where there are more) around the range.
+const PROFILE_PAGER: &[Part] = &[
+    Part::Step(Step {
+        toward: Toward::Previous,
+        text: "‹ Newer",
+        label: None,
+    }),
+    Part::Range,
+    Part::Step(Step {
+        toward: Toward::Next,
+        text: "Older ›",
+        label: None,
+    }),
+];
 
 #[component]
 pub fn RepresentativePage() -> impl IntoView {
@@ -101,15 +117,16 @@ pub fn RepresentativePage() -> impl IntoView {
                                             </tbody>
                                         </table>
                                     </div>
-                                    <nav class="history-pager" aria-label="Conversation pages">
-                                        {(profile.page > 1).then(|| view! {
-                                            <a class="page-step" href=format!("{base}?page={}", profile.page - 1)>"‹ Newer"</a>
-                                        })}
-                                        <span class="range">{range}</span>
-                                        {(profile.page < profile.page_count).then(|| view! {
-                                            <a class="page-step" href=format!("{base}?page={}", profile.page + 1)>"Older ›"</a>
-                                        })}
-                                    </nav>
+                                    <Pager
+                                        class="history-pager"
+                                        label="Conversation pages"
+                                        current=profile.page
+                                        last=profile.page_count
+                                        turn=Turn::Links(Callback::new(move |page: u32| format!("{base}?page={page}")))
+                                        parts=PROFILE_PAGER
+                                        range=range
+                                        hide_ends=true
+                                    />
                                 }
                                     .into_any()
                             }
