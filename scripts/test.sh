@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything `make test` runs: formatting, clippy (server and wasm builds), unit and store
-# tests on SQLite and PostgreSQL, and the browser tests in Chromium against the release build.
+# tests on SQLite and PostgreSQL, the browser tests in Chromium against the release build, and
+# the API fuzzed against its OpenAPI document (schemathesis) on that same build.
 # Usage: scripts/test.sh [lint|unit|e2e|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,11 +61,21 @@ e2e() {
   summary+=("browser: $passed Playwright tests passed in $($(command -v chromium || echo /usr/bin/chromium) --version 2>/dev/null | head -1) ($(elapsed "$start"))")
 }
 
+api_fuzz() {
+  local start; start=$(date +%s)
+  say "the API against its OpenAPI document: schemathesis, every check (scripts/api-fuzz.sh)"
+  # The release build the browser tests just used.
+  bash scripts/api-fuzz.sh target/release/server 2>&1 | tee "$logs/api-fuzz.log"
+  local generated
+  generated=$( (grep -Eo '[0-9]+ generated' "$logs/api-fuzz.log" || true) | tail -1 | tr -dc '0-9')
+  summary+=("api: schemathesis ${generated:-?} requests against /api/v1/openapi.json, 0 failures ($(elapsed "$start"))")
+}
+
 case "$phase" in
   lint) lint ;;
   unit) unit ;;
-  e2e) e2e ;;
-  all) lint; unit; e2e ;;
+  e2e) e2e; api_fuzz ;;
+  all) lint; unit; e2e; api_fuzz ;;
   *) echo "usage: $0 [lint|unit|e2e|all]" >&2; exit 2 ;;
 esac
 say "summary"

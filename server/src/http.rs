@@ -347,7 +347,16 @@ async fn limit_body(request: Request, next: Next) -> Response {
         MAX_BODY_BYTES
     };
     if declared.is_some_and(|length| length > limit as u64) {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response();
+        const TOO_LARGE: &str = "The request is too large.";
+        // The API answers its errors as JSON, as its OpenAPI document says.
+        if request.uri().path().starts_with("/api/v1/") {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Json(serde_json::json!({ "error": TOO_LARGE })),
+            )
+                .into_response();
+        }
+        return (StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE).into_response();
     }
     let (parts, body) = request.into_parts();
     let limited = axum::body::Body::new(http_body_util::Limited::new(body, limit));

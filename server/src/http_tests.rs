@@ -676,6 +676,13 @@ fn api_calls_need_a_live_token_and_see_only_its_organisation() {
         let document = app.api("GET", "/api/v1/openapi.json", None, None).await;
         assert_eq!(document.status, StatusCode::OK);
         assert_eq!(json_of(&document)["openapi"], "3.1.0");
+        // A body over the byte limit is refused before it is read, as JSON like every API error.
+        let huge = format!("[\"{}\"]", "x".repeat(app::api::routes::MAX_INGEST_BYTES));
+        let answer = app
+            .api("POST", "/api/v1/conversations", Some(&acme), Some(huge))
+            .await;
+        assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(json_of(&answer)["error"].is_string(), "{}", answer.body);
     })
 }
 

@@ -1,153 +1,599 @@
 //! The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.json`.
+//!
+//! It is derived from the handlers (`#[utoipa::path]` in [`super::routes`]) and their body
+//! types; every limit, default and list of values comes from the constant or enum the server
+//! checks with ([`crate::limits`], [`crate::customers::query`], [`super::routes`]), never from
+//! a copy of the number here. A fuzzer (scripts/api-fuzz.sh) holds the server to it.
 
-use serde_json::{json, Value};
+use super::routes::{
+    self, CustomerItem, CustomersPage, InteractionItem, InteractionsPage, RepresentativeRef,
+    Written, MAX_INGEST_BYTES, MAX_ITEMS_PER_CALL, MAX_PER_PAGE, RETRY_AFTER_SECS,
+};
+use crate::conversations::import::MAX_REPORTED_ERRORS;
+use crate::conversations::model::ConversationKind;
+use crate::customers::query::{
+    Period, SortDir, SortKey, FILTER_PREFIX, MAX_EMAIL_CHARS, MAX_FILTERS, MAX_FILTER_CHARS,
+    MAX_PAGE, MAX_SEARCH_CHARS, PAGE_SIZE,
+};
+use crate::limits::{
+    MAX_FIELDS_PER_ORG, MAX_FIELD_KEY_CHARS, MAX_FIELD_VALUE_CHARS, MAX_IDENTIFIER_CHARS,
+    MAX_NEW_FIELDS_PER_BATCH, MAX_TITLE_CHARS,
+};
+use serde::Serialize;
+use serde_json::json;
+use std::borrow::Cow;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr, Required};
+use utoipa::{IntoParams, Modify, OpenApi, PartialSchema, ToSchema};
 
-pub fn document() -> Value {
-    let error = json!({ "$ref": "#/components/schemas/Error" });
-    let view_parameters = json!([
-        { "name": "q", "in": "query", "schema": { "type": "string", "maxLength": 200 },
-          "description": "Search in identifier or display name: case-insensitive, anywhere in the text; % _ \\ are plain characters." },
-        { "name": "sort", "in": "query", "schema": { "enum": ["interactions", "first", "latest", "score"], "default": "interactions" } },
-        { "name": "dir", "in": "query", "schema": { "enum": ["desc", "asc"], "default": "desc" } },
-        { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1, "default": 1 },
-          "description": "Past the last page answers the last page." },
-        { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 30 } },
-        { "name": "period", "in": "query", "schema": { "enum": ["all", "7d", "30d", "90d", "month", "last-month", "quarter", "year"], "default": "all" },
-          "description": "Conversations of a relative period in the organisation's time zone, in whole days (7d: today and the 6 days before). Not with from/to." },
-        { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" },
-          "description": "First day (YYYY-MM-DD, inclusive) of a custom range in the organisation's time zone; either end may be left out." },
-        { "name": "to", "in": "query", "schema": { "type": "string", "format": "date" },
-          "description": "Last day (YYYY-MM-DD, inclusive) of a custom range; before `from` is a 400." },
-        { "name": "type", "in": "query", "schema": { "type": "string", "pattern": "^(voice|chat|email)(,(voice|chat|email))*$" },
-          "description": "Channels, comma-separated: voice, chat, email." },
-        { "name": "rep", "in": "query", "schema": { "type": "string", "maxLength": 256 },
-          "description": "A representative's email: only their conversations count. An email the organisation does not have is a 400." },
-        { "name": "f.{key}", "in": "query", "schema": { "type": "string" },
-          "description": "A custom field filter: the option of a select field, or text a text field's value contains (case-insensitive). Filters combine: one conversation must match them all." }
-    ]);
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Playbook API",
-            "version": "1",
-            "description": "Conversations in, customers out. Every call but this document needs `Authorization: Bearer <token>` (server token create --org SLUG --name NAME); a token sees its own organisation only. Only scored conversations count towards customers, as on the Customers page. Errors are JSON: {\"error\": \"…\"}."
-        },
-        "components": {
-            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {
-                        "error": { "type": "string" },
-                        "total": { "type": "integer", "description": "How many items are bad (422 only)." },
-                        "errors": { "type": "array", "maxItems": 100, "items": {
-                            "type": "object",
-                            "properties": { "item": { "type": "integer", "description": "1-based position in the array" },
-                                            "field": { "type": ["string", "null"] }, "message": { "type": "string" } } } }
-                    }
-                },
-                "Conversation": {
-                    "type": "object",
-                    "required": ["external_id", "customer", "representative", "title", "type", "occurred_at"],
-                    "additionalProperties": false,
-                    "properties": {
-                        "external_id": { "type": "string", "description": "Unique per organisation; sending it again updates the conversation." },
-                        "customer": { "type": "string", "description": "The customer's identifier: an email, a phone number, an account id." },
-                        "customer_name": { "type": ["string", "null"], "description": "Updates the customer's display name when given." },
-                        "representative": { "type": "string", "format": "email" },
-                        "representative_name": { "type": ["string", "null"] },
-                        "title": { "type": "string" },
-                        "type": { "enum": ["voice", "chat", "email"] },
-                        "occurred_at": { "type": "string", "format": "date-time", "description": "RFC 3339 with an offset." },
-                        "score": { "type": ["number", "null"], "minimum": 0, "maximum": 100, "description": "null or absent: not scored." },
-                        "fields": { "type": "object", "additionalProperties": { "type": "string" },
-                                    "description": "Custom field key to value; an unknown key creates a text field; a select field's value must be one of its options." }
-                    }
-                },
-                "Customer": {
-                    "type": "object",
-                    "properties": {
-                        "identifier": { "type": "string" },
-                        "display_name": { "type": ["string", "null"] },
-                        "interactions": { "type": "integer" },
-                        "first_interaction": { "type": "string", "format": "date-time" },
-                        "latest_interaction": { "type": "string", "format": "date-time" },
-                        "average_score": { "type": "number" }
-                    }
-                },
-                "Interaction": {
-                    "type": "object",
-                    "properties": {
-                        "external_id": { "type": "string" },
-                        "title": { "type": "string" },
-                        "type": { "enum": ["voice", "chat", "email"] },
-                        "occurred_at": { "type": "string", "format": "date-time" },
-                        "representative": { "type": "object", "properties": { "email": { "type": "string" }, "name": { "type": "string" } } },
-                        "score": { "type": "number" }
-                    }
-                }
+/// The document.
+pub fn document() -> Document {
+    ApiDoc::openapi()
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Playbook API",
+        version = "1",
+        description = "Conversations in, customers out. Every call but this document needs `Authorization: Bearer <token>` (server token create --org SLUG --name NAME); a token sees its own organisation only. Only scored conversations count towards customers, as on the Customers page. Errors are JSON: {\"error\": \"…\"}.",
+    ),
+    paths(routes::post_conversations, routes::get_customers, routes::get_interactions),
+    components(schemas(
+        ErrorBody, ItemError, Conversation, Channel, Written, CustomerItem, CustomersPage,
+        InteractionItem, InteractionsPage, RepresentativeRef
+    )),
+    modifiers(&EveryCall),
+    security(("bearer" = [])),
+)]
+struct ApiDoc;
+
+// ---------------------------------------------------------------------------------------------
+// Text rules, as the server applies them.
+
+/// Characters `char::is_control` is true of (Unicode Cc): refused in every text.
+const CONTROL: &[(char, char)] = &[('\u{0}', '\u{1f}'), ('\u{7f}', '\u{9f}')];
+/// Characters `char::is_whitespace` is true of: what `str::trim` takes off both ends.
+const WHITESPACE: &[(char, char)] = &[
+    ('\t', '\r'),
+    (' ', ' '),
+    ('\u{85}', '\u{85}'),
+    ('\u{a0}', '\u{a0}'),
+    ('\u{1680}', '\u{1680}'),
+    ('\u{2000}', '\u{200a}'),
+    ('\u{2028}', '\u{2029}'),
+    ('\u{202f}', '\u{202f}'),
+    ('\u{205f}', '\u{205f}'),
+    ('\u{3000}', '\u{3000}'),
+];
+
+/// The ranges as the inside of a regular expression class, in `\uXXXX` escapes (which
+/// ECMA-262, Python and Rust regular expressions all read alike).
+fn class(sets: &[&[(char, char)]]) -> String {
+    let escape = |c: char| format!("\\u{:04x}", u32::from(c));
+    sets.iter()
+        .flat_map(|set| set.iter())
+        .map(|&(from, to)| {
+            if from == to {
+                escape(from)
+            } else {
+                format!("{}-{}", escape(from), escape(to))
             }
-        },
-        "security": [{ "bearer": [] }],
-        "paths": {
-            "/api/v1/conversations": {
-                "post": {
-                    "summary": "Create or update up to 1000 conversations, all or nothing",
-                    "requestBody": { "required": true, "content": { "application/json": { "schema": {
-                        "type": "array", "maxItems": 1000, "items": { "$ref": "#/components/schemas/Conversation" } } } } },
-                    "responses": {
-                        "200": { "description": "Written", "content": { "application/json": { "schema": { "type": "object", "properties": {
-                            "created": { "type": "integer" }, "updated": { "type": "integer" },
-                            "skipped": { "type": "integer", "description": "Sent again unchanged" },
-                            "new_fields": { "type": "integer" } } } } } },
-                        "400": { "description": "Not a JSON array", "content": { "application/json": { "schema": error } } },
-                        "401": { "description": "No valid token", "content": { "application/json": { "schema": error } } },
-                        "413": { "description": "Over 1000 items or 4 MiB", "content": { "application/json": { "schema": error } } },
-                        "422": { "description": "Bad items; nothing was written", "content": { "application/json": { "schema": error } } }
-                    }
-                }
-            },
-            "/api/v1/customers": {
-                "get": {
-                    "summary": "The Customers page as JSON",
-                    "parameters": view_parameters,
-                    "responses": {
-                        "200": { "description": "A page of customers", "content": { "application/json": { "schema": { "type": "object", "properties": {
-                            "total": { "type": "integer" }, "page": { "type": "integer" }, "per_page": { "type": "integer" },
-                            "page_count": { "type": "integer" },
-                            "rows": { "type": "array", "items": { "$ref": "#/components/schemas/Customer" } } } } } } },
-                        "400": { "description": "An unknown parameter, field, option or representative, or an invalid value (a bad date, a range that ends before it starts)", "content": { "application/json": { "schema": error } } },
-                        "422": { "description": "The question took longer than the server's query budget and was stopped: narrow it", "content": { "application/json": { "schema": error } } },
-                        "401": { "description": "No valid token", "content": { "application/json": { "schema": error } } }
-                    }
-                }
-            },
-            "/api/v1/customers/{identifier}/interactions": {
-                "get": {
-                    "summary": "A customer's scored conversations, newest first",
-                    "parameters": [
-                        { "name": "identifier", "in": "path", "required": true, "schema": { "type": "string" } },
-                        { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1, "default": 1 } },
-                        { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 } },
-                        { "name": "period", "in": "query", "schema": { "type": "string" }, "description": "As for /api/v1/customers." },
-                        { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "As for /api/v1/customers." },
-                        { "name": "to", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "As for /api/v1/customers." },
-                        { "name": "type", "in": "query", "schema": { "type": "string" }, "description": "As for /api/v1/customers." },
-                        { "name": "rep", "in": "query", "schema": { "type": "string" }, "description": "As for /api/v1/customers." },
-                        { "name": "f.{key}", "in": "query", "schema": { "type": "string" }, "description": "The same filters as /api/v1/customers." }
-                    ],
-                    "responses": {
-                        "200": { "description": "A page of conversations", "content": { "application/json": { "schema": { "type": "object", "properties": {
-                            "customer": { "type": "string" }, "total": { "type": "integer" }, "page": { "type": "integer" },
-                            "per_page": { "type": "integer" }, "page_count": { "type": "integer" },
-                            "rows": { "type": "array", "items": { "$ref": "#/components/schemas/Interaction" } } } } } } },
-                        "400": { "description": "An invalid parameter", "content": { "application/json": { "schema": error } } },
-                        "401": { "description": "No valid token", "content": { "application/json": { "schema": error } } },
-                        "404": { "description": "No such customer in the token's organisation", "content": { "application/json": { "schema": error } } }
-                    }
+        })
+        .collect()
+}
+
+/// A conversation's text as the import checks it: trimmed, then required (or not), free of
+/// control characters and at most `max_chars` long; whitespace (control or not) at either end
+/// is trimmed away first. The length is that of the trimmed text, so it is in the pattern
+/// (`maxLength` would count the whitespace around it too).
+fn item_text_pattern(required: bool, max_chars: usize) -> String {
+    let (space, visible, control) = text_classes();
+    let core = format!(
+        "[^{visible}](?:[^{control}]{{0,{}}}[^{visible}])?",
+        max_chars - 2
+    );
+    if required {
+        format!("^[{space}]*{core}[{space}]*$")
+    } else {
+        format!("^[{space}]*(?:{core})?[{space}]*$")
+    }
+}
+
+/// A representative's email as the import checks it: required text that contains `@`, with
+/// at most half of `max_chars` (less one) either side of an `@`, so at most `max_chars` in all.
+fn email_pattern(max_chars: usize) -> String {
+    let (space, visible, control) = text_classes();
+    let side = (max_chars - 1) / 2 - 1;
+    format!("^[{space}]*(?:[^{visible}][^{control}]{{0,{side}}})?@(?:[^{control}]{{0,{side}}}[^{visible}])?[{space}]*$")
+}
+
+/// Whitespace, whitespace or control, control: the classes the text patterns are made of.
+fn text_classes() -> (String, String, String) {
+    (
+        class(&[WHITESPACE]),
+        class(&[WHITESPACE, CONTROL]),
+        class(&[CONTROL]),
+    )
+}
+
+/// `type=`: channel names in any case, comma-separated, each trimmed; empty parts are skipped
+/// and at least one channel is named (as `parse_channels` reads it).
+fn channels_pattern() -> String {
+    // Whitespace that is not a control character (those are refused before trimming).
+    let blank: Vec<(char, char)> = WHITESPACE
+        .iter()
+        .filter(|(from, _)| !from.is_control())
+        .copied()
+        .collect();
+    let space = class(&[&blank]);
+    let names = ConversationKind::ALL
+        .map(|kind| {
+            kind.as_str()
+                .chars()
+                .map(|c| format!("[{c}{}]", c.to_ascii_uppercase()))
+                .collect::<String>()
+        })
+        .join("|");
+    let part = format!("[{space}]*(?:{names})[{space}]*");
+    format!("^(?:[{space}]*,)*{part}(?:,(?:{part}|[{space}]*))*$")
+}
+
+/// A query parameter's text: no control character anywhere (the API refuses them before it
+/// trims), and, when `visible`, something other than whitespace.
+fn query_text_pattern(visible: bool) -> String {
+    let control = class(&[CONTROL]);
+    if visible {
+        let blank = class(&[WHITESPACE, CONTROL]);
+        format!("^[^{control}]*[^{blank}][^{control}]*$")
+    } else {
+        format!("^[^{control}]*$")
+    }
+}
+
+/// `x-max-trimmed-length`: the limit a text pattern holds, for readers and tools.
+fn trimmed_length(max_chars: usize) -> utoipa::openapi::extensions::Extensions {
+    utoipa::openapi::extensions::ExtensionsBuilder::new()
+        .add("x-max-trimmed-length", max_chars)
+        .build()
+}
+
+fn string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+fn nullable_string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+}
+
+fn integer(minimum: u32, maximum: u32, default: u32) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(minimum))
+        .maximum(Some(maximum))
+        .default(Some(json!(default)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bodies.
+
+/// An error answer: `{"error": "…"}`, and for refused conversations the bad items too.
+#[derive(Serialize)]
+pub struct ErrorBody {
+    pub error: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<ItemError>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<usize>,
+}
+
+impl ToSchema for ErrorBody {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Error")
+    }
+}
+
+impl PartialSchema for ErrorBody {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .property("error", string())
+            .required("error")
+            .property(
+                "errors",
+                ArrayBuilder::new()
+                    .items(Ref::from_schema_name(ItemError::name()))
+                    .max_items(Some(MAX_REPORTED_ERRORS))
+                    .description(Some("The bad items (422 on a conversations call), the first ones if there are more.")),
+            )
+            .property(
+                "total",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1))
+                    .description(Some("How many items are bad (422 on a conversations call).")),
+            )
+            .into()
+    }
+}
+
+/// One bad item of a refused conversations call.
+#[derive(Serialize, ToSchema)]
+pub struct ItemError {
+    /// The key at fault (`fields.<key>` for a custom field), when there is one.
+    pub field: Option<String>,
+    /// 1-based position in the array.
+    pub item: u64,
+    pub message: String,
+}
+
+/// A channel: `type` of a conversation.
+pub struct Channel;
+
+impl ToSchema for Channel {}
+
+impl PartialSchema for Channel {
+    fn schema() -> RefOr<Schema> {
+        string()
+            .enum_values(Some(ConversationKind::ALL.map(ConversationKind::as_str)))
+            .into()
+    }
+}
+
+/// One conversation of a conversations call: the import's item, with its limits.
+pub struct Conversation;
+
+impl ToSchema for Conversation {}
+
+impl PartialSchema for Conversation {
+    fn schema() -> RefOr<Schema> {
+        let required = |max: usize, description: &str| {
+            string()
+                .min_length(Some(1))
+                .pattern(Some(item_text_pattern(true, max)))
+                .extensions(Some(trimmed_length(max)))
+                .description(Some(format!("{description} Required: text other than whitespace, without control characters, at most {max} characters once trimmed.")))
+        };
+        let optional = |max: usize, description: &str| {
+            nullable_string()
+                .pattern(Some(item_text_pattern(false, max)))
+                .extensions(Some(trimmed_length(max)))
+                .description(Some(format!("{description} At most {max} characters once trimmed, without control characters; empty: not given.")))
+        };
+        let field_key = format!("^[a-z0-9_]{{1,{MAX_FIELD_KEY_CHARS}}}$");
+        ObjectBuilder::new()
+            .property("external_id", required(MAX_IDENTIFIER_CHARS, "Unique per organisation (and once per call); sending it again updates the conversation."))
+            .property("customer", required(MAX_IDENTIFIER_CHARS, "The customer's identifier: an email, a phone number, an account id."))
+            .property("customer_name", optional(MAX_IDENTIFIER_CHARS, "Updates the customer's display name when given."))
+            .property("representative", required(MAX_IDENTIFIER_CHARS, "The representative's email (it must contain @).").pattern(Some(email_pattern(MAX_IDENTIFIER_CHARS))))
+            .property("representative_name", optional(MAX_IDENTIFIER_CHARS, "The representative's name."))
+            .property("title", required(MAX_TITLE_CHARS, "The conversation's title."))
+            .property("type", RefOr::Ref(Ref::from_schema_name(Channel::name())))
+            .property("occurred_at", string().format(Some(SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::DateTime))).description(Some("RFC 3339 with an offset.")))
+            .property("score", ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::Number, Type::Null])).minimum(Some(0)).maximum(Some(100)).description(Some("null or absent: not scored.")))
+            .property("fields", ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+                .property_names(Some(string().pattern(Some(field_key))))
+                .additional_properties(Some(nullable_string().pattern(Some(item_text_pattern(false, MAX_FIELD_VALUE_CHARS))).extensions(Some(trimmed_length(MAX_FIELD_VALUE_CHARS)))))
+                .description(Some(format!("Custom field key to value (an empty or null value is left out; null: no fields). A key the organisation lacks creates a text field: at most {MAX_NEW_FIELDS_PER_BATCH} new keys a call and {MAX_FIELDS_PER_ORG} fields an organisation; a select field's value must be one of its options."))))
+            .required("external_id")
+            .required("customer")
+            .required("representative")
+            .required("title")
+            .required("type")
+            .required("occurred_at")
+            .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)))
+            .into()
+    }
+}
+
+/// The body of a conversations call: at most [`MAX_ITEMS_PER_CALL`] conversations.
+pub struct ConversationBatch;
+
+impl ToSchema for ConversationBatch {}
+
+impl PartialSchema for ConversationBatch {
+    fn schema() -> RefOr<Schema> {
+        ArrayBuilder::new()
+            .items(Ref::from_schema_name(Conversation::name()))
+            .max_items(Some(MAX_ITEMS_PER_CALL))
+            .description(Some(format!(
+                "At most {MAX_ITEMS_PER_CALL} conversations and {} MiB; more is a 413.",
+                MAX_INGEST_BYTES >> 20
+            )))
+            .into()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query parameters: the ones [`crate::customers::query::CustomerQuery::from_pairs_strict`] reads.
+
+fn query(name: &str, schema: ObjectBuilder, description: &str) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .schema(Some(schema))
+        .description(Some(description))
+        .build()
+}
+
+/// `period`, `from`, `to`, `type` and `rep`: the conditions on conversations both reads take
+/// (`routes::VIEW_PARAMETERS`).
+fn view_parameters() -> Vec<Parameter> {
+    // `Day::parse` reads years 1000 to 9999.
+    let date = || {
+        string()
+            .format(Some(SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Date,
+            )))
+            .pattern(Some("^[1-9][0-9]{3}-"))
+    };
+    let parameters = vec![
+        query("period", string().enum_values(Some(Period::PRESETS.map(Period::param))).default(Some(json!(Period::All.param()))),
+            "Conversations of a relative period in the organisation's time zone, in whole days (7d: today and the 6 days before). Not with `from`/`to` (a 400)."),
+        query("from", date(), "First day (YYYY-MM-DD, inclusive) of a custom range in the organisation's time zone; either end may be left out. Not with `period`."),
+        query("to", date(), "Last day (YYYY-MM-DD, inclusive) of a custom range; before `from` is a 400."),
+        query("type", string().pattern(Some(channels_pattern())),
+            &format!("Channels, comma-separated: {}.", ConversationKind::ALL.map(ConversationKind::as_str).join(", "))),
+        query("rep", string().min_length(Some(1)).max_length(Some(MAX_EMAIL_CHARS)).pattern(Some(query_text_pattern(true))),
+            "A representative's email (any case): only their conversations count. An email the organisation does not have is a 400."),
+    ];
+    debug_assert!(parameters
+        .iter()
+        .map(|p| p.name.as_str())
+        .eq(routes::VIEW_PARAMETERS));
+    parameters
+}
+
+fn page_parameters(default_per_page: u32) -> Vec<Parameter> {
+    vec![
+        query(
+            "page",
+            integer(1, MAX_PAGE, 1),
+            "Past the last page answers the last page.",
+        ),
+        query(
+            "per_page",
+            integer(1, MAX_PER_PAGE, default_per_page),
+            "Rows per page.",
+        ),
+    ]
+}
+
+/// The custom-field filters, which are the organisation's own and so no fixed parameter.
+fn filters_description() -> String {
+    format!(
+        "Custom field filters: `{FILTER_PREFIX}<key>=<value>` for a field key of the organisation (lower-case letters, digits, underscores), e.g. `{FILTER_PREFIX}queue=Billing`: the option of a select field, or text a text field's value contains (case-insensitive), at most {MAX_FILTER_CHARS} characters. At most {MAX_FILTERS}; they combine: one conversation must match them all. An unknown field or option is a 400."
+    )
+}
+
+/// The `x-filter-parameters` extension: the family of `f.<key>` parameters, for tools.
+fn filters_extension() -> utoipa::openapi::extensions::Extensions {
+    utoipa::openapi::extensions::ExtensionsBuilder::new()
+        .add(
+            "x-filter-parameters",
+            json!({
+                "prefix": FILTER_PREFIX,
+                "keyPattern": format!("^[a-z0-9_]{{1,{MAX_FIELD_KEY_CHARS}}}$"),
+                "maxLength": MAX_FILTER_CHARS,
+                "maxCount": MAX_FILTERS,
+            }),
+        )
+        .build()
+}
+
+pub const CUSTOMERS_DESCRIPTION: &str = "Customers with scored conversations that match the conditions, with the Customers page's search, sort and paging. Custom field filters are described in `x-filter-parameters` and below.";
+pub const INTERACTIONS_DESCRIPTION: &str = "The customer's scored conversations that match the conditions, newest first. Custom field filters are described in `x-filter-parameters` and below.";
+
+/// The parameters of `GET /api/v1/customers`.
+pub struct CustomersParams;
+
+impl IntoParams for CustomersParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut parameters = vec![
+            query("q", string().max_length(Some(MAX_SEARCH_CHARS)).pattern(Some(query_text_pattern(false))),
+                "Search in identifier or display name: case-insensitive, anywhere in the text; % _ \\ are plain characters."),
+            query("sort", string().enum_values(Some(SortKey::ALL.map(SortKey::param))).default(Some(json!(SortKey::default().param()))), "Sort order."),
+            query("dir", string().enum_values(Some([SortDir::Desc, SortDir::Asc].map(SortDir::param))).default(Some(json!(SortDir::default().param()))), "Sort direction."),
+        ];
+        parameters.extend(page_parameters(PAGE_SIZE));
+        parameters.extend(view_parameters());
+        parameters
+    }
+}
+
+/// The parameters of `GET /api/v1/customers/{identifier}/interactions`.
+pub struct InteractionsParams;
+
+impl IntoParams for InteractionsParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut parameters = page_parameters(routes::INTERACTIONS_PER_PAGE);
+        debug_assert!(parameters
+            .iter()
+            .map(|p| p.name.as_str())
+            .eq(routes::INTERACTIONS_PARAMETERS));
+        parameters.extend(view_parameters());
+        parameters
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What every call shares: the bearer scheme, 401 and 503, and the filters' description.
+
+struct EveryCall;
+
+impl Modify for EveryCall {
+    fn modify(&self, openapi: &mut Document) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        let error = || {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name(ErrorBody::name())))
+                .build()
+        };
+        let unauthorized = ResponseBuilder::new()
+            .description("No token, or one that is not valid or has been revoked")
+            .content("application/json", error())
+            .build();
+        let unavailable = ResponseBuilder::new()
+            .description("The database is busy (an import may be running), briefly out of reach, or still loading; nothing was written: try again after Retry-After seconds")
+            .header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)).examples([json!(RETRY_AFTER_SECS)]))
+                    .description(Some("Seconds to wait before trying again"))
+                    .build(),
+            )
+            .content("application/json", error())
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
+                operation
+                    .responses
+                    .responses
+                    .insert("401".to_owned(), unauthorized.clone().into());
+                operation
+                    .responses
+                    .responses
+                    .insert("503".to_owned(), unavailable.clone().into());
+                if operation.parameters.is_some() {
+                    let description = operation.description.get_or_insert_with(String::new);
+                    description.push_str("\n\n");
+                    description.push_str(&filters_description());
+                    operation.extensions = Some(filters_extension());
                 }
             }
         }
-    })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn document_json() -> Value {
+        serde_json::to_value(document()).unwrap()
+    }
+
+    #[test]
+    fn the_document_carries_the_limits_the_server_checks() {
+        let doc = document_json();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let batch = &doc["paths"]["/api/v1/conversations"]["post"]["requestBody"]["content"]
+            ["application/json"]["schema"];
+        assert_eq!(batch["maxItems"], MAX_ITEMS_PER_CALL);
+        let item = &doc["components"]["schemas"]["Conversation"];
+        let title = &item["properties"]["title"];
+        assert_eq!(title["x-max-trimmed-length"], MAX_TITLE_CHARS);
+        let bound = format!("{{0,{}}}", MAX_TITLE_CHARS - 2);
+        assert!(title["pattern"].as_str().unwrap().contains(&bound));
+        assert_eq!(
+            item["properties"]["external_id"]["x-max-trimmed-length"],
+            MAX_IDENTIFIER_CHARS
+        );
+        for name in ["external_id", "customer", "representative", "title"] {
+            assert_eq!(item["properties"][name]["minLength"], 1, "{name}");
+        }
+        assert_eq!(
+            item["properties"]["fields"]["additionalProperties"]["x-max-trimmed-length"],
+            MAX_FIELD_VALUE_CHARS
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["Error"]["properties"]["errors"]["maxItems"],
+            MAX_REPORTED_ERRORS
+        );
+        let parameter = |path: &str, name: &str| -> Value {
+            doc["paths"][path]["get"]["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap_or_else(|| panic!("{path} has no parameter {name}"))
+                .clone()
+        };
+        let customers = "/api/v1/customers";
+        let interactions = "/api/v1/customers/{identifier}/interactions";
+        for (path, name, key, expected) in [
+            (customers, "per_page", "maximum", json!(MAX_PER_PAGE)),
+            (customers, "per_page", "default", json!(PAGE_SIZE)),
+            (interactions, "per_page", "maximum", json!(MAX_PER_PAGE)),
+            (
+                interactions,
+                "per_page",
+                "default",
+                json!(routes::INTERACTIONS_PER_PAGE),
+            ),
+            (customers, "page", "maximum", json!(MAX_PAGE)),
+            (customers, "q", "maxLength", json!(MAX_SEARCH_CHARS)),
+            (customers, "rep", "maxLength", json!(MAX_EMAIL_CHARS)),
+            (interactions, "rep", "maxLength", json!(MAX_EMAIL_CHARS)),
+        ] {
+            assert_eq!(
+                parameter(path, name)["schema"][key],
+                expected,
+                "{path} {name} {key}"
+            );
+        }
+        assert_eq!(
+            parameter(customers, "sort")["schema"]["enum"],
+            json!(SortKey::ALL.map(SortKey::param))
+        );
+        assert_eq!(
+            parameter(interactions, "period")["schema"]["enum"],
+            json!(Period::PRESETS.map(Period::param))
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["Channel"]["enum"],
+            json!(ConversationKind::ALL.map(ConversationKind::as_str))
+        );
+        let post = &doc["paths"]["/api/v1/conversations"]["post"];
+        for status in ["200", "400", "401", "413", "422", "503"] {
+            assert!(post["responses"][status].is_object(), "{status}");
+        }
+        assert!(post["responses"]["503"]["headers"]["Retry-After"].is_object());
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+    }
+
+    #[test]
+    fn no_parameter_is_named_with_braces_and_the_filters_are_described() {
+        let doc = document_json();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                    let name = parameter["name"].as_str().unwrap();
+                    assert!(
+                        !name.contains(['{', '}', '<', '>']),
+                        "{method} {path}: parameter `{name}`"
+                    );
+                }
+                if method == "get" {
+                    let description = operation["description"].as_str().unwrap();
+                    assert!(description.contains(&format!("`{FILTER_PREFIX}<key>=<value>`")));
+                    assert_eq!(operation["x-filter-parameters"]["prefix"], FILTER_PREFIX);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_text_classes_are_the_ones_rust_trims_and_refuses() {
+        let within = |set: &[(char, char)], c: char| set.iter().any(|&(a, b)| (a..=b).contains(&c));
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            assert_eq!(within(CONTROL, c), c.is_control(), "{c:?}");
+            assert_eq!(within(WHITESPACE, c), c.is_whitespace(), "{c:?}");
+        }
+    }
 }

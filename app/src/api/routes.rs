@@ -2,6 +2,7 @@
 //! the token decides the organisation. Errors are JSON: `{"error": "…"}`, and for rejected
 //! conversations also the bad items, as the import reports bad rows.
 
+use super::openapi::{CustomersParams, ErrorBody, InteractionsParams, ItemError};
 use super::tokens::{authenticate_token, ApiClient};
 use crate::conversations::import::{import_rows, parse_items, ImportError, RowErrors};
 use crate::customers::query::{CustomerQuery, FILTER_PREFIX};
@@ -14,6 +15,7 @@ use crate::orgs::time::{iso, parse_time_zone};
 use crate::session::AppState;
 use crate::text::parse_query_string;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
@@ -21,7 +23,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use chrono_tz::Tz;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 /// Most conversations one call may carry.
 pub const MAX_ITEMS_PER_CALL: usize = 1000;
@@ -29,18 +33,26 @@ pub const MAX_ITEMS_PER_CALL: usize = 1000;
 pub const MAX_INGEST_BYTES: usize = 4 * 1024 * 1024;
 /// Most rows a read returns per page.
 pub const MAX_PER_PAGE: u32 = 100;
+/// Rows of a customer's interactions per page when `per_page` is not given.
+pub const INTERACTIONS_PER_PAGE: u32 = 20;
+/// Seconds a 503 answer asks the caller to wait (`Retry-After`).
+pub const RETRY_AFTER_SECS: u32 = 5;
 
 /// An error answer: a status and a message for the caller.
 pub struct ApiError {
     status: StatusCode,
-    body: Value,
+    body: ErrorBody,
 }
 
 impl ApiError {
     fn new(status: StatusCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
-            body: json!({ "error": message.into() }),
+            body: ErrorBody {
+                error: message.into(),
+                errors: None,
+                total: None,
+            },
         }
     }
 
@@ -49,18 +61,25 @@ impl ApiError {
     }
 
     fn rows(errors: RowErrors) -> Self {
-        let items: Vec<Value> = errors
+        let items = errors
             .errors
             .iter()
-            .map(|e| json!({ "item": e.line, "field": e.field, "message": e.message }))
+            .map(|e| ItemError {
+                field: e.field.clone(),
+                item: e.line,
+                message: e.message.clone(),
+            })
             .collect();
         ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
-            body: json!({
-                "error": format!("{} conversation(s) are not valid; nothing was written", errors.total),
-                "total": errors.total,
-                "errors": items,
-            }),
+            body: ErrorBody {
+                error: format!(
+                    "{} conversation(s) are not valid; nothing was written",
+                    errors.total
+                ),
+                errors: Some(items),
+                total: Some(errors.total),
+            },
         }
     }
 }
@@ -108,9 +127,10 @@ impl IntoResponse for ApiError {
         let mut response = (self.status, Json(self.body)).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             // The start-up load, a busy or unreachable database: worth trying again shortly.
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(RETRY_AFTER_SECS),
+            );
         }
         response
     }
@@ -127,12 +147,24 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .layer(middleware::from_fn_with_state(state, require_token));
     Router::new()
-        .route(
-            "/openapi.json",
-            get(|| async { Json(super::openapi::document()) }),
-        )
+        .route("/openapi.json", get(openapi_json))
         .merge(authenticated)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "There is no such API call.") })
+}
+
+/// The OpenAPI document, made once per process (it is the same for every call).
+async fn openapi_json() -> Response {
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let document = DOCUMENT.get_or_init(|| {
+        super::openapi::document()
+            .to_json()
+            .expect("the OpenAPI document serialises")
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        document.as_str(),
+    )
+        .into_response()
 }
 
 async fn require_token(
@@ -167,11 +199,39 @@ async fn require_token(
     }
 }
 
+/// What a conversations call wrote.
+#[derive(Serialize, ToSchema)]
+pub struct Written {
+    pub created: u64,
+    /// Custom fields the call created (keys the organisation did not have).
+    pub new_fields: u64,
+    /// Conversations sent again unchanged.
+    pub skipped: u64,
+    pub updated: u64,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/conversations",
+    tag = "conversations",
+    summary = "Create or update conversations, all or nothing",
+    description = "Each item is checked with the import's rules (the same limits as a file import); one bad item refuses the whole call, and the answer names every bad item. An `external_id` may appear once per call. A `fields` key the organisation lacks creates a text field (a call may create a few, an organisation may have a bounded number: over either is a 422).",
+    request_body(content = inline(super::openapi::ConversationBatch), content_type = "application/json"),
+    responses(
+        (status = 200, description = "Written", body = Written),
+        (status = 400, description = "The body is not JSON or not a JSON array", body = ErrorBody),
+        (status = 413, description = "More conversations than the batch limit (`maxItems`), or a body over the byte limit; nothing was written: split the batch", body = ErrorBody),
+        (status = 422, description = "Bad items (each named, see `errors`) or a value the database cannot store; nothing was written", body = ErrorBody),
+    ),
+)]
 async fn post_conversations(
     State(state): State<AppState>,
     Extension(client): Extension<ApiClient>,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Written>, ApiError> {
+    // A body over the byte limit without a Content-Length is cut off while read: 413, as JSON.
+    let body =
+        body.map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
     let value: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("The body is not valid JSON: {e}")))?;
     let Value::Array(items) = value else {
@@ -198,12 +258,12 @@ async fn post_conversations(
             }
             ImportError::Store(error) => ApiError::from(error),
         })?;
-    Ok(Json(json!({
-        "created": summary.written.created,
-        "updated": summary.written.updated,
-        "skipped": summary.written.skipped,
-        "new_fields": summary.new_fields,
-    })))
+    Ok(Json(Written {
+        created: summary.written.created,
+        new_fields: summary.new_fields as u64,
+        skipped: summary.written.skipped,
+        updated: summary.written.updated,
+    }))
 }
 
 fn per_page(pairs: &[(String, String)], default: u32) -> Result<u32, ApiError> {
@@ -219,7 +279,9 @@ fn per_page(pairs: &[(String, String)], default: u32) -> Result<u32, ApiError> {
 }
 
 /// The parameters every Customers read takes besides the custom-field filters.
-const VIEW_PARAMETERS: [&str; 5] = ["period", "from", "to", "type", "rep"];
+pub const VIEW_PARAMETERS: [&str; 5] = ["period", "from", "to", "type", "rep"];
+/// The parameters the interactions call takes besides [`VIEW_PARAMETERS`] and the filters.
+pub const INTERACTIONS_PARAMETERS: [&str; 2] = ["page", "per_page"];
 
 /// Reads the query string strictly, and refuses filters on fields (or options) and
 /// representatives the organisation does not have, instead of ignoring them as the page does.
@@ -270,46 +332,133 @@ fn average(score_sum: i64, count: i64) -> Option<f64> {
     (count > 0).then(|| (score_sum as f64 / count as f64).round() / 100.0)
 }
 
+/// A customer as the Customers page lists it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Customer)]
+pub struct CustomerItem {
+    /// No scored conversation counts: null.
+    pub average_score: Option<f64>,
+    pub display_name: Option<String>,
+    /// RFC 3339 in the organisation's time zone.
+    pub first_interaction: String,
+    pub identifier: String,
+    pub interactions: i64,
+    /// RFC 3339 in the organisation's time zone.
+    pub latest_interaction: String,
+}
+
+/// A page of customers.
+#[derive(Serialize, ToSchema)]
+pub struct CustomersPage {
+    pub page: u32,
+    pub page_count: u32,
+    pub per_page: u32,
+    pub rows: Vec<CustomerItem>,
+    pub total: i64,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers",
+    tag = "customers",
+    summary = "The Customers page as JSON",
+    description = super::openapi::CUSTOMERS_DESCRIPTION,
+    params(CustomersParams),
+    responses(
+        (status = 200, description = "A page of customers", body = CustomersPage),
+        (status = 400, description = "An unknown parameter, field, option or representative, or an invalid value (a bad date, a range that ends before it starts, `period` with `from`/`to`)", body = ErrorBody),
+        (status = 422, description = "The question took longer than the server's query budget and was stopped: narrow it", body = ErrorBody),
+    ),
+)]
 async fn get_customers(
     State(state): State<AppState>,
     Extension(client): Extension<ApiClient>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CustomersPage>, ApiError> {
     let (question, pairs) = read_query(&state, &client, raw, None).await?;
     let per_page = per_page(&pairs, crate::customers::query::PAGE_SIZE)?;
     let page = customers_page(&state.db, client.org_id, &question, per_page).await?;
     let zone = zone(&client);
-    let rows: Vec<Value> = page
+    let rows = page
         .rows
         .iter()
-        .map(|row| {
-            json!({
-                "identifier": row.identifier,
-                "display_name": row.display_name,
-                "interactions": row.interactions,
-                "first_interaction": iso(row.first_ms, zone),
-                "latest_interaction": iso(row.latest_ms, zone),
-                "average_score": average(row.score_sum, row.interactions),
-            })
+        .map(|row| CustomerItem {
+            average_score: average(row.score_sum, row.interactions),
+            display_name: row.display_name.clone(),
+            first_interaction: iso(row.first_ms, zone),
+            identifier: row.identifier.clone(),
+            interactions: row.interactions,
+            latest_interaction: iso(row.latest_ms, zone),
         })
         .collect();
-    Ok(Json(json!({
-        "total": page.total,
-        "page": page.page,
-        "per_page": per_page,
-        "page_count": page.page_count,
-        "rows": rows,
-    })))
+    Ok(Json(CustomersPage {
+        page: page.page,
+        page_count: page.page_count,
+        per_page,
+        rows,
+        total: page.total,
+    }))
 }
 
+/// Who handled a conversation.
+#[derive(Serialize, ToSchema)]
+pub struct RepresentativeRef {
+    pub email: String,
+    pub name: String,
+}
+
+/// One scored conversation of a customer.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Interaction)]
+pub struct InteractionItem {
+    pub external_id: String,
+    /// RFC 3339 in the organisation's time zone.
+    pub occurred_at: String,
+    pub representative: RepresentativeRef,
+    pub score: f64,
+    pub title: String,
+    #[serde(rename = "type")]
+    #[schema(value_type = super::openapi::Channel)]
+    pub kind: String,
+}
+
+/// A page of a customer's conversations.
+#[derive(Serialize, ToSchema)]
+pub struct InteractionsPage {
+    pub customer: String,
+    pub page: u32,
+    pub page_count: u32,
+    pub per_page: u32,
+    pub rows: Vec<InteractionItem>,
+    pub total: i64,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers/{identifier}/interactions",
+    tag = "customers",
+    summary = "A customer's scored conversations, newest first",
+    description = super::openapi::INTERACTIONS_DESCRIPTION,
+    params(
+        ("identifier" = String, Path, description = "The customer's identifier, as `identifier` in /api/v1/customers"),
+        InteractionsParams,
+    ),
+    responses(
+        (status = 200, description = "A page of conversations", body = InteractionsPage),
+        (status = 400, description = "An unknown parameter, field, option or representative, or an invalid value", body = ErrorBody),
+        (status = 404, description = "No such customer in the token's organisation", body = ErrorBody),
+        (status = 422, description = "The question took longer than the server's query budget and was stopped: narrow it", body = ErrorBody),
+    ),
+)]
 async fn get_interactions(
     State(state): State<AppState>,
     Extension(client): Extension<ApiClient>,
     Path(identifier): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    let (question, pairs) = read_query(&state, &client, raw, Some(&["page", "per_page"])).await?;
-    let per_page = per_page(&pairs, 20)?;
+) -> Result<Json<InteractionsPage>, ApiError> {
+    let (question, pairs) =
+        read_query(&state, &client, raw, Some(&INTERACTIONS_PARAMETERS)).await?;
+    let per_page = per_page(&pairs, INTERACTIONS_PER_PAGE)?;
     let not_found = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -333,26 +482,27 @@ async fn get_interactions(
     )
     .await?;
     let zone = zone(&client);
-    let rows: Vec<Value> = page
+    let rows = page
         .rows
         .iter()
-        .map(|row| {
-            json!({
-                "external_id": row.external_id,
-                "title": row.title,
-                "type": row.kind,
-                "occurred_at": iso(row.occurred_at_ms, zone),
-                "representative": { "email": row.representative_email, "name": row.representative_name },
-                "score": row.score_hundredths as f64 / 100.0,
-            })
+        .map(|row| InteractionItem {
+            external_id: row.external_id.clone(),
+            occurred_at: iso(row.occurred_at_ms, zone),
+            representative: RepresentativeRef {
+                email: row.representative_email.clone(),
+                name: row.representative_name.clone(),
+            },
+            score: row.score_hundredths as f64 / 100.0,
+            title: row.title.clone(),
+            kind: row.kind.clone(),
         })
         .collect();
-    Ok(Json(json!({
-        "customer": identifier,
-        "total": page.total,
-        "page": page.page,
-        "per_page": per_page,
-        "page_count": page.page_count,
-        "rows": rows,
-    })))
+    Ok(Json(InteractionsPage {
+        customer: identifier,
+        page: page.page,
+        page_count: page.page_count,
+        per_page,
+        rows,
+        total: page.total,
+    }))
 }

@@ -1,0 +1,62 @@
+"""Schemathesis hooks for scripts/api-fuzz.sh.
+
+The document describes every rule the server applies, but some cannot be written as JSON
+Schema: rules between parameters, and rules about the organisation's own data. Before a
+schema-valid request is sent, these hooks make it obey them too, so that the fuzzer's
+"valid data is accepted" check tests the rest. Invalid requests are left alone.
+
+- `period` is not given with `from`/`to`, and `to` is not before `from` (both a 400, as the
+  document says);
+- `rep` names a representative the organisation has (API_FUZZ_REP; an unknown one is a 400);
+- an `external_id` appears once per call (a repeat is a 422), and custom field keys are a few
+  fixed text fields, so that calls stay within the fields an organisation may create (422).
+"""
+
+import os
+import re
+
+import schemathesis
+
+REP = os.environ.get("API_FUZZ_REP")
+FIELD_KEYS = ["fuzz_a", "fuzz_b", "fuzz_c"]
+FIELD_KEY = re.compile(r"[a-z0-9_]{1,64}\Z")
+
+
+def _positive(case):
+    meta = getattr(case, "meta", None)
+    return meta is not None and meta.generation.mode.is_positive
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    if not _positive(case):
+        return
+    if case.method.upper() == "GET" and isinstance(case.query, dict):
+        query = case.query
+        if "period" in query:
+            query.pop("from", None)
+            query.pop("to", None)
+        start, end = query.get("from"), query.get("to")
+        if isinstance(start, str) and isinstance(end, str) and end < start:
+            query["from"], query["to"] = end, start
+        if REP and "rep" in query:
+            query["rep"] = REP
+    elif case.method.upper() == "POST" and isinstance(case.body, list):
+        seen = set()
+        for index, item in enumerate(case.body):
+            if not isinstance(item, dict):
+                continue
+            external_id = item.get("external_id")
+            if isinstance(external_id, str):
+                # The server compares them trimmed.
+                trimmed = external_id.strip()
+                if trimmed in seen:
+                    trimmed = f"{trimmed[:240]}~{index}"
+                    item["external_id"] = trimmed
+                seen.add(trimmed)
+            fields = item.get("fields")
+            if isinstance(fields, dict):
+                item["fields"] = {
+                    (FIELD_KEYS[sum(map(ord, key)) % len(FIELD_KEYS)] if FIELD_KEY.match(key) else key): value
+                    for key, value in fields.items()
+                }

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Fuzzes /api/v1 against its own OpenAPI document with schemathesis (every check): a server
+# binary on a fresh SQLite database with a small demo dataset and a token made by its own
+# commands. Any failure (a 5xx, an answer the document does not describe, valid data refused,
+# invalid data accepted) fails the script.
+# Usage: scripts/api-fuzz.sh [SERVER_BINARY]   (default: $API_FUZZ_SERVER or target/release/server)
+# API_FUZZ_EXAMPLES (examples per operation, default 60) and API_FUZZ_SEED (default 1) tune it.
+set -euo pipefail
+# A binary named on the command line is found from where the script was called.
+if [[ -n "${1:-}" && -e "$1" ]]; then set -- "$(realpath -- "$1")"; fi
+cd "$(dirname "$0")/.."
+
+SCHEMATHESIS_VERSION=4.32.5
+venv="$HOME/.cache/playbook-tools/schemathesis-$SCHEMATHESIS_VERSION"
+server="${1:-${API_FUZZ_SERVER:-target/release/server}}"
+examples="${API_FUZZ_EXAMPLES:-60}"
+seed="${API_FUZZ_SEED:-1}"
+port="${API_FUZZ_PORT:-3310}"
+say() { printf '==> %s\n' "$*"; }
+
+if [[ ! -x "$server" ]]; then
+  echo "no server binary at $server: build it (scripts/build.sh) or pass its path" >&2
+  exit 2
+fi
+if ! command -v python3 >/dev/null; then
+  echo "python3 is missing: the API fuzzer (schemathesis) needs it" >&2
+  exit 2
+fi
+if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
+  echo "something already answers on 127.0.0.1:$port: set API_FUZZ_PORT" >&2
+  exit 2
+fi
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q " $SCHEMATHESIS_VERSION\$"; then
+  say "installing schemathesis $SCHEMATHESIS_VERSION into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/api-fuzz.XXXXXX")
+server_pid=""
+cleanup() {
+  if [[ -n "$server_pid" ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export DATABASE_URL="sqlite://$work/fuzz.db"
+# The server's own logs stay quiet unless something is wrong.
+export RUST_LOG="${RUST_LOG:-warn}"
+
+say "a small demo dataset and an API token"
+# `server demo` makes the organisation `demo`.
+"$server" demo --customers 200 --conversations 3000 >"$work/demo.log"
+token=$("$server" token create --org demo --name fuzz 2>/dev/null | grep -Eo '^pb_[0-9a-f]+$' | head -1)
+if [[ -z "$token" ]]; then
+  echo "could not create an API token" >&2
+  exit 1
+fi
+
+say "serving $server on 127.0.0.1:$port"
+"$server" serve --addr "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    cat "$work/server.log" >&2
+    echo "the server did not start" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
+
+# A representative the organisation has, for the hooks (scripts/api-fuzz-hooks.py).
+api() { curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/$1"; }
+customer=$(api "customers?per_page=1" | "$venv/bin/python" -c 'import json, sys, urllib.parse; print(urllib.parse.quote(json.load(sys.stdin)["rows"][0]["identifier"], safe=""))')
+API_FUZZ_REP=$(api "customers/$customer/interactions?per_page=1" | "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["rows"][0]["representative"]["email"])')
+export API_FUZZ_REP SCHEMATHESIS_HOOKS="$PWD/scripts/api-fuzz-hooks.py"
+
+say "schemathesis $SCHEMATHESIS_VERSION: every check, $examples examples per operation, seed $seed"
+status=0
+config="$PWD/scripts/api-fuzz.toml"
+# From the temporary directory: schemathesis and Hypothesis keep their files in the current one.
+(cd "$work" && "$venv/bin/schemathesis" --config-file "$config" run "http://127.0.0.1:$port/api/v1/openapi.json" \
+  --checks all \
+  --header "Authorization: Bearer $token" \
+  --max-examples "$examples" \
+  --seed "$seed" \
+  --generation-database none \
+  --workers 1 \
+  --no-color \
+  --warnings off) || status=$?
+if [[ "$status" -ne 0 ]]; then
+  echo "schemathesis found failures (exit $status); server log:" >&2
+  tail -n 50 "$work/server.log" >&2
+fi
+exit "$status"
