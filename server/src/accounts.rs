@@ -2,6 +2,7 @@
 //! Passwords are read from standard input only, never from arguments (which other users of
 //! the machine can see in the process list).
 
+use anyhow::Context as _;
 use app::auth::model::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 use app::auth::password::hash_password;
 use app::auth::store::{delete_sessions_of, find_user_id, set_password_hash, set_role};
@@ -14,7 +15,7 @@ use app::orgs::store::{
 use clap::Subcommand;
 use std::io::Read;
 
-type CliResult = Result<(), Box<dyn std::error::Error>>;
+type CliResult = Result<(), anyhow::Error>;
 
 #[derive(Subcommand, Debug)]
 pub enum OrgCommand {
@@ -113,7 +114,9 @@ pub async fn run_token(db: &Db, command: TokenCommand) -> CliResult {
                 println!("revoked the API token `{name}` of `{org}`");
                 Ok(())
             } else {
-                Err(format!("`{org}` has no live API token named `{name}`").into())
+                Err(anyhow::anyhow!(
+                    "`{org}` has no live API token named `{name}`"
+                ))
             }
         }
     }
@@ -140,28 +143,27 @@ pub fn check_password(password: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn read_password_from_stdin() -> Result<String, Box<dyn std::error::Error>> {
+fn read_password_from_stdin() -> Result<String, anyhow::Error> {
     let mut input = String::new();
     std::io::stdin()
         .read_to_string(&mut input)
-        .map_err(|e| format!("could not read the password from standard input: {e}"))?;
+        .context("could not read the password from standard input")?;
     password_from_input(&input)
 }
 
 /// The password in what was read: one trailing line break is not part of it.
-fn password_from_input(input: &str) -> Result<String, Box<dyn std::error::Error>> {
+fn password_from_input(input: &str) -> Result<String, anyhow::Error> {
     let password = input.strip_suffix('\n').unwrap_or(input);
     let password = password.strip_suffix('\r').unwrap_or(password).to_owned();
-    check_password(&password)?;
+    check_password(&password).map_err(anyhow::Error::msg)?;
     Ok(password)
 }
 
-async fn organisation(db: &Db, slug: &str) -> Result<Organisation, Box<dyn std::error::Error>> {
+async fn organisation(db: &Db, slug: &str) -> Result<Organisation, anyhow::Error> {
     find_organisation(db, slug).await?.ok_or_else(|| {
-        format!(
+        anyhow::anyhow!(
             "there is no organisation `{slug}` (server org create {slug} --name … --timezone …)"
         )
-        .into()
     })
 }
 
@@ -173,7 +175,7 @@ pub async fn run_org(db: &Db, command: OrgCommand) -> CliResult {
             timezone,
         } => {
             if find_organisation(db, &slug).await?.is_some() {
-                return Err(format!("the organisation `{slug}` already exists").into());
+                return Err(anyhow::anyhow!("the organisation `{slug}` already exists"));
             }
             let mut tx = db.begin().await?;
             create_organisation(&mut tx, &slug, &name, &timezone).await?;
@@ -182,7 +184,7 @@ pub async fn run_org(db: &Db, command: OrgCommand) -> CliResult {
             Ok(())
         }
         OrgCommand::SetScoreBands { org, low, high } => {
-            let bands = ScoreBands::from_points(low, high)?;
+            let bands = ScoreBands::from_points(low, high).map_err(anyhow::Error::msg)?;
             let organisation = organisation(db, &org).await?;
             set_score_bands(db, organisation.id, bands).await?;
             let stored = score_bands(db, organisation.id).await?;
@@ -217,7 +219,7 @@ pub async fn run_user(db: &Db, command: UserCommand) -> CliResult {
 async fn run_user_with(
     db: &Db,
     command: UserCommand,
-    read_password: impl Fn() -> Result<String, Box<dyn std::error::Error>>,
+    read_password: impl Fn() -> Result<String, anyhow::Error>,
 ) -> CliResult {
     match command {
         UserCommand::Add {
@@ -229,10 +231,9 @@ async fn run_user_with(
         } => {
             let organisation = organisation(db, &org).await?;
             if find_user_id(db, organisation.id, &email).await?.is_some() {
-                return Err(format!(
+                return Err(anyhow::anyhow!(
                     "{email} is already in `{org}`: use `server user set-role` or `set-password`"
-                )
-                .into());
+                ));
             }
             let hash = if password_stdin {
                 Some(hash_password(&read_password()?)?)
@@ -264,7 +265,7 @@ async fn run_user_with(
             let organisation = organisation(db, &org).await?;
             let user_id = find_user_id(db, organisation.id, &email)
                 .await?
-                .ok_or_else(|| format!("there is no {email} in `{org}`"))?;
+                .ok_or_else(|| anyhow::anyhow!("there is no {email} in `{org}`"))?;
             set_role(db, organisation.id, user_id, role).await?;
             let ended = delete_sessions_of(db, organisation.id, user_id).await?;
             println!(
@@ -277,7 +278,7 @@ async fn run_user_with(
             let organisation = organisation(db, &org).await?;
             let user_id = find_user_id(db, organisation.id, &email)
                 .await?
-                .ok_or_else(|| format!("there is no {email} in `{org}`"))?;
+                .ok_or_else(|| anyhow::anyhow!("there is no {email} in `{org}`"))?;
             let hash = hash_password(&read_password()?)?;
             set_password_hash(db, organisation.id, user_id, &hash).await?;
             let ended = delete_sessions_of(db, organisation.id, user_id).await?;
@@ -311,7 +312,7 @@ mod tests {
         assert!(password_from_input("short\n").is_err());
     }
 
-    fn given(password: &'static str) -> impl Fn() -> Result<String, Box<dyn std::error::Error>> {
+    fn given(password: &'static str) -> impl Fn() -> Result<String, anyhow::Error> {
         move || password_from_input(password)
     }
 

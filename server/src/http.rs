@@ -2,6 +2,7 @@
 //! security headers, request logging, timeouts and graceful shutdown.
 
 use crate::assets::{self, ClientFiles};
+use anyhow::Context as _;
 use app::auth::routes::resolve_session;
 use app::auth::service::SecureRequest;
 use app::db::Db;
@@ -204,12 +205,12 @@ async fn security_headers(
 
 /// Where the site lives and what its client files are called: the `LEPTOS_*` variables that
 /// `cargo leptos watch` sets, or the defaults of `scripts/build.sh`, which writes `target/site`.
-fn site_options() -> Result<LeptosOptions, Box<dyn std::error::Error>> {
+fn site_options() -> Result<LeptosOptions, anyhow::Error> {
     let var =
         |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
     let site_addr: SocketAddr = var("LEPTOS_SITE_ADDR", "127.0.0.1:3000")
         .parse()
-        .map_err(|error| format!("LEPTOS_SITE_ADDR: {error}"))?;
+        .context("LEPTOS_SITE_ADDR")?;
     Ok(LeptosOptions::builder()
         .output_name(var("LEPTOS_OUTPUT_NAME", "custs"))
         .site_root(var("LEPTOS_SITE_ROOT", "target/site"))
@@ -222,7 +223,7 @@ pub async fn serve(
     db: Db,
     addr: Option<SocketAddr>,
     options: ServeOptions,
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<(), anyhow::Error> {
     let mut leptos_options = site_options()?;
     let client = ClientFiles::configure(&mut leptos_options);
     if !client.hashed {

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-type CliResult = Result<(), Box<dyn std::error::Error>>;
+type CliResult = Result<(), anyhow::Error>;
 
 /// The read buffer of an imported file.
 const READ_BUFFER_BYTES: usize = 256 * 1024;
@@ -60,10 +60,10 @@ pub enum FieldCommand {
     },
 }
 
-async fn org_id(db: &Db, slug: &str) -> Result<i64, Box<dyn std::error::Error>> {
+async fn org_id(db: &Db, slug: &str) -> Result<i64, anyhow::Error> {
     Ok(find_organisation(db, slug)
         .await?
-        .ok_or_else(|| format!("there is no organisation `{slug}`"))?
+        .ok_or_else(|| anyhow::anyhow!("there is no organisation `{slug}`"))?
         .id)
 }
 
@@ -80,9 +80,11 @@ pub async fn run_field(db: &Db, command: FieldCommand) -> CliResult {
     };
     let org_id = org_id(db, &org).await?;
     let kind = FieldKind::parse(&kind)
-        .ok_or_else(|| format!("`{kind}` is not a field kind: use select or text"))?;
+        .ok_or_else(|| anyhow::anyhow!("`{kind}` is not a field kind: use select or text"))?;
     if kind == FieldKind::Select && options.is_empty() {
-        return Err("a select field needs at least one --option".into());
+        return Err(anyhow::anyhow!(
+            "a select field needs at least one --option"
+        ));
     }
     let existing = list_fields(db, org_id).await?;
     let position = existing
@@ -106,7 +108,7 @@ async fn run_field_delete(db: &Db, org: &str, key: &str) -> CliResult {
     let org_id = org_id(db, org).await?;
     let deleted = delete_field(db, org_id, key)
         .await?
-        .ok_or_else(|| format!("`{org}` has no custom field `{key}`"))?;
+        .ok_or_else(|| anyhow::anyhow!("`{org}` has no custom field `{key}`"))?;
     println!(
         "deleted the field `{key}` of `{org}`, with {} option(s) and {} conversation value(s)",
         deleted.options, deleted.values
@@ -236,7 +238,10 @@ pub async fn run_import(db: &Db, args: ImportArgs) -> CliResult {
         }
     }
     if failed > 0 {
-        return Err(format!("{failed} of {} file(s) were not imported", args.files.len()).into());
+        return Err(anyhow::anyhow!(
+            "{failed} of {} file(s) were not imported",
+            args.files.len()
+        ));
     }
     Ok(())
 }

@@ -147,18 +147,14 @@ async fn async_main() -> ExitCode {
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error}");
-            let mut source = std::error::Error::source(error.as_ref());
-            while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
-                source = cause.source();
-            }
+            // `{:#}`: the error and its causes, outermost first, on one line.
+            eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
     }
 }
 
-async fn open(url: &str, connections: u32) -> Result<Db, Box<dyn std::error::Error>> {
+async fn open(url: &str, connections: u32) -> Result<Db, anyhow::Error> {
     let db = Db::connect(url, connections).await?;
     db.migrate().await?;
     Ok(db)
@@ -170,7 +166,7 @@ async fn open_patiently(
     url: &str,
     connect: ConnectOptions,
     patience: Duration,
-) -> Result<Db, Box<dyn std::error::Error>> {
+) -> Result<Db, anyhow::Error> {
     let started = std::time::Instant::now();
     let mut pause = Duration::from_millis(250);
     loop {
@@ -210,15 +206,15 @@ async fn open_patiently(
 /// Opens the database for a one-off command, runs it, and closes the pool whatever the outcome.
 async fn with_db(
     url: &str,
-    command: impl AsyncFnOnce(&Db) -> Result<(), Box<dyn std::error::Error>>,
-) -> Result<(), Box<dyn std::error::Error>> {
+    command: impl AsyncFnOnce(&Db) -> Result<(), anyhow::Error>,
+) -> Result<(), anyhow::Error> {
     let db = open(url, 2).await?;
     let result = command(&db).await;
     db.close().await;
     result
 }
 
-async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(cli: Cli) -> Result<(), anyhow::Error> {
     match cli.command {
         Command::Serve {
             addr,

@@ -4,6 +4,7 @@
 //! docs/BENCHMARKS.md. `make bench` runs it with a release build; docs/BENCHMARKS.md says how
 //! to read it.
 
+use anyhow::Context as _;
 use app::conversations::model::ConversationKind;
 use app::customers::query::{
     CustomerQuery, Period, SortDir, SortKey, HISTORY_PAGE_SIZE, PAGE_SIZE,
@@ -20,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
+type BenchResult<T> = Result<T, anyhow::Error>;
 
 const ORG: &str = "bench";
 const MANAGER: &str = "manager@bench.example";
@@ -72,11 +73,10 @@ pub struct BenchArgs {
 
 pub async fn run_bench(args: BenchArgs) -> BenchResult<()> {
     if !args.server.is_file() {
-        return Err(format!(
+        return Err(anyhow::anyhow!(
             "no server binary at {}: build it first (scripts/build.sh) or name it with --server",
             args.server.display()
-        )
-        .into());
+        ));
     }
     std::fs::create_dir_all(&args.work_dir)?;
     let data = args
@@ -234,7 +234,7 @@ fn write_dataset(path: &Path, customers: u32, conversations: u32) -> BenchResult
         let rep = random.u64(..200);
         let seconds = year_start + random.u64(..365 * 86_400) as i64;
         let at = chrono::DateTime::from_timestamp(seconds, 0)
-            .ok_or("timestamp out of range")?
+            .context("timestamp out of range")?
             .format("%Y-%m-%dT%H:%M:%SZ");
         let score = if random.u64(..10) == 0 {
             String::new()
@@ -297,7 +297,7 @@ async fn recreate_postgres_database(admin_url: &str) -> BenchResult<String> {
     admin.close().await;
     let (server, _) = admin_url
         .rsplit_once('/')
-        .ok_or("the PostgreSQL URL must end in /DATABASE")?;
+        .context("the PostgreSQL URL must end in /DATABASE")?;
     Ok(format!("{server}/playbook_bench"))
 }
 
@@ -342,7 +342,7 @@ async fn measure_backend(
         .status()?;
     let import_seconds = started.elapsed().as_secs_f64();
     if !status.success() {
-        return Err(format!("the import into {name} failed ({status})").into());
+        return Err(anyhow::anyhow!("the import into {name} failed ({status})"));
     }
     let import_rows = u64::from(args.conversations);
     eprintln!(
@@ -356,7 +356,7 @@ async fn measure_backend(
         async move {
             resolve_question(db, org_id, chrono_tz::UTC, &query, Strictness::Strict)
                 .await
-                .map_err(|error| error.to_string())
+                .map_err(anyhow::Error::from)
         }
     };
     let default_question = resolve(default.clone()).await?;
@@ -645,7 +645,9 @@ fn measure_http(sqlite_url: &str, args: &BenchArgs) -> BenchResult<Option<HttpRe
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(addr).is_err() {
         if Instant::now() > deadline {
-            return Err("the server did not start listening within a minute".into());
+            return Err(anyhow::anyhow!(
+                "the server did not start listening within a minute"
+            ));
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -656,7 +658,9 @@ fn measure_http(sqlite_url: &str, args: &BenchArgs) -> BenchResult<Option<HttpRe
     let ready = Instant::now();
     while customers_status(addr, &cookie)? != 200 {
         if ready.elapsed() > Duration::from_secs(600) {
-            return Err("the server's read model was not ready within ten minutes".into());
+            return Err(anyhow::anyhow!(
+                "the server's read model was not ready within ten minutes"
+            ));
         }
         std::thread::sleep(Duration::from_millis(500));
     }
@@ -795,11 +799,10 @@ fn sign_in(addr: &str) -> BenchResult<String> {
         .and_then(|value| value.split(';').next())
         .map(str::to_owned)
         .ok_or_else(|| {
-            format!(
+            anyhow::anyhow!(
                 "signing in did not set a session cookie: {}",
                 response.lines().next().unwrap_or_default()
             )
-            .into()
         })
 }
 
@@ -831,7 +834,7 @@ fn run_oha(
     }
     let output = command.arg(url).stderr(Stdio::inherit()).output()?;
     if !output.status.success() {
-        return Err(format!("oha failed on {url}: {}", output.status).into());
+        return Err(anyhow::anyhow!("oha failed on {url}: {}", output.status));
     }
     let json: serde_json::Value = serde_json::from_slice(&output.stdout)?;
     let rps = json["summary"]["requestsPerSec"]
@@ -869,7 +872,7 @@ fn peak_memory_mb(pid: u32) -> BenchResult<f64> {
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or("no VmHWM in /proc/PID/status")?;
+        .context("no VmHWM in /proc/PID/status")?;
     Ok(kb / 1024.0)
 }
 
