@@ -122,8 +122,33 @@ pub fn router(
             security_headers,
         ))
         .layer(compression())
-        .layer(middleware::from_fn(log_requests))
+        .layer(request_log())
         .with_state(state)
+}
+
+/// Request logging: every request gets a span with its method and path (the query, which may
+/// hold what someone searched for, stays out of the log), so whatever is logged while it runs
+/// says which request it belongs to; a 5xx answer is logged as a warning, the rest at debug.
+#[allow(clippy::type_complexity)]
+fn request_log() -> tower_http::trace::TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    fn(&Request) -> tracing::Span,
+    (),
+    tower_http::trace::DefaultOnResponse,
+    (),
+    (),
+    tower_http::trace::DefaultOnFailure,
+> {
+    fn request_span(request: &Request) -> tracing::Span {
+        tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+    }
+    tower_http::trace::TraceLayer::new_for_http()
+        .make_span_with(request_span as fn(&Request) -> tracing::Span)
+        .on_request(())
+        .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG))
+        .on_body_chunk(())
+        .on_eos(())
+        .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN))
 }
 
 /// Answers 503 for a request still running after the request timeout, and drops its work.
@@ -377,21 +402,6 @@ async fn healthz(State(state): State<AppState>) -> Response {
                 .into_response()
         }
     }
-}
-
-async fn log_requests(request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let started = std::time::Instant::now();
-    let response = next.run(request).await;
-    let status = response.status();
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    if status.is_server_error() {
-        tracing::warn!(%method, %path, status = status.as_u16(), elapsed_ms, "request failed");
-    } else {
-        tracing::debug!(%method, %path, status = status.as_u16(), elapsed_ms, "request");
-    }
-    response
 }
 
 async fn shutdown_signal() {
