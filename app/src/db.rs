@@ -48,8 +48,6 @@ pub enum StoreError {
         context: &'static str,
         detail: String,
     },
-    #[error("a background task failed: {0}")]
-    Task(String),
     /// No connection could be made within the time given.
     #[error("the database could not be reached within {waited_ms} ms")]
     Unreachable { waited_ms: u128 },
@@ -573,6 +571,9 @@ pub fn auth_file_for(main_file: &std::path::Path) -> String {
         format!("{main}-auth")
     }
 }
+
+/// The embedded default database: an SQLite file under `data/`.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/playbook.db";
 
 /// How long one Customers question may take unless configured otherwise.
 pub const DEFAULT_QUERY_BUDGET: Duration = Duration::from_secs(5);

@@ -103,19 +103,30 @@ impl From<crate::db::StoreError> for AppError {
     }
 }
 
+/// Seconds a 503 answer asks the caller to wait (`Retry-After`): the start-up load, a busy or
+/// unreachable database are worth trying again shortly.
+pub const RETRY_AFTER_SECS: u32 = 5;
+
+/// Adds `Retry-After` to a 503 answer's headers.
+#[cfg(feature = "ssr")]
+pub fn ask_to_retry(headers: &mut axum::http::HeaderMap) {
+    headers.insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from(RETRY_AFTER_SECS),
+    );
+}
+
 /// An error as a plain response outside the server functions (the CSV export): its status,
 /// its message, and Retry-After when trying again shortly can help.
 #[cfg(feature = "ssr")]
 impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
-        use axum::http::{header, HeaderValue, StatusCode};
+        use axum::http::StatusCode;
         let status =
             StatusCode::from_u16(self.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, self.to_string()).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            ask_to_retry(response.headers_mut());
         }
         response
     }
@@ -140,7 +151,7 @@ pub fn with_status(error: AppError) -> AppError {
             if status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
                 response.insert_header(
                     axum::http::header::RETRY_AFTER,
-                    axum::http::HeaderValue::from_static("5"),
+                    axum::http::HeaderValue::from(RETRY_AFTER_SECS),
                 );
             }
         }

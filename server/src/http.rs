@@ -128,7 +128,9 @@ pub fn router(
 
 /// Request logging: every request gets a span with its method and path (the query, which may
 /// hold what someone searched for, stays out of the log), so whatever is logged while it runs
-/// says which request it belongs to; a 5xx answer is logged as a warning, the rest at debug.
+/// says which request it belongs to; a 5xx answer is logged as a warning, the rest at debug
+/// (`RUST_LOG=tower_http=debug` shows every request). The span is at warning level so that it
+/// is on whenever the warning it gives context to is.
 #[allow(clippy::type_complexity)]
 fn request_log() -> tower_http::trace::TraceLayer<
     tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
@@ -140,7 +142,7 @@ fn request_log() -> tower_http::trace::TraceLayer<
     tower_http::trace::DefaultOnFailure,
 > {
     fn request_span(request: &Request) -> tracing::Span {
-        tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+        tracing::warn_span!("request", method = %request.method(), path = %request.uri().path())
     }
     tower_http::trace::TraceLayer::new_for_http()
         .make_span_with(request_span as fn(&Request) -> tracing::Span)

@@ -1568,7 +1568,10 @@ fn a_database_connection_ended_under_a_request_gives_a_clean_503_then_normal_ans
     shared_runtime().block_on(async {
         let _one_at_a_time = ONE_AT_A_TIME.lock().await;
         let postgres = TestDb::postgres().await;
-        let (name, admin) = postgres.postgres_admin().expect("a PostgreSQL database");
+        let name = postgres.postgres_name().expect("a PostgreSQL database");
+        let admin = Db::connect(&tools::test_db::postgres_admin_url(), 1)
+            .await
+            .expect("PostgreSQL");
         let db = postgres.db.clone();
         load_text(&db, &fixture(), "fixture").await.expect("fixture");
         let app = TestApp {

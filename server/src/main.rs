@@ -17,9 +17,6 @@ use tracing_subscriber::EnvFilter;
 /// SQLite page cache of the import command, in MiB.
 const IMPORT_CACHE_MIB: u32 = 2048;
 
-/// The embedded default: an SQLite file under `data/`.
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/playbook.db";
-
 #[derive(Parser, Debug)]
 #[command(
     name = "server",
@@ -28,7 +25,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/playbook.db";
 )]
 struct Cli {
     /// sqlite://PATH (the default, a file) or postgres://USER@HOST/DB
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    #[arg(long, env = "DATABASE_URL", default_value = app::db::DEFAULT_DATABASE_URL, global = true)]
     database_url: String,
 
     #[command(subcommand)]

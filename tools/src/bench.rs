@@ -11,7 +11,7 @@ use app::customers::query::{
 };
 use app::customers::service::{customers_page, history_page, resolve_question, Strictness};
 use app::customers::store::grouped_page;
-use app::db::{Db, Sql};
+use app::db::Db;
 use app::hash_list::HashList;
 use app::orgs::model::{CustomField, FieldKind, Role};
 use app::orgs::store::{create_organisation, define_field, upsert_user, NewUser};
@@ -98,9 +98,7 @@ pub async fn run_bench(args: BenchArgs) -> BenchResult<()> {
     let mut report = Report::new(&args);
 
     let sqlite_path = args.work_dir.join(format!("bench-{}.db", args.label));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", sqlite_path.display()));
-    }
+    crate::databases::remove_sqlite_files(&sqlite_path);
     let sqlite_url = format!("sqlite://{}", sqlite_path.display());
     let sqlite = measure_backend("SQLite", &sqlite_url, &data, &args).await?;
     report.backends.push(sqlite);
@@ -282,23 +280,11 @@ struct QueryFigures {
 
 async fn recreate_postgres_database(admin_url: &str) -> BenchResult<String> {
     let admin = Db::connect(admin_url, 1).await?;
-    admin
-        .execute(
-            &Sql::new("DROP DATABASE IF EXISTS playbook_bench WITH (FORCE)"),
-            "dropping the benchmark database",
-        )
-        .await?;
-    admin
-        .execute(
-            &Sql::new("CREATE DATABASE playbook_bench"),
-            "creating the benchmark database",
-        )
-        .await?;
+    let created = crate::databases::create_postgres_database(&admin, "playbook_bench", true).await;
     admin.close().await;
-    let (server, _) = admin_url
-        .rsplit_once('/')
-        .context("the PostgreSQL URL must end in /DATABASE")?;
-    Ok(format!("{server}/playbook_bench"))
+    created.context("recreating the benchmark database")?;
+    crate::databases::postgres_url(admin_url, "playbook_bench")
+        .context("the PostgreSQL URL must end in /DATABASE")
 }
 
 async fn measure_backend(
@@ -777,7 +763,7 @@ fn customers_status(addr: &str, cookie: &str) -> BenchResult<u16> {
 fn sign_in(addr: &str) -> BenchResult<String> {
     let body = format!(
         "email={}&password={PASSWORD}&next=%2Fcustomers",
-        MANAGER.replace('@', "%40")
+        app::text::encode_component(MANAGER)
     );
     let mut stream = std::net::TcpStream::connect(addr)?;
     write!(

@@ -4,6 +4,7 @@
 //! temporary databases and test data that the store tests and the server's tests share.
 
 pub mod bench;
+pub mod databases;
 pub mod fixture;
 pub mod test_data;
 pub mod test_db;

@@ -23,7 +23,7 @@ enum Command {
         #[arg(
             long,
             env = "DATABASE_URL",
-            default_value = "sqlite://data/playbook.db"
+            default_value = app::db::DEFAULT_DATABASE_URL
         )]
         database_url: String,
         file: PathBuf,

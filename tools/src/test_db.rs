@@ -3,8 +3,11 @@
 //! the local one) and removed afterwards. The store tests (`app/tests`) and the server's tests
 //! both use these.
 
-use app::db::{ConnectOptions, Db, Sql};
-use std::path::{Path, PathBuf};
+use crate::databases::{
+    create_postgres_database, drop_postgres_database, postgres_url, remove_sqlite_files,
+};
+use app::db::{ConnectOptions, Db};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The PostgreSQL server the tests create their databases on.
@@ -38,11 +41,8 @@ pub struct TestDb {
 
 enum Place {
     File(PathBuf),
-    /// The database's name, and a connection to the server outside it.
-    Database {
-        name: String,
-        admin: Db,
-    },
+    /// The database's name on the server [`postgres_admin_url`] reaches.
+    Database(String),
 }
 
 impl TestDb {
@@ -70,17 +70,12 @@ impl TestDb {
         let admin = Db::connect(&admin_url, 1).await.unwrap_or_else(|error| {
             panic!("PostgreSQL is needed for the tests at {admin_url} (set TEST_POSTGRES_URL): {error}")
         });
-        admin
-            .execute(
-                &Sql::new(&format!("CREATE DATABASE {name}")),
-                "creating a test database",
-            )
+        create_postgres_database(&admin, &name, false)
             .await
             .expect("create test database");
-        let url = match admin_url.rsplit_once('/') {
-            Some((server, _)) => format!("{server}/{name}"),
-            None => panic!("TEST_POSTGRES_URL must end in /DATABASE"),
-        };
+        // Closed at once: a test holds only its own pool's connections.
+        admin.close().await;
+        let url = postgres_url(&admin_url, &name).expect("TEST_POSTGRES_URL must end in /DATABASE");
         let db = Db::connect(&url, 4)
             .await
             .expect("connect to the test database");
@@ -88,23 +83,15 @@ impl TestDb {
         TestDb {
             db,
             url,
-            place: Some(Place::Database { name, admin }),
+            place: Some(Place::Database(name)),
         }
     }
 
-    /// The SQLite file, for a test that opens it another way.
-    pub fn sqlite_path(&self) -> Option<&Path> {
+    /// The PostgreSQL database's name, for a test that watches or ends its sessions from
+    /// outside (through [`postgres_admin_url`]).
+    pub fn postgres_name(&self) -> Option<&str> {
         match &self.place {
-            Some(Place::File(path)) => Some(path),
-            _ => None,
-        }
-    }
-
-    /// The PostgreSQL database's name and a connection to its server from outside it, for a
-    /// test that watches or ends the database's sessions.
-    pub fn postgres_admin(&self) -> Option<(&str, &Db)> {
-        match &self.place {
-            Some(Place::Database { name, admin }) => Some((name, admin)),
+            Some(Place::Database(name)) => Some(name),
             _ => None,
         }
     }
@@ -114,14 +101,11 @@ impl TestDb {
         self.db.close().await;
         match self.place.take() {
             Some(Place::File(path)) => remove_sqlite_files(&path),
-            Some(Place::Database { name, admin }) => {
-                let _ = admin
-                    .execute(
-                        &Sql::new(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")),
-                        "dropping a test database",
-                    )
-                    .await;
-                admin.close().await;
+            Some(Place::Database(name)) => {
+                if let Ok(admin) = Db::connect(&postgres_admin_url(), 1).await {
+                    let _ = drop_postgres_database(&admin, &name).await;
+                    admin.close().await;
+                }
             }
             None => {}
         }
@@ -133,12 +117,5 @@ impl Drop for TestDb {
         if let Some(Place::File(path)) = &self.place {
             remove_sqlite_files(path);
         }
-    }
-}
-
-/// The database file, its write-ahead log and shared memory, and the attached sign-in file's.
-fn remove_sqlite_files(path: &Path) {
-    for suffix in ["", "-wal", "-shm", "-auth", "-auth-wal", "-auth-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 }

@@ -35,8 +35,7 @@ pub const MAX_INGEST_BYTES: usize = 4 * 1024 * 1024;
 pub const MAX_PER_PAGE: u32 = 100;
 /// Rows of a customer's interactions per page when `per_page` is not given.
 pub const INTERACTIONS_PER_PAGE: u32 = 20;
-/// Seconds a 503 answer asks the caller to wait (`Retry-After`).
-pub const RETRY_AFTER_SECS: u32 = 5;
+pub use crate::error::RETRY_AFTER_SECS;
 
 /// An error answer: a status and a message for the caller.
 pub struct ApiError {
@@ -126,11 +125,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body)).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            // The start-up load, a busy or unreachable database: worth trying again shortly.
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                header::HeaderValue::from(RETRY_AFTER_SECS),
-            );
+            crate::error::ask_to_retry(response.headers_mut());
         }
         response
     }

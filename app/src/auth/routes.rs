@@ -57,9 +57,7 @@ pub async fn resolve_session(
                     "The service is unavailable; try again shortly.",
                 )
                     .into_response();
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                crate::error::ask_to_retry(response.headers_mut());
                 return response;
             }
         }

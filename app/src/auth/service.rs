@@ -91,7 +91,7 @@ pub async fn sign_in(db: &Db, email: &str, password: &str, now_ms: i64) -> Store
             .position(|hash| verify_password(&password_owned, hash))
     })
     .await
-    .map_err(|error| crate::db::StoreError::Task(error.to_string()))?;
+    .map_err(|error| crate::db::StoreError::internal("verifying a password", error))?;
     let locked_until =
         |account: &store::LoginAccount| account.locked_until_ms.filter(|&until| until > now_ms);
     if let Some(until) = accounts.iter().filter_map(locked_until).max() {
@@ -278,7 +278,9 @@ mod tests {
         let attributes = |cookie: &str| -> Vec<String> {
             cookie.split("; ").map(str::to_owned).collect::<Vec<_>>()
         };
-        let cookie = attributes(&new_session_cookie("abc", false));
+        let plain = new_session_cookie("abc", false);
+        assert!(!plain.contains("Secure"));
+        let cookie = attributes(&plain);
         assert_eq!(cookie[0], "playbook_session=abc");
         for expected in ["Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=28800"] {
             assert!(
@@ -287,7 +289,10 @@ mod tests {
             );
         }
         assert!(!cookie.iter().any(|a| a == "Secure"));
-        let secure = attributes(&new_session_cookie("abc", true));
+        let secure = new_session_cookie("abc", true);
+        assert!(secure.contains("; Secure"));
+        assert!(!secure.contains("Domain"), "a __Host- cookie has no Domain");
+        let secure = attributes(&secure);
         assert_eq!(secure[0], "__Host-playbook_session=abc");
         assert!(secure.iter().any(|a| a == "Path=/"));
         assert!(secure.iter().any(|a| a == "Secure"));

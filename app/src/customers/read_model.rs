@@ -153,7 +153,7 @@ impl ReadModel {
         let budget = db.query_budget();
         match tokio::time::timeout(budget, loading).await {
             Ok(Ok(loaded)) => loaded?,
-            Ok(Err(failed)) => return Err(StoreError::Task(failed.to_string())),
+            Ok(Err(failed)) => return Err(StoreError::internal("loading the read model", failed)),
             // Never loaded yet: the server is starting, not the question too broad.
             Err(_) if model.read().version.is_none() => return Err(StoreError::Loading),
             Err(_) => {

@@ -100,7 +100,7 @@ pub async fn save_view(
         tx.commit().await?;
         saved
             .map(SavedView::from)
-            .ok_or_else(|| StoreError::Task("saving a view returned no row".to_owned()))
+            .ok_or_else(|| StoreError::internal("saving a view", "the statement returned no row"))
     })
     .await
 }
