@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 help:
 	@echo "make run    build and serve the app on SQLite with demo data (http://127.0.0.1:3000)"
-	@echo "make test   fmt, clippy, unit + store tests (SQLite and PostgreSQL), browser tests in Chromium"
+	@echo "make test   fmt, clippy, unit + store tests (SQLite and PostgreSQL), browser tests in Chromium, API fuzzing"
 	@echo "make lint | unit | e2e | build | tools   the parts of make test"
 	@echo "make bench  build dataset L, measure store, server and client (tools bench), write docs/BENCHMARKS.md"
 

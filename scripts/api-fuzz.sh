@@ -26,6 +26,20 @@ if ! command -v python3 >/dev/null; then
   echo "python3 is missing: the API fuzzer (schemathesis) needs it" >&2
   exit 2
 fi
+if ! command -v curl >/dev/null; then
+  echo "curl is missing: the API fuzzer uses it to wait for the server" >&2
+  exit 2
+fi
+# A virtual environment needs Debian's python3-venv: installed here when running as root.
+if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    say "installing python3-venv (Debian's package) for the API fuzzer"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv >/dev/null
+  else
+    echo "python3's venv module is missing: install python3-venv" >&2
+    exit 2
+  fi
+fi
 if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
   echo "something already answers on 127.0.0.1:$port: set API_FUZZ_PORT" >&2
   exit 2
@@ -54,8 +68,9 @@ export RUST_LOG="${RUST_LOG:-warn}"
 say "a small demo dataset and an API token"
 # `server demo` makes the organisation `demo`.
 "$server" demo --customers 200 --conversations 3000 >"$work/demo.log"
-token=$("$server" token create --org demo --name fuzz 2>/dev/null | grep -Eo '^pb_[0-9a-f]+$' | head -1)
+token=$("$server" token create --org demo --name fuzz 2>"$work/token.log" | grep -Eo '^pb_[0-9a-f]+$' | head -1 || true)
 if [[ -z "$token" ]]; then
+  cat "$work/token.log" >&2
   echo "could not create an API token" >&2
   exit 1
 fi
@@ -63,15 +78,22 @@ fi
 say "serving $server on 127.0.0.1:$port"
 "$server" serve --addr "127.0.0.1:$port" >"$work/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+ready=0
+for _ in $(seq 1 150); do
+  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
+    ready=1
+    break
+  fi
   if ! kill -0 "$server_pid" 2>/dev/null; then
-    cat "$work/server.log" >&2
-    echo "the server did not start" >&2
-    exit 1
+    break
   fi
   sleep 0.2
 done
+if [[ "$ready" -ne 1 ]]; then
+  cat "$work/server.log" >&2
+  echo "the server did not start answering on 127.0.0.1:$port" >&2
+  exit 1
+fi
 
 # A representative the organisation has, for the hooks (scripts/api-fuzz-hooks.py).
 api() { curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/$1"; }
