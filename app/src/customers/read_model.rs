@@ -798,20 +798,19 @@ impl Facts {
                     });
                     listed
                 });
-            let (total, rows): (usize, Vec<u32>) = match &searched {
+            let (paging, rows): (Paging, Vec<u32>) = match &searched {
                 None => {
-                    let total = order.len();
-                    let (page, _) = clamp_page(question.page, total, page_size);
-                    let start = (page as usize - 1) * page_size;
+                    let paging = place(question, order.len());
+                    let start = first_row(paging, page_size);
                     (
-                        total,
+                        paging,
                         order.iter().skip(start).take(page_size).copied().collect(),
                     )
                 }
                 Some(allowed) => {
                     let total = order.iter().filter(|c| allowed[**c as usize]).count();
-                    let (page, _) = clamp_page(question.page, total, page_size);
-                    let start = (page as usize - 1) * page_size;
+                    let paging = place(question, total);
+                    let start = first_row(paging, page_size);
                     let rows = order
                         .iter()
                         .filter(|c| allowed[**c as usize])
@@ -819,13 +818,13 @@ impl Facts {
                         .take(page_size)
                         .copied()
                         .collect();
-                    (total, rows)
+                    (paging, rows)
                 }
             };
-            return self.answer(&overall.figures, rows, total, question.page, page_size);
+            return self.answer(&overall.figures, rows, paging);
         }
         let Some(mut filter) = self.filter(question.conditions) else {
-            return self.answer(&[], Vec::new(), 0, question.page, page_size);
+            return self.answer(&[], Vec::new(), place(question, 0));
         };
         filter.customers = searched;
         let figures = self.figures(&filter);
@@ -833,8 +832,8 @@ impl Facts {
             .filter(|customer| figures[*customer as usize].interactions > 0)
             .collect();
         let total = listed.len();
-        let (page, _) = clamp_page(question.page, total, page_size);
-        let start = (page as usize - 1) * page_size;
+        let paging = place(question, total);
+        let start = first_row(paging, page_size);
         let end = (start + page_size).min(total);
         let rows = if start >= end {
             Vec::new()
@@ -857,21 +856,13 @@ impl Facts {
             tail.sort_unstable_by(compare);
             tail
         };
-        self.answer(&figures, rows, total, question.page, page_size)
+        self.answer(&figures, rows, paging)
     }
 
-    fn answer(
-        &self,
-        figures: &[Figures],
-        rows: Vec<u32>,
-        total: usize,
-        requested: u32,
-        page_size: usize,
-    ) -> Page<CustomerSummary> {
-        let (page, page_count) = clamp_page(requested, total, page_size);
-        Page {
-            rows: rows
-                .into_iter()
+    /// The page `paging` placed, holding `rows` (customer slots) with their figures.
+    fn answer(&self, figures: &[Figures], rows: Vec<u32>, paging: Paging) -> Page<CustomerSummary> {
+        paging.with_rows(
+            rows.into_iter()
                 .map(|customer| {
                     let at = customer as usize;
                     let figures = figures[at];
@@ -886,17 +877,18 @@ impl Facts {
                     }
                 })
                 .collect(),
-            total: total as i64,
-            page,
-            page_count,
-        }
+        )
     }
 }
 
-/// The page shown for a requested one (clamped to the last), and the page count.
-fn clamp_page(requested: u32, total: usize, page_size: usize) -> (u32, u32) {
-    let paging = Paging::new(requested, total as i64, page_size as u32);
-    (paging.page, paging.page_count)
+/// Where the question's page lands among `total` customers.
+fn place(question: &PageQuestion<'_>, total: usize) -> Paging {
+    Paging::new(question.page, total as i64, question.page_size)
+}
+
+/// The position, in the listed order, of the placed page's first row.
+fn first_row(paging: Paging, page_size: usize) -> usize {
+    (paging.page as usize - 1) * page_size
 }
 
 /// A set of conversation slots, 64 to a word.
