@@ -5,9 +5,7 @@ use crate::conversations::model::ConversationKind;
 use crate::conversations::store::{write_conversations, NewConversation};
 use crate::db::{Db, StoreError, StoreResult};
 use crate::orgs::model::{CustomField, FieldKind, Role};
-use crate::orgs::store::{
-    create_organisation, define_field, find_organisation, upsert_user, NewUser,
-};
+use crate::orgs::store::{create_organisation_with, find_organisation, upsert_user, NewUser};
 
 pub const DEMO_ORG_SLUG: &str = "demo";
 
@@ -308,27 +306,27 @@ pub async fn seed_demo(db: &Db, options: DemoOptions) -> StoreResult<()> {
     }
     let mut rng = Rng(options.seed);
     let mut tx = db.begin().await?;
-    let org_id =
-        create_organisation(&mut tx, DEMO_ORG_SLUG, "Northwind Support", "Europe/London").await?;
     // The demo's sign-ins all share DEMO_PASSWORD: it is a demo, and `make run` prints it.
     let demo_hash = crate::auth::password::hash_password(DEMO_PASSWORD)
         .map_err(|e| StoreError::internal("hashing the demo password", e))?;
-    for (email, name, role) in DEMO_SIGN_INS {
-        upsert_user(
-            &mut tx,
-            org_id,
-            &NewUser {
-                email,
-                name,
-                role: *role,
-                password_hash: Some(&demo_hash),
-            },
-        )
-        .await?;
-    }
-    for (position, field) in demo_fields().iter().enumerate() {
-        define_field(&mut tx, org_id, field, position as i64).await?;
-    }
+    let sign_ins: Vec<NewUser<'_>> = DEMO_SIGN_INS
+        .iter()
+        .map(|(email, name, role)| NewUser {
+            email,
+            name,
+            role: *role,
+            password_hash: Some(&demo_hash),
+        })
+        .collect();
+    let org_id = create_organisation_with(
+        &mut tx,
+        DEMO_ORG_SLUG,
+        "Northwind Support",
+        "Europe/London",
+        &sign_ins,
+        &demo_fields(),
+    )
+    .await?;
     tx.commit().await?;
 
     let customers: Vec<DemoCustomer> = (0..options.customers)

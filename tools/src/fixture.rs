@@ -6,7 +6,7 @@ use app::conversations::model::ConversationKind;
 use app::conversations::store::{write_conversations, NewConversation};
 use app::db::Db;
 use app::orgs::model::{CustomField, FieldKind, Role};
-use app::orgs::store::{create_organisation, define_field, upsert_user, NewUser};
+use app::orgs::store::{create_organisation_with, NewUser};
 use chrono::DateTime;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -227,23 +227,17 @@ pub async fn load_text(db: &Db, text: &str, shown: &str) -> Result<String, Fixtu
     } in prepared
     {
         let mut tx = db.begin().await?;
-        let org_id = create_organisation(&mut tx, &slug, &name, &time_zone).await?;
-        for (email, name, role, password_hash) in &users {
-            upsert_user(
-                &mut tx,
-                org_id,
-                &NewUser {
-                    email,
-                    name,
-                    role: *role,
-                    password_hash: password_hash.as_deref(),
-                },
-            )
-            .await?;
-        }
-        for (position, field) in fields.iter().enumerate() {
-            define_field(&mut tx, org_id, field, position as i64).await?;
-        }
+        let people: Vec<NewUser<'_>> = users
+            .iter()
+            .map(|(email, name, role, password_hash)| NewUser {
+                email,
+                name,
+                role: *role,
+                password_hash: password_hash.as_deref(),
+            })
+            .collect();
+        let org_id =
+            create_organisation_with(&mut tx, &slug, &name, &time_zone, &people, &fields).await?;
         tx.commit().await?;
         write_conversations(db, org_id, &conversations).await?;
         summary.push(format!(

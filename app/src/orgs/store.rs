@@ -252,6 +252,26 @@ pub async fn define_field(
     Ok(field_id)
 }
 
+/// Creates an organisation with its people and its custom fields (positioned in the order
+/// given), all in `tx`: how the demo and the browser tests' fixture start one.
+pub async fn create_organisation_with(
+    tx: &mut Tx,
+    slug: &str,
+    name: &str,
+    time_zone: &str,
+    users: &[NewUser<'_>],
+    fields: &[CustomField],
+) -> StoreResult<i64> {
+    let org_id = create_organisation(tx, slug, name, time_zone).await?;
+    for user in users {
+        upsert_user(tx, org_id, user).await?;
+    }
+    for (position, field) in fields.iter().enumerate() {
+        define_field(tx, org_id, field, position as i64).await?;
+    }
+    Ok(org_id)
+}
+
 /// What deleting a custom field removed besides the field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DeletedField {
