@@ -4,7 +4,6 @@
 //! and bound from a small list of portable values. Store modules build [`Sql`] values and
 //! run them through [`Db`] or [`Tx`]; nothing outside the store layer sees SQL.
 
-use crate::customers::read_model::ReadModel;
 use futures_util::TryStreamExt;
 use sqlx::{
     error::BoxDynError,
@@ -15,7 +14,7 @@ use sqlx::{
     },
     Arguments, AssertSqlSafe, Database, Encode, FromRow, Postgres, Sqlite, Type,
 };
-use std::{str::FromStr, sync::Arc, time::Duration};
+use std::{str::FromStr, time::Duration};
 
 /// Errors of the store layer. Each carries what was being done, for the logs;
 /// users are shown a short message instead (see `crate::error`).
@@ -527,13 +526,11 @@ enum Pool {
     Postgres(PgPool),
 }
 
-/// The application's database: a connection pool on one of the two backends, and the
-/// Customers read model kept beside it (one per pool, shared by its clones; see
-/// `customers::read_model`).
+/// The application's database: a connection pool on one of the two backends, and the time
+/// budget of each Customers question.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: Pool,
-    read_model: Arc<ReadModel>,
     query_budget: Duration,
 }
 
@@ -681,7 +678,6 @@ impl Db {
     fn from_pool(pool: Pool) -> Db {
         Db {
             pool,
-            read_model: Arc::new(ReadModel::default()),
             query_budget: DEFAULT_QUERY_BUDGET,
         }
     }
@@ -738,11 +734,6 @@ impl Db {
                 error
             }
         })
-    }
-
-    /// The Customers read model of this database.
-    pub fn read_model(&self) -> &ReadModel {
-        &self.read_model
     }
 
     /// A read-only transaction that sees one consistent snapshot of the database from its

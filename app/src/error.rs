@@ -25,8 +25,11 @@ pub enum AppError {
     /// A question that ran past its time budget and was stopped.
     #[error("This question took too long to answer and was stopped. Narrow it with a filter, a shorter period or a longer search, then try again.")]
     TooBroad,
-    /// Just after a start, while the customer figures load.
-    #[error("The customer figures are still loading after a restart. Please try again in a few seconds.")]
+    /// While the server loads an organisation's customer figures (its first question after a
+    /// start, or a large import): the server's own work, never the question's fault.
+    #[error(
+        "The customer figures are being loaded on the server. Please try again in a few seconds."
+    )]
     Loading,
     /// The database is out of reach for a moment, or busy with another write (an import).
     #[error("The service is busy or briefly unavailable. Please try again in a few seconds.")]
@@ -151,6 +154,14 @@ pub fn with_status(error: AppError) -> AppError {
             if status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
                 response.insert_header(
                     axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(RETRY_AFTER_SECS),
+                );
+            }
+            if error == AppError::Loading {
+                // A page rendered while its figures load asks the browser to load it again,
+                // so it retries by itself even before (or without) the client.
+                response.insert_header(
+                    axum::http::header::REFRESH,
                     axum::http::HeaderValue::from(RETRY_AFTER_SECS),
                 );
             }

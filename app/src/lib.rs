@@ -14,6 +14,8 @@ pub mod orgs;
 pub mod page;
 pub mod representatives;
 pub mod text;
+#[cfg(feature = "ssr")]
+pub mod versions;
 
 #[cfg(feature = "ssr")]
 pub mod api;

@@ -34,6 +34,11 @@ impl Paging {
         }
     }
 
+    /// How many rows come before this page's first, at `page_size` a page.
+    pub fn offset(self, page_size: u32) -> i64 {
+        i64::from(self.page - 1) * i64::from(page_size)
+    }
+
     /// The page placed here, holding `rows`.
     pub fn with_rows<T>(self, rows: Vec<T>) -> Page<T> {
         Page {

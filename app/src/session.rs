@@ -12,6 +12,8 @@ use leptos::prelude::use_context;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
+    /// Every organisation's Customers read model, within one memory budget.
+    pub read_models: std::sync::Arc<crate::customers::read_model::ReadModels>,
     /// Mark session cookies `Secure` even when the request does not say it came over https.
     pub secure_cookies: bool,
     /// Rate limits and the verification cap of sign-in, shared by every request.
@@ -19,11 +21,24 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state with read models of the default memory budget.
     pub fn new(db: Db, secure_cookies: bool) -> AppState {
         AppState {
             db,
+            read_models: Default::default(),
             secure_cookies,
             sign_in_guard: Default::default(),
+        }
+    }
+
+    /// The same state holding `read_models` (the server's, with its configured budget).
+    pub fn with_read_models(
+        self,
+        read_models: std::sync::Arc<crate::customers::read_model::ReadModels>,
+    ) -> AppState {
+        AppState {
+            read_models,
+            ..self
         }
     }
 }

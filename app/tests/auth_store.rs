@@ -202,7 +202,7 @@ on_both_backends! {
         let token = token_of(sign_in(db, "pat@acme.example", PASSWORD, NOW).await.unwrap()).await;
         // An import holds the organisation's write lock (on SQLite, the main file's).
         let mut import = db.begin().await.expect("begin");
-        app::customers::read_model::claim_write_version(&mut import, org_id).await.expect("claim");
+        app::versions::claim_write_version(&mut import, org_id).await.expect("claim");
         let started = std::time::Instant::now();
         let other = tokio::time::timeout(std::time::Duration::from_secs(5), async {
             let session = authenticate(db, &token, NOW + 120_000).await.unwrap().expect("valid");

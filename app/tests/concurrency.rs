@@ -12,6 +12,7 @@ use app::conversations::import::{import_rows, parse_items};
 use app::conversations::model::ConversationKind;
 use app::conversations::store::{write_conversations, NewConversation};
 use app::customers::query::{CustomerQuery, Period, SortKey};
+use app::customers::read_model::ReadModels;
 use app::customers::service::{customers_page, resolve_question, Strictness};
 use app::customers::store::{grouped_page, CustomerSummary};
 use app::db::{Db, Sql};
@@ -21,6 +22,26 @@ use app::page::Page;
 use serde_json::json;
 use support::TestDb;
 use tokio::task::JoinSet;
+
+/// One app server: a pool on the database and a read model of its own.
+#[derive(Clone)]
+struct Server {
+    db: Db,
+    models: std::sync::Arc<ReadModels>,
+}
+
+impl Server {
+    fn new(db: Db) -> Server {
+        Server::with_budget(db, ReadModels::default())
+    }
+
+    fn with_budget(db: Db, models: ReadModels) -> Server {
+        Server {
+            db,
+            models: std::sync::Arc::new(models),
+        }
+    }
+}
 
 const WRITERS: usize = 16;
 const ROUNDS: usize = 3;
@@ -32,8 +53,12 @@ const DAY_MS: i64 = 86_400_000;
 const START_MS: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
 async fn organisation(db: &Db) -> i64 {
+    organisation_named(db, "race").await
+}
+
+async fn organisation_named(db: &Db, slug: &str) -> i64 {
     let mut tx = db.begin().await.expect("begin");
-    let org_id = create_organisation(&mut tx, "race", "Race", "UTC")
+    let org_id = create_organisation(&mut tx, slug, slug, "UTC")
         .await
         .expect("org");
     let queue = CustomField {
@@ -121,11 +146,12 @@ fn import_items(import: usize) -> Vec<serde_json::Value> {
         .collect()
 }
 
-async fn page(db: &Db, org_id: i64, query: &CustomerQuery) -> Page<CustomerSummary> {
+async fn page(server: &Server, org_id: i64, query: &CustomerQuery) -> Page<CustomerSummary> {
+    let db = &server.db;
     let question = resolve_question(db, org_id, chrono_tz::UTC, query, Strictness::Strict)
         .await
         .expect("question");
-    customers_page(db, org_id, &question, ALL)
+    customers_page(db, &server.models, org_id, &question, ALL)
         .await
         .expect("page")
 }
@@ -163,9 +189,10 @@ fn views() -> Vec<CustomerQuery> {
     ]
 }
 
-async fn assert_exact(db: &Db, org_id: i64, label: &str) {
+async fn assert_exact(server: &Server, org_id: i64, label: &str) {
+    let db = &server.db;
     for view in views() {
-        let answered = page(db, org_id, &view).await;
+        let answered = page(server, org_id, &view).await;
         let expected = recomputed(db, org_id, &view).await;
         assert_eq!(
             answered.rows, expected.rows,
@@ -178,7 +205,7 @@ async fn assert_exact(db: &Db, org_id: i64, label: &str) {
             "{label}: the total counts the customers listed"
         );
     }
-    let all = page(db, org_id, &CustomerQuery::default()).await;
+    let all = page(server, org_id, &CustomerQuery::default()).await;
     let interactions: i64 = all.rows.iter().map(|row| row.interactions).sum();
     assert_eq!(
         interactions,
@@ -187,15 +214,59 @@ async fn assert_exact(db: &Db, org_id: i64, label: &str) {
     );
 }
 
+/// The race below, with read models of the default budget.
 async fn concurrent_writers_keep_every_figure_exact(test: &TestDb) {
+    let (_, other) = race(test, ReadModels::default).await;
+    other.db.close().await;
+}
+
+/// The same race with budgets that hold either organisation but not both, so that each
+/// server evicts one and loads it again between questions (the neighbour is questioned in
+/// between): every figure must still equal the plain GROUP BY.
+async fn concurrent_writers_stay_exact_while_evicted_and_reloaded(test: &TestDb) {
+    let (writing, other) = race(test, || ReadModels::new(SMALL_BUDGET)).await;
+    for server in [writing, other] {
+        let activity = server.models.activity();
+        assert!(
+            activity.evictions > 0,
+            "organisations were evicted: {activity:?}"
+        );
+        assert_eq!(
+            activity.answered_from_sql, 0,
+            "both fit alone: {activity:?}"
+        );
+        assert!(server.models.held_bytes() <= SMALL_BUDGET);
+    }
+}
+
+/// Holds the race's organisation (about 60 KB at the end) or its neighbour (about 30 KB),
+/// never both.
+const SMALL_BUDGET: usize = 80 * 1024;
+
+async fn race(test: &TestDb, models: impl Fn() -> ReadModels) -> (Server, Server) {
     let db = &test.db;
     let org_id = organisation(db).await;
+    let writing = Server::with_budget(db.clone(), models());
     // Another server on the same database, whose read model is loaded before the race.
-    let other = Db::connect(&test.url, 4).await.expect("second pool");
+    let other = Server::with_budget(
+        Db::connect(&test.url, 4).await.expect("second pool"),
+        models(),
+    );
     assert_eq!(
         page(&other, org_id, &CustomerQuery::default()).await.total,
         0
     );
+    // A neighbour organisation, questioned between the others' questions.
+    let neighbour = {
+        let id = organisation_named(db, "neighbour").await;
+        let conversations: Vec<NewConversation> = (0..1_500)
+            .map(|n| conversation(format!("n{n}"), n % CUSTOMERS, n))
+            .collect();
+        write_conversations(db, id, &conversations)
+            .await
+            .expect("neighbour's conversations");
+        id
+    };
 
     let mut writers = JoinSet::new();
     for writer in 0..WRITERS {
@@ -221,15 +292,16 @@ async fn concurrent_writers_keep_every_figure_exact(test: &TestDb) {
     }
     // Readers on both servers while the writers run: every answer must come back.
     let mut readers = JoinSet::new();
-    for reader in [db.clone(), other.clone()] {
+    for reader in [writing.clone(), other.clone()] {
         readers.spawn(async move {
             let mut answers = 0;
-            for view in views().iter().cycle().take(40) {
+            for (n, view) in views().iter().cycle().take(40).enumerate() {
+                let asked = if n % 4 == 3 { neighbour } else { org_id };
                 let question =
-                    resolve_question(&reader, org_id, chrono_tz::UTC, view, Strictness::Lenient)
+                    resolve_question(&reader.db, asked, chrono_tz::UTC, view, Strictness::Lenient)
                         .await
                         .map_err(|error| error.to_string())?;
-                let data = customers_page(&reader, org_id, &question, ALL)
+                let data = customers_page(&reader.db, &reader.models, asked, &question, ALL)
                     .await
                     .map_err(|error| error.to_string())?;
                 if data.total != data.rows.len() as i64 {
@@ -260,8 +332,10 @@ async fn concurrent_writers_keep_every_figure_exact(test: &TestDb) {
         "failed under concurrency: {failures:#?}"
     );
 
-    assert_exact(db, org_id, "the writing server").await;
+    assert_exact(&writing, org_id, "the writing server").await;
     assert_exact(&other, org_id, "another server").await;
+    assert_exact(&other, neighbour, "another server, the neighbour").await;
+    assert_exact(&writing, org_id, "the writing server, after the neighbour").await;
     for shared in ["moved", "shared-0", "shared-1", "shared-2"] {
         let mut sql =
             Sql::new("SELECT COUNT(*) FROM conversations WHERE org_id = $1 AND external_id = $2");
@@ -269,9 +343,11 @@ async fn concurrent_writers_keep_every_figure_exact(test: &TestDb) {
         let copies: i64 = db.scalar(&sql, "counting").await.expect("count");
         assert_eq!(copies, 1, "`{shared}` is stored once");
     }
-    let total = page(db, org_id, &CustomerQuery::default()).await.total;
+    let total = page(&writing, org_id, &CustomerQuery::default())
+        .await
+        .total;
     assert_eq!(total, CUSTOMERS as i64, "every customer is listed once");
-    other.close().await;
+    (writing, other)
 }
 
 /// Writes through one server and reads through another: the reader's read model follows
@@ -279,7 +355,7 @@ async fn concurrent_writers_keep_every_figure_exact(test: &TestDb) {
 async fn a_second_server_sees_every_write_at_its_next_question(test: &TestDb) {
     let db = &test.db;
     let org_id = organisation(db).await;
-    let other = Db::connect(&test.url, 2).await.expect("second pool");
+    let other = Server::new(Db::connect(&test.url, 2).await.expect("second pool"));
     for step in 0..6 {
         let batch: Vec<NewConversation> = (0..5)
             .map(|n| conversation(format!("s{}", n + step), (n + step * 3) % 7, step * 10 + n))
@@ -289,7 +365,7 @@ async fn a_second_server_sees_every_write_at_its_next_question(test: &TestDb) {
             .expect("write");
         assert_exact(&other, org_id, &format!("after write {step}")).await;
     }
-    other.close().await;
+    other.db.close().await;
 }
 
 /// A question past its budget is stopped on the database with a clear error, the pool keeps
@@ -331,6 +407,7 @@ async fn questions_past_their_budget_are_stopped(test: &TestDb) {
         .await
         .expect("second pool")
         .with_query_budget(std::time::Duration::from_millis(1));
+    let models = ReadModels::default();
     let query = CustomerQuery::default().with_filter("note", "budget");
     let question = resolve_question(
         &hurried,
@@ -341,7 +418,7 @@ async fn questions_past_their_budget_are_stopped(test: &TestDb) {
     )
     .await
     .expect("question");
-    let first = customers_page(&hurried, org_id, &question, ALL).await;
+    let first = customers_page(&hurried, &models, org_id, &question, ALL).await;
     assert!(
         matches!(first, Err(app::db::StoreError::Loading)),
         "a first load of 20,000 conversations does not fit in 1 ms, and says it is loading: {first:?}"
@@ -356,19 +433,23 @@ async fn questions_past_their_budget_are_stopped(test: &TestDb) {
         matches!(history, Err(app::db::StoreError::OverBudget { .. })),
         "a filtered count over 20,000 conversations does not fit in 1 ms: {history:?}"
     );
-    // The load went on without the question that started it.
+    // The load went on without the question that started it: later questions are no
+    // longer told it is loading (within 1 ms they may still run past their budget).
     let mut loaded = false;
     for _ in 0..100 {
-        if customers_page(&hurried, org_id, &question, ALL)
-            .await
-            .is_ok()
-        {
+        let answer = customers_page(&hurried, &models, org_id, &question, ALL).await;
+        if !matches!(answer, Err(app::db::StoreError::Loading)) {
+            assert!(
+                matches!(answer, Ok(_) | Err(app::db::StoreError::OverBudget { .. })),
+                "{answer:?}"
+            );
             loaded = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(loaded, "the first load completed in the background");
+    assert!(models.held_bytes() > 0);
     // The connections came back to the pool in working order.
     for _ in 0..4 {
         assert_eq!(
@@ -414,6 +495,7 @@ macro_rules! on_both {
 
 on_both!(
     concurrent_writers_keep_every_figure_exact,
+    concurrent_writers_stay_exact_while_evicted_and_reloaded,
     a_second_server_sees_every_write_at_its_next_question,
     questions_past_their_budget_are_stopped
 );

@@ -90,6 +90,7 @@ async fn snapshot(db: &Db, org_id: i64) -> Vec<(String, i64, i64)> {
     let query = CustomerQuery::default();
     let page = customer_page(
         db,
+        &app::customers::read_model::ReadModels::default(),
         org_id,
         &query,
         &Conditions::from(resolve_filters(&query, &fields)),

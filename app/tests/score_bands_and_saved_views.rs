@@ -10,6 +10,7 @@ use support::ConversationExt;
 
 use app::conversations::store::{write_conversations, NewConversation};
 use app::customers::query::CustomerQuery;
+use app::customers::read_model::ReadModels;
 use app::customers::saved_views::{SavedView, MAX_SAVED_VIEWS_PER_PERSON};
 use app::customers::saved_views_store::{
     delete_saved_view, list_saved_views, rename_saved_view, save_view,
@@ -98,14 +99,14 @@ async fn define(db: &Db, org_id: i64, key: &str, kind: FieldKind, options: &[&st
 /// The page the read model answers for `query` read leniently, the query as applied, and the
 /// same page recounted the plain way (grouping the stored conversations).
 async fn read_and_recount(
-    db: &Db,
+    (db, models): (&Db, &ReadModels),
     org_id: i64,
     query: &CustomerQuery,
 ) -> (Page<CustomerSummary>, CustomerQuery, Page<CustomerSummary>) {
     let question = resolve_question(db, org_id, chrono_tz::UTC, query, Strictness::Lenient)
         .await
         .expect("question");
-    let page = customers_page(db, org_id, &question, ALL)
+    let page = customers_page(db, models, org_id, &question, ALL)
         .await
         .expect("read model page");
     let recount = grouped_page(db, org_id, &question.applied, &question.conditions, ALL)
@@ -366,8 +367,9 @@ on_both_backends! {
         // Both load their models before the field goes.
         let url = test_db_url(db).await;
         let other = Db::connect(&url, 2).await.expect("second pool");
+        let (mine, theirs) = (ReadModels::default(), ReadModels::default());
         let billing_and_router = CustomerQuery::default().with_filter("queue", "Billing").with_filter("product", "router");
-        for server in [db, &other] {
+        for server in [(db, &mine), (&other, &theirs)] {
             let (page, applied, recount) = read_and_recount(server, org_id, &billing_and_router).await;
             assert_eq!(applied, billing_and_router, "both filters apply while the field exists");
             assert_eq!(page, recount);
@@ -399,7 +401,7 @@ on_both_backends! {
             assert_eq!(field_id("note").await, Some(queue_id), "SQLite gives the new field the deleted one's id");
         }
 
-        for server in [db, &other] {
+        for server in [(db, &mine), (&other, &theirs)] {
             // The deleted key is dropped from the view, leniently; the figures are a recount's.
             let (page, applied, recount) = read_and_recount(server, org_id, &billing_and_router).await;
             assert_eq!(applied, CustomerQuery::default().with_filter("product", "router"));
@@ -407,7 +409,7 @@ on_both_backends! {
             let (product_only, _, _) = read_and_recount(server, org_id, &applied).await;
             assert_eq!(page, product_only);
 
-            let strict = resolve_question(server, org_id, chrono_tz::UTC, &billing_and_router, Strictness::Strict).await;
+            let strict = resolve_question(server.0, org_id, chrono_tz::UTC, &billing_and_router, Strictness::Strict).await;
             assert!(matches!(strict, Err(QuestionError::Refused(ref message)) if message.contains("no custom field `queue`")));
 
             let (noted, _, noted_recount) = read_and_recount(server, org_id, &CustomerQuery::default().with_filter("note", "billing")).await;

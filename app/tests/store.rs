@@ -8,6 +8,7 @@ use support::ConversationExt;
 
 use app::conversations::store::{find_conversation, write_conversations, NewConversation};
 use app::customers::query::{CustomerQuery, SortDir, SortKey};
+use app::customers::read_model::ReadModels;
 use app::customers::store::{
     customer_page, interaction_page, resolve_filters, Conditions, CustomerSummary,
 };
@@ -93,9 +94,15 @@ async fn organisation(db: &Db, slug: &str) -> i64 {
 async fn page(db: &Db, org_id: i64, query: &CustomerQuery) -> Page<CustomerSummary> {
     let fields = list_fields(db, org_id).await.expect("fields");
     let filters = resolve_filters(query, &fields);
-    customer_page(db, org_id, query, &Conditions::from(filters))
-        .await
-        .expect("customer page")
+    customer_page(
+        db,
+        &ReadModels::default(),
+        org_id,
+        query,
+        &Conditions::from(filters),
+    )
+    .await
+    .expect("customer page")
 }
 
 fn identifiers(data: &Page<CustomerSummary>) -> Vec<&str> {
@@ -336,8 +343,9 @@ on_both_backends! {
 
     async fn the_representative_filter_lists_people_with_conversations_at_the_latest_write(db: &Db) {
         let org_id = standard_dataset(db).await;
+        let models = ReadModels::default();
         let listed = || async {
-            representatives_with_conversations(db, org_id)
+            representatives_with_conversations(db, &models, org_id)
                 .await
                 .expect("representatives")
                 .into_iter()

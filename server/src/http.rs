@@ -42,6 +42,8 @@ pub struct ServeOptions {
     pub header_read_timeout: Duration,
     /// After a shutdown signal, requests in flight get this long to finish.
     pub shutdown_drain: Duration,
+    /// The memory budget of every organisation's read model together.
+    pub read_model_bytes: usize,
 }
 
 impl Default for ServeOptions {
@@ -51,6 +53,7 @@ impl Default for ServeOptions {
             request_timeout: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(10),
             shutdown_drain: Duration::from_secs(10),
+            read_model_bytes: app::customers::read_model::DEFAULT_BUDGET_MB * 1024 * 1024,
         }
     }
 }
@@ -260,14 +263,23 @@ pub async fn serve(
         leptos_options.site_addr = addr;
     }
     let addr = leptos_options.site_addr;
-    let state = AppState::new(db.clone(), options.secure_cookies);
+    let read_models = std::sync::Arc::new(app::customers::read_model::ReadModels::new(
+        options.read_model_bytes,
+    ));
+    let state =
+        AppState::new(db.clone(), options.secure_cookies).with_read_models(read_models.clone());
     let sweeper = tokio::spawn(sweep_idle_sessions(db.clone(), state.sign_in_guard.clone()));
     let router = router(state, leptos_options, client, options);
+    // Ready at once: the organisations questioned most recently are warmed in the
+    // background, within the budget; any other loads on its first question.
     let warm_up = tokio::spawn({
         let db = db.clone();
         async move {
-            if let Err(error) = db.read_model().warm_up(&db).await {
-                tracing::error!(%error, "loading the read models at start failed; they load on first use");
+            match read_models.warm(&db).await {
+                Ok(warmed) => tracing::info!(warmed, "read models warmed"),
+                Err(error) => {
+                    tracing::warn!(%error, "warming the read models failed; they load on first use")
+                }
             }
         }
     });

@@ -1408,7 +1408,7 @@ fn during_a_long_write_api_writes_answer_503_quickly_while_pages_and_sign_in_wor
             .unwrap()
             .id;
         let mut import = importer.begin().await.unwrap();
-        app::customers::read_model::claim_write_version(&mut import, org_id)
+        app::versions::claim_write_version(&mut import, org_id)
             .await
             .unwrap();
 
@@ -1776,5 +1776,95 @@ fn client_files_arrive_precompressed_under_hashed_names_kept_a_year() {
         assert_eq!(compressed.headers[header::CACHE_CONTROL], "no-store");
         assert!(!compressed.body.contains("<html"));
         std::fs::remove_dir_all(&site).ok();
+    })
+}
+
+/// Writes `count` scored conversations for acme straight to the store, in one import.
+async fn bulk_for_acme(db: &Db, count: usize) {
+    let org_id = app::orgs::store::find_organisation(db, "acme")
+        .await
+        .unwrap()
+        .expect("acme")
+        .id;
+    let rows: Vec<app::conversations::import::ImportRow> = (0..count)
+        .map(|n| app::conversations::import::ImportRow {
+            line: n as u64 + 1,
+            conversation: tools::test_data::conversation(
+                &format!("bulk-{n}"),
+                &format!("bulk{}@example.com", n % 500),
+                1_767_225_600_000 + n as i64,
+                Some(5_000),
+            ),
+        })
+        .collect();
+    app::conversations::import::import_rows(db, org_id, &rows, false, &mut |_| {})
+        .await
+        .expect("import");
+}
+
+#[test]
+fn a_load_the_server_started_is_a_503_or_a_loading_page_never_a_4xx() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        // A query budget no load of 20,000 conversations fits in: the first question finds
+        // its organisation loading.
+        let hurried = |db: Db| {
+            AppState::new(
+                db.with_query_budget(std::time::Duration::from_millis(1)),
+                false,
+            )
+        };
+        let api = app_with(ConnectOptions::new(4), hurried).await;
+        bulk_for_acme(&api.db, 20_000).await;
+        let token = api.token("acme", "reader").await;
+        let answer = api
+            .api("GET", "/api/v1/customers", Some(&token), None)
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            answer.body
+        );
+        assert_eq!(answer.headers[header::RETRY_AFTER], "5");
+        assert!(json_of(&answer)["error"]
+            .as_str()
+            .is_some_and(|message| message.contains("being loaded")));
+
+        let page_app = app_with(ConnectOptions::new(4), hurried).await;
+        bulk_for_acme(&page_app.db, 20_000).await;
+        let manager = page_app.cookie("manager@acme.example").await;
+        let page = page_app.page("/customers", Some(&manager)).await;
+        assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE);
+        // Before the client wakes, or without it, the browser loads the page again by itself.
+        assert_eq!(page.headers[header::REFRESH], "5");
+        assert!(
+            page.body.contains("being loaded on the server"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("loading-figures"), "{}", page.body);
+    })
+}
+
+#[test]
+fn an_export_streams_every_customer_of_a_large_organisation() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        bulk_for_acme(&app.db, 30_000).await;
+        let manager = app.cookie("manager@acme.example").await;
+        let export = app.page("/customers/export.csv", Some(&manager)).await;
+        assert_eq!(export.status, StatusCode::OK);
+        let lines: Vec<&str> = export.body.lines().collect();
+        // The header, 500 bulk customers and the fixture's two.
+        assert_eq!(lines.len(), 1 + 500 + 2);
+        let bulk: Vec<&str> = lines
+            .iter()
+            .filter(|line| line.starts_with("bulk"))
+            .copied()
+            .collect();
+        assert_eq!(bulk.len(), 500);
+        assert!(bulk.iter().all(|line| line.contains(",60,")));
     })
 }

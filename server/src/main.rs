@@ -69,6 +69,10 @@ enum Command {
         /// At start, how many seconds to keep retrying a database that cannot be reached.
         #[arg(long, env = "PLAYBOOK_DB_START_WAIT_SECS", default_value_t = 30)]
         db_start_wait_secs: u64,
+        /// Memory for every organisation's Customers read model together, in MiB; the
+        /// organisations questioned least recently are evicted to stay within it.
+        #[arg(long, env = "PLAYBOOK_READ_MODEL_MB", default_value_t = app::customers::read_model::DEFAULT_BUDGET_MB)]
+        read_model_mb: usize,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -224,6 +228,7 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
             header_timeout_secs,
             shutdown_drain_secs,
             db_start_wait_secs,
+            read_model_mb,
         } => {
             let mut connect = ConnectOptions::new(db_connections);
             connect.lock_wait = Some(Duration::from_millis(lock_wait_ms));
@@ -245,6 +250,7 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
                 request_timeout: Duration::from_secs(request_timeout_secs.max(1)),
                 header_read_timeout: Duration::from_secs(header_timeout_secs.max(1)),
                 shutdown_drain: Duration::from_secs(shutdown_drain_secs),
+                read_model_bytes: read_model_mb.saturating_mul(1024 * 1024),
             };
             http::serve(db, addr, options).await
         }

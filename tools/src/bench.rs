@@ -9,6 +9,7 @@ use app::conversations::model::ConversationKind;
 use app::customers::query::{
     CustomerQuery, Period, SortDir, SortKey, HISTORY_PAGE_SIZE, PAGE_SIZE,
 };
+use app::customers::read_model::ReadModels;
 use app::customers::service::{customers_page, history_page, resolve_question, Strictness};
 use app::customers::store::grouped_page;
 use app::db::Db;
@@ -347,7 +348,8 @@ async fn measure_backend(
     };
     let default_question = resolve(default.clone()).await?;
     let loading = Instant::now();
-    let first_page = customers_page(&db, org_id, &default_question, PAGE_SIZE).await?;
+    let models = ReadModels::default();
+    let first_page = customers_page(&db, &models, org_id, &default_question, PAGE_SIZE).await?;
     eprintln!(
         "bench: {name}: read model first load and first page: {:.2} s",
         loading.elapsed().as_secs_f64()
@@ -447,9 +449,9 @@ async fn measure_backend(
     for (group, label, query, target_ms) in cases {
         let question = resolve(query.clone()).await?;
         let timing = time_calls(args.calls, budget, || {
-            let (db, question) = (&db, &question);
+            let (db, models, question) = (&db, &models, &question);
             async move {
-                customers_page(db, org_id, question, PAGE_SIZE).await?;
+                customers_page(db, models, org_id, question, PAGE_SIZE).await?;
                 Ok(())
             }
         })

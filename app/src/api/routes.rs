@@ -372,7 +372,14 @@ async fn get_customers(
 ) -> Result<Json<CustomersPage>, ApiError> {
     let (question, pairs) = read_query(&state, &client, raw, None).await?;
     let per_page = per_page(&pairs, crate::customers::query::PAGE_SIZE)?;
-    let page = customers_page(&state.db, client.org_id, &question, per_page).await?;
+    let page = customers_page(
+        &state.db,
+        &state.read_models,
+        client.org_id,
+        &question,
+        per_page,
+    )
+    .await?;
     let zone = zone(&client);
     let rows = page
         .rows

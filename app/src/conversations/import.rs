@@ -9,7 +9,6 @@
 
 use super::model::ConversationKind;
 use super::store::{write_part, NewConversation, PartWrite, WriteSummary};
-use crate::customers::read_model::claim_write_version;
 use crate::db::{back_off, Db, Sql, StoreError, Tx, TRANSIENT_ATTEMPTS};
 use crate::limits::{
     is_field_key, text_problem, FIELD_KEY_RULE, MAX_FIELDS_PER_ORG, MAX_FIELD_VALUE_CHARS,
@@ -17,6 +16,7 @@ use crate::limits::{
 };
 use crate::orgs::model::{CustomField, FieldKind};
 use crate::orgs::store::{define_field, list_fields_in};
+use crate::versions::claim_write_version;
 use chrono::{DateTime, NaiveDateTime};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};

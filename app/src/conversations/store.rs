@@ -2,12 +2,12 @@
 //! reading one back for the conversation page.
 
 use super::model::ConversationKind;
-use crate::customers::read_model::claim_write_version;
 use crate::db::{retry_transient, Db, Sql, StoreError, StoreResult, Tx};
 use crate::orgs::model::Role;
 use crate::orgs::store::{upsert_user, NewUser};
 use crate::sql;
 use crate::text::fold;
+use crate::versions::claim_write_version;
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 

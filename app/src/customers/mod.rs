@@ -13,8 +13,6 @@ pub mod server;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
-mod slot_index;
-#[cfg(feature = "ssr")]
 pub mod store;
 pub mod trend;
 pub mod view;

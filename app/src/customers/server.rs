@@ -75,9 +75,13 @@ pub async fn customer_representatives() -> Result<Vec<RepresentativeOption>, App
     use ssr::*;
     let state = app_state()?;
     let viewer = current_reviewer().map_err(with_status)?;
-    crate::representatives::store::representatives_with_conversations(&state.db, viewer.org_id)
-        .await
-        .map_err(|e| with_status(e.into()))
+    crate::representatives::store::representatives_with_conversations(
+        &state.db,
+        &state.read_models,
+        viewer.org_id,
+    )
+    .await
+    .map_err(|e| with_status(e.into()))
 }
 
 /// The organisation's custom fields, for the filter inputs.
@@ -97,9 +101,15 @@ pub async fn customer_fields() -> Result<Vec<CustomField>, AppError> {
 pub async fn list_customers(query: CustomerQuery) -> Result<CustomerPage, AppError> {
     use ssr::*;
     let (state, viewer, question) = checked_question(&query).await?;
-    let data = customers_page(&state.db, viewer.org_id, &question, PAGE_SIZE)
-        .await
-        .map_err(|e| with_status(e.into()))?;
+    let data = customers_page(
+        &state.db,
+        &state.read_models,
+        viewer.org_id,
+        &question,
+        PAGE_SIZE,
+    )
+    .await
+    .map_err(|e| with_status(e.into()))?;
     let bands = score_bands(&state.db, viewer.org_id)
         .await
         .map_err(|e| with_status(e.into()))?;

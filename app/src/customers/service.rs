@@ -3,7 +3,7 @@
 //! representative and the date range are resolved here, once.
 
 use super::query::{CustomerQuery, Day, Period};
-use super::read_model::Conditions;
+use super::read_model::{Conditions, ReadModels};
 use super::store::{
     applied_query, customer_page_sized, interaction_page_sized, resolve_filters, CustomerSummary,
     InteractionRecord,
@@ -131,12 +131,14 @@ fn unknown_filter_message(query: &CustomerQuery, fields: &[StoredField], key: &s
 /// One page of customers for a resolved question; the page number is the applied view's.
 pub async fn customers_page(
     db: &Db,
+    models: &ReadModels,
     org_id: i64,
     question: &Question,
     page_size: u32,
 ) -> Result<Page<CustomerSummary>, StoreError> {
     customer_page_sized(
         db,
+        models,
         org_id,
         &question.applied,
         &question.conditions,

@@ -3,7 +3,7 @@
 
 use super::query::{CustomerQuery, SortDir, SortKey, HISTORY_PAGE_SIZE, PAGE_SIZE};
 pub use super::read_model::Conditions;
-use super::read_model::PageQuestion;
+use super::read_model::{PageQuestion, ReadModels};
 use super::trend::TrendPoint;
 use crate::db::{Backend, Db, Sql, StoreResult, Tx};
 use crate::orgs::model::FieldKind;
@@ -225,31 +225,47 @@ fn direction_sql(dir: SortDir) -> &'static str {
 /// One page of the Customers table.
 pub async fn customer_page(
     db: &Db,
+    models: &ReadModels,
     org_id: i64,
     query: &CustomerQuery,
     conditions: &Conditions,
 ) -> StoreResult<Page<CustomerSummary>> {
-    customer_page_sized(db, org_id, query, conditions, PAGE_SIZE).await
+    customer_page_sized(db, models, org_id, query, conditions, PAGE_SIZE).await
+}
+
+/// The question a page of `page_size` customers asks of the read model.
+pub fn page_question(
+    query: &CustomerQuery,
+    conditions: &Conditions,
+    page_size: u32,
+) -> PageQuestion {
+    PageQuestion {
+        search: query.search.clone(),
+        sort: query.sort,
+        dir: query.dir,
+        page: query.page,
+        page_size,
+        conditions: conditions.clone(),
+    }
 }
 
 /// One page of customers, `page_size` a page (the API and the CSV export choose their own),
-/// answered by the organisation's read model (see `read_model`).
+/// answered by the organisation's read model (see `read_model`), or, for an organisation
+/// larger than the read model's whole memory budget, by grouping in SQL within the query
+/// budget.
 pub async fn customer_page_sized(
     db: &Db,
+    models: &ReadModels,
     org_id: i64,
     query: &CustomerQuery,
     conditions: &Conditions,
     page_size: u32,
 ) -> StoreResult<Page<CustomerSummary>> {
-    let question = PageQuestion {
-        search: &query.search,
-        sort: query.sort,
-        dir: query.dir,
-        page: query.page,
-        page_size,
-        conditions,
-    };
-    db.read_model().page(db, org_id, &question).await
+    let question = page_question(query, conditions, page_size);
+    match models.page(db, org_id, question).await? {
+        Some(page) => Ok(page),
+        None => grouped_page(db, org_id, query, conditions, page_size).await,
+    }
 }
 
 /// Where a page starts, and whether to read it in the mirror order.
@@ -313,8 +329,9 @@ fn window(total: i64, requested_page: u32, page_size: u32) -> Window {
 }
 
 /// A page computed the plain way, grouping the organisation's matching conversations at
-/// request time: the reference the store tests recount the read model's figures with and the
-/// benchmark's baseline. The server never runs it (the read model answers every page).
+/// request time, within the query budget: how an organisation larger than the read model's
+/// memory budget is answered, the reference the store tests recount the read model's figures
+/// with, and the benchmark's baseline.
 pub async fn grouped_page(
     db: &Db,
     org_id: i64,
@@ -332,10 +349,29 @@ pub async fn grouped_page(
         Scope::Organisation(db.backend()),
         false,
     );
-    let total: i64 = db.scalar(&count, "counting customers").await?;
-    let paging = Paging::new(query.page, total, page_size);
-    let page = paging.page;
+    db.read_within_budget(async |tx: &mut Tx| {
+        let total: i64 = tx.scalar(&count, "counting customers").await?;
+        let paging = Paging::new(query.page, total, page_size);
+        let rows = tx
+            .fetch_all(
+                &grouped_rows(db.backend(), org_id, query, conditions, page_size, paging),
+                "listing customers",
+            )
+            .await?;
+        Ok(paging.with_rows(rows))
+    })
+    .await
+}
 
+/// The rows of [`grouped_page`]'s page, placed by `paging`.
+fn grouped_rows(
+    backend: Backend,
+    org_id: i64,
+    query: &CustomerQuery,
+    conditions: &Conditions,
+    page_size: u32,
+    paging: Paging,
+) -> Sql {
     let mut sql = Sql::new(
         "SELECT c.id, c.identifier, c.display_name, COUNT(*) AS interactions, \
          MIN(v.occurred_at_ms) AS first_ms, MAX(v.occurred_at_ms) AS latest_ms, \
@@ -346,7 +382,7 @@ pub async fn grouped_page(
         org_id,
         &query.search,
         conditions,
-        Scope::Organisation(db.backend()),
+        Scope::Organisation(backend),
         true,
     );
     // Identifiers are unique per organisation and compared byte-wise on both backends, so the
@@ -360,9 +396,8 @@ pub async fn grouped_page(
     .push(" LIMIT ")
     .bind(i64::from(page_size))
     .push(" OFFSET ")
-    .bind(i64::from(page - 1) * i64::from(page_size));
-    let rows = db.fetch_all(&sql, "listing customers").await?;
-    Ok(paging.with_rows(rows))
+    .bind(paging.offset(page_size));
+    sql
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]

@@ -1,13 +1,13 @@
 //! Store code for organisations, users and custom field definitions.
 
 use super::model::{CustomField, FieldKind, Role, ScoreBands};
-use crate::customers::read_model::{claim_write_version, reload_from_here};
 use crate::db::{retry_transient, Db, Sql, StoreError, StoreResult, Tx};
 use crate::limits::{
     is_field_key, text_problem, FIELD_KEY_RULE, MAX_FIELDS_PER_ORG, MAX_FIELD_VALUE_CHARS,
     MAX_IDENTIFIER_CHARS,
 };
 use crate::sql;
+use crate::versions::{claim_write_version, reload_from_here};
 
 /// Refuses a value over its limit or with control characters, naming what it is.
 fn check_text(what: &str, value: &str, max_chars: usize) -> StoreResult<()> {

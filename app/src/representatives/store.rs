@@ -71,14 +71,32 @@ pub async fn representative_profile(
 /// the Customers page's representative filter.
 pub async fn representatives_with_conversations(
     db: &Db,
+    models: &crate::customers::read_model::ReadModels,
     org_id: i64,
 ) -> StoreResult<Vec<crate::customers::model::RepresentativeOption>> {
     // Which people have conversations comes from the read model (exact at the latest
-    // version, like the Customers page); names and emails from the users table.
-    let with_conversations = db
-        .read_model()
+    // version, like the Customers page), or from SQL for an organisation larger than its
+    // budget; names and emails from the users table.
+    let with_conversations = match models
         .representatives_with_conversations(db, org_id)
-        .await?;
+        .await?
+    {
+        Some(ids) => ids,
+        None => {
+            let sql = sql!(
+                "SELECT DISTINCT representative_id AS id FROM conversations \
+                 WHERE org_id = $1 ORDER BY representative_id",
+                org_id
+            );
+            let rows: Vec<crate::db::IdRow> = db
+                .read_within_budget(async |tx: &mut crate::db::Tx| {
+                    tx.fetch_all(&sql, "listing representatives with conversations")
+                        .await
+                })
+                .await?;
+            rows.into_iter().map(|row| row.id).collect()
+        }
+    };
     let sql = sql!(
         "SELECT u.id, u.email, u.name FROM users u WHERE u.org_id = $1 ORDER BY u.name, u.email",
         org_id

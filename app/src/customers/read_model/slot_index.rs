@@ -125,6 +125,15 @@ impl SlotIndex {
         true
     }
 
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        match self {
+            SlotIndex::Dense { cells, .. } => cells.capacity() * std::mem::size_of::<u32>(),
+            // A hash map entry: the key, the slot and a control byte, rounded up.
+            SlotIndex::Sparse(map) => map.capacity() * 17,
+        }
+    }
+
     #[cfg(test)]
     fn is_dense(&self) -> bool {
         matches!(self, SlotIndex::Dense { .. })
