@@ -56,7 +56,7 @@ export async function rowCells(row: Locator): Promise<string[]> {
 
 /** The disclosure button that opens and closes a customer row. */
 export function rowToggle(row: Locator): Locator {
-  return row.locator('button.row-toggle');
+  return row.locator('.row-toggle');
 }
 
 export function pagerRange(page: Page): Locator {

@@ -11,7 +11,7 @@ const HARBOUR = '+44 20 7946 0958';
 
 /** The disclosure button in a customer row's first cell. */
 function rowToggle(page: Page, identifier: string): Locator {
-  return customerRow(page, identifier).locator('button.row-toggle');
+  return customerRow(page, identifier).locator('.row-toggle');
 }
 
 /** The open history of a customer row (`#history-<id>`, which its toggle controls). */

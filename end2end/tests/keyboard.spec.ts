@@ -81,14 +81,14 @@ test.describe('keyboard only', () => {
 
     // Sort by average score: Enter on the header's button.
     const score = page.getByRole('columnheader', { name: 'Avg Score' });
-    await tabTo(page, 'table[aria-label="Customers"] th:nth-child(5) button', unmarked);
+    await tabTo(page, 'table[aria-label="Customers"] th:nth-child(5) a', unmarked);
     await page.keyboard.press('Enter');
     await expect(score).toHaveAttribute('aria-sort', 'descending');
     await expect(page.getByRole('columnheader', { name: 'Interactions' })).not.toHaveAttribute('aria-sort');
     await expect(page).toHaveURL(/sort=score/);
     await expect.poll(() => identifiers(page)).toEqual(['zoe@example.com', 'sale-50x@example.com', 'sale_50%@example.com']);
     expect
-      .soft(await focusedMatches(page, 'table[aria-label="Customers"] th:nth-child(5) button'), 'focus stays on the sort button after sorting')
+      .soft(await focusedMatches(page, 'table[aria-label="Customers"] th:nth-child(5) a'), 'focus stays on the sort button after sorting')
       .toBe(true);
 
     // A filter: back to Region, and the arrow key picks EMEA (Any, EMEA, Americas, APAC).
@@ -99,8 +99,8 @@ test.describe('keyboard only', () => {
     await expect.poll(() => identifiers(page)).toEqual(['zoe@example.com']);
 
     // Open Zoë's row with its disclosure button.
-    const toggle = customerRow(page, 'zoe@example.com').locator('button.row-toggle');
-    await tabTo(page, 'tr.customer-row button.row-toggle', unmarked);
+    const toggle = customerRow(page, 'zoe@example.com').locator('.row-toggle');
+    await tabTo(page, 'tr.customer-row .row-toggle', unmarked);
     await page.keyboard.press('Enter');
     await expect(toggle).toHaveAttribute('aria-expanded', 'true');
     const historyId = await toggle.getAttribute('aria-controls');

@@ -63,7 +63,7 @@ test.describe('pagination', () => {
 test.describe('the view lives in the URL', () => {
   test('reload, a shared link, back and forward give the same view', async ({ page, context }) => {
     await open(page, '/customers');
-    await page.getByRole('columnheader', { name: 'Avg Score' }).getByRole('button').click();
+    await page.getByRole('columnheader', { name: 'Avg Score' }).getByRole('link').click();
     await expect(page).toHaveURL(/sort=score/);
     await page.getByLabel('Queue').selectOption('Billing');
     await expect(page).toHaveURL(/f\.queue=Billing/);
@@ -96,7 +96,7 @@ test.describe('the view lives in the URL', () => {
     await open(page, '/customers');
     await page.getByLabel('Search customers').fill('harbour');
     await expect.poll(() => identifiers(page)).toEqual(['+44 20 7946 0958']);
-    await page.getByRole('columnheader', { name: 'Latest Interaction' }).getByRole('button').click();
+    await page.getByRole('columnheader', { name: 'Latest Interaction' }).getByRole('link').click();
     await expect(page).toHaveURL(/sort=latest/);
     await page.goBack();
     await expect(page).not.toHaveURL(/sort=latest/);
@@ -157,7 +157,7 @@ test.describe('rendering and feel', () => {
       await held;
       await route.continue();
     });
-    await page.getByRole('columnheader', { name: 'Avg Score' }).getByRole('button').click();
+    await page.getByRole('columnheader', { name: 'Avg Score' }).getByRole('link').click();
     await expect(page.locator('.results')).toHaveAttribute('aria-busy', 'true');
     await expect(page.getByText('Loading…')).toBeVisible();
     expect((await identifiers(page))[0]).toBe('zoe@example.com');
@@ -177,7 +177,7 @@ test.describe('rendering and feel', () => {
         await route.continue();
       }
     });
-    await page.getByRole('columnheader', { name: 'Avg Score' }).getByRole('button').click();
+    await page.getByRole('columnheader', { name: 'Avg Score' }).getByRole('link').click();
     const alert = page.getByRole('alert');
     await expect(alert).toContainText('The customers could not be loaded.');
     await alert.getByRole('button', { name: 'Retry' }).click();

@@ -19,7 +19,7 @@ test.describe('the Customers table', () => {
     for (const [index, name] of names.entries()) {
       await expect(headers.nth(index)).toHaveAccessibleName(name);
     }
-    await expect(headers.nth(0).getByRole('button')).toHaveCount(0);
+    await expect(headers.nth(0).getByRole('link')).toHaveCount(0);
     await expect(headers.nth(0).locator('.sort-indicator')).toHaveCount(0);
     for (const index of [1, 2, 3, 4]) {
       await expect(headers.nth(index).locator('.sort-indicator')).toBeVisible();
@@ -72,7 +72,7 @@ test.describe('sorting', () => {
     const score = page.getByRole('columnheader', { name: 'Avg Score' });
     const interactions = page.getByRole('columnheader', { name: 'Interactions' });
 
-    await score.getByRole('button').click();
+    await score.getByRole('link').click();
     await expect(page).toHaveURL(/sort=score/);
     await expect(score).toHaveAttribute('aria-sort', 'descending');
     await expect(interactions).not.toHaveAttribute('aria-sort');
@@ -85,7 +85,7 @@ test.describe('sorting', () => {
       'zoe@example.com',
     ]);
 
-    await score.getByRole('button').click();
+    await score.getByRole('link').click();
     await expect(page).toHaveURL(/sort=score&dir=asc|dir=asc.*sort=score/);
     await expect(score).toHaveAttribute('aria-sort', 'ascending');
     await expect.poll(() => identifiers(page).then((ids) => ids.slice(0, 4))).toEqual([
@@ -97,7 +97,7 @@ test.describe('sorting', () => {
     await expect(customerRow(page, 'customer-061@example.org').getByRole('cell').nth(4)).toHaveText('20.0▼Low');
 
     const latest = page.getByRole('columnheader', { name: 'Latest Interaction' });
-    await latest.getByRole('button').click();
+    await latest.getByRole('link').click();
     await expect(latest).toHaveAttribute('aria-sort', 'descending');
     await expect(score).not.toHaveAttribute('aria-sort');
     await expect.poll(() => identifiers(page).then((ids) => ids.slice(0, 4))).toEqual([
@@ -108,8 +108,8 @@ test.describe('sorting', () => {
     ]);
 
     const first = page.getByRole('columnheader', { name: 'First Interaction' });
-    await first.getByRole('button').click();
-    await first.getByRole('button').click();
+    await first.getByRole('link').click();
+    await first.getByRole('link').click();
     await expect(first).toHaveAttribute('aria-sort', 'ascending');
     await expect.poll(() => identifiers(page).then((ids) => ids[0])).toBe('customer-001@example.org');
   });
@@ -117,7 +117,7 @@ test.describe('sorting', () => {
   test('a sort change returns to page 1', async ({ page }) => {
     await open(page, '/customers?page=3');
     await expect(pagerRange(page)).toHaveText(`61–90 of ${TOTAL_CUSTOMERS} customers`);
-    await page.getByRole('columnheader', { name: 'Latest Interaction' }).getByRole('button').click();
+    await page.getByRole('columnheader', { name: 'Latest Interaction' }).getByRole('link').click();
     await expect(pagerRange(page)).toHaveText(`1–30 of ${TOTAL_CUSTOMERS} customers`);
     await expect(page).not.toHaveURL(/page=/);
   });

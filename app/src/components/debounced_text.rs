@@ -17,6 +17,9 @@ pub fn DebouncedText(
     #[prop(optional)] search: bool,
     #[prop(optional)] placeholder: &'static str,
     #[prop(optional)] node_ref: NodeRef<leptos::html::Input>,
+    /// The box's name in a plain form (what it submits before the client wakes).
+    #[prop(optional, into)]
+    name: Option<String>,
 ) -> impl IntoView {
     let text = RwSignal::new(value.get_untracked());
     // Bumped on every keystroke; a pending timer only fires if it is still the latest.
@@ -61,12 +64,15 @@ pub fn DebouncedText(
             <label for=id.clone()>{label}</label>
             <input
                 id=id
+                name=name
                 type=input_type
                 maxlength=max_chars.to_string()
                 autocomplete="off"
                 spellcheck="false"
                 placeholder=placeholder
                 node_ref=node_ref
+                // The attribute too: the server's page shows the text, before the client wakes.
+                value=move || text.get()
                 prop:value=move || text.get()
                 on:input=on_input
                 on:keydown=on_keydown

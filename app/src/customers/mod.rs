@@ -1,5 +1,6 @@
 //! The Customers page: its query type, store code, server functions and views.
 
+pub mod early_input;
 #[cfg(feature = "ssr")]
 pub mod export;
 pub mod model;

@@ -347,8 +347,14 @@ impl CustomerQuery {
                     None => bad_date = true,
                 },
                 "type" => {
-                    let (channels, _) = parse_channels(value);
-                    query.channels = channels;
+                    // A comma list, or the parameter repeated (a plain form's ticked boxes).
+                    let (named, _) = parse_channels(value);
+                    let mut channels = std::mem::take(&mut query.channels);
+                    channels.extend(named);
+                    query.channels = ConversationKind::ALL
+                        .into_iter()
+                        .filter(|kind| channels.contains(kind))
+                        .collect();
                 }
                 "rep" => query.rep = clean_email(value),
                 _ => {

@@ -87,6 +87,41 @@ pub fn CustomersPage() -> impl IntoView {
         SignalSetter::default()
     };
 
+    // Submitting the filters (Enter) once the client is awake: the view the form names.
+    let on_filters_submit = move |event: leptos::ev::SubmitEvent| {
+        use leptos::wasm_bindgen::JsCast;
+        event.prevent_default();
+        if let Some(form) = event
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::HtmlFormElement>().ok())
+        {
+            let pairs = super::early_input::form_pairs(&form);
+            go_to(&CustomerQuery::from_pairs(pairs), false);
+        }
+    };
+    // What was typed or ticked before the client woke is adopted, not reset: its view is
+    // shown (the search typed runs) and focus and caret go back where they were.
+    Effect::new(move |_| {
+        let Some(captured) = super::early_input::take() else {
+            return;
+        };
+        if !captured.pairs.is_empty() {
+            let current = query.get_untracked();
+            let mut adopted = CustomerQuery::from_pairs(captured.pairs);
+            // The form does not carry the page: unchanged filters keep it.
+            adopted.page = current.page;
+            if adopted != current {
+                adopted.page = 1;
+                go_to(&adopted, true);
+            }
+        }
+        if let Some(focus) = captured.focus {
+            set_timeout(
+                move || super::early_input::restore_focus(&focus),
+                std::time::Duration::from_millis(50),
+            );
+        }
+    });
     // The gate sits inside the page, below the resources: a Suspense may render its
     // children more than once on the server, and resources created there would each run
     // and be serialized into the page again.
@@ -100,28 +135,40 @@ pub fn CustomersPage() -> impl IntoView {
                     </p>
                 </header>
                 <div class="toolbar" role="search">
-                    <SearchBox query=query node_ref=search_box />
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            match fields.await {
-                                Ok(fields) => view! { <FieldFilters fields=fields query=query /> }.into_any(),
-                                Err(error) => view! {
-                                    <p class="inline-error" role="alert">
-                                        "Filters are unavailable: " {error.to_string()}
-                                    </p>
+                    // A plain GET form of the page's address: usable before the client wakes
+                    // (Enter or Apply submits it), and read again when it does.
+                    <form
+                        class=super::early_input::FILTER_FORM_CLASS
+                        method="get"
+                        action="/customers"
+                        on:submit=on_filters_submit
+                    >
+                        <SearchBox query=query node_ref=search_box />
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                match fields.await {
+                                    Ok(fields) => view! { <FieldFilters fields=fields query=query /> }.into_any(),
+                                    Err(error) => view! {
+                                        <p class="inline-error" role="alert">
+                                            "Filters are unavailable: " {error.to_string()}
+                                        </p>
+                                    }
+                                        .into_any(),
                                 }
-                                    .into_any(),
-                            }
-                        })}
-                    </Suspense>
-                    <PeriodFilter query=query />
-                    <ChannelFilter query=query />
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            let options = representatives.await.unwrap_or_default();
-                            view! { <RepresentativeFilter options=options query=query /> }
-                        })}
-                    </Suspense>
+                            })}
+                        </Suspense>
+                        <PeriodFilter query=query />
+                        <ChannelFilter query=query />
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                let options = representatives.await.unwrap_or_default();
+                                view! { <RepresentativeFilter options=options query=query /> }
+                            })}
+                        </Suspense>
+                        <button type="submit" class="button apply">"Apply"</button>
+                        <input type="hidden" name="sort" value=move || query.with(|q| q.sort.param()) prop:value=move || query.with(|q| q.sort.param()) />
+                        <input type="hidden" name="dir" value=move || query.with(|q| q.dir.param()) prop:value=move || query.with(|q| q.dir.param()) />
+                    </form>
                     <SavedViewsMenu query=query />
                     <a class="button export" href=move || query.with(CustomerQuery::export_href) download rel="nofollow">
                         "Export CSV"
@@ -193,6 +240,7 @@ fn SearchBox(query: Memo<CustomerQuery>, node_ref: NodeRef<leptos::html::Input>)
             search=true
             placeholder="Identifier or name"
             node_ref=node_ref
+            name="q"
         />
     }
 }
@@ -223,6 +271,7 @@ fn FieldFilters(fields: Vec<CustomField>, query: Memo<CustomerQuery>) -> impl In
                         <label for=id.clone()>{field.label.clone()}</label>
                         <select
                             id=id
+                            name=format!("{}{key}", super::query::FILTER_PREFIX)
                             prop:value=move || value.get()
                             on:change=move |event| apply(event_target_value(&event))
                         >
@@ -247,7 +296,7 @@ fn FieldFilters(fields: Vec<CustomField>, query: Memo<CustomerQuery>) -> impl In
                 }
                 .into_any(),
                 FieldKind::Text => view! {
-                    <DebouncedText id=id label=field.label.clone() value=value on_settle=apply max_chars=MAX_SEARCH_CHARS />
+                    <DebouncedText id=id label=field.label.clone() value=value on_settle=apply max_chars=MAX_SEARCH_CHARS name=format!("{}{key}", super::query::FILTER_PREFIX) />
                 }
                 .into_any(),
             }
@@ -334,7 +383,7 @@ fn PeriodFilter(query: Memo<CustomerQuery>) -> impl IntoView {
     view! {
         <div class="control period">
             <label for="filter-period">"Period"</label>
-            <select id="filter-period" prop:value=selected on:change=on_change>
+            <select id="filter-period" name="period" prop:value=selected on:change=on_change>
                 {Period::PRESETS
                     .into_iter()
                     .map(|preset| {
@@ -350,16 +399,16 @@ fn PeriodFilter(query: Memo<CustomerQuery>) -> impl IntoView {
                 </option>
             </select>
         </div>
-        <Show when=move || custom.get()>
-            <div class="control date">
-                <label for="filter-from">"From"</label>
-                <input id="filter-from" type="date" node_ref=from_box prop:value=from_value on:change=apply_range />
-            </div>
-            <div class="control date">
-                <label for="filter-to">"To"</label>
-                <input id="filter-to" type="date" node_ref=to_box prop:value=to_value on:change=apply_range />
-            </div>
-        </Show>
+        // Always in the form, shown for a custom range (before the client wakes, by CSS when
+        // "Custom range" is chosen).
+        <div class="control date" class:hidden=move || !custom.get()>
+            <label for="filter-from">"From"</label>
+            <input id="filter-from" name="from" type="date" node_ref=from_box value=from_value prop:value=from_value on:change=apply_range />
+        </div>
+        <div class="control date" class:hidden=move || !custom.get()>
+            <label for="filter-to">"To"</label>
+            <input id="filter-to" name="to" type="date" node_ref=to_box value=to_value prop:value=to_value on:change=apply_range />
+        </div>
         <Show when=move || problem.with(Option::is_some)>
             <p class="field-error" role="alert">
                 {move || problem.get().unwrap_or_default()}
@@ -385,7 +434,7 @@ fn ChannelFilter(query: Memo<CustomerQuery>) -> impl IntoView {
                     };
                     view! {
                         <span class="choice">
-                            <input id=id.clone() type="checkbox" prop:checked=checked on:change=on_change />
+                            <input id=id.clone() type="checkbox" name="type" value=kind.as_str() checked=checked prop:checked=checked on:change=on_change />
                             <label for=id>{kind.name()}</label>
                         </span>
                     }
@@ -425,12 +474,14 @@ fn RepresentativeFilter(
             <label for="filter-rep">"Representative"</label>
             <input
                 id="filter-rep"
+                name="rep"
                 type="text"
                 list="filter-rep-options"
                 placeholder="Anyone"
                 autocomplete="off"
                 spellcheck="false"
                 maxlength=MAX_EMAIL_CHARS.to_string()
+                value=value
                 prop:value=value
                 on:input=on_input
                 on:change=move |event| apply(event_target_value(&event))
@@ -461,17 +512,19 @@ fn SortHeader(label: &'static str, key: SortKey, query: Memo<CustomerQuery>) -> 
     };
     view! {
         <th scope="col" class="numeric sortable" aria-sort=aria_sort>
-            <button
-                type="button"
+            // A link to the sorted view: it works before the client wakes, and after, the
+            // router follows it in place (data-noscroll keeps the scroll position).
+            <a
                 class="sort-button"
                 class:sorted=move || sorted_dir().is_some()
-                on:click=move |_| go_to(&query.get_untracked().with_sort_clicked(key), false)
+                href=move || query.with(|q| q.with_sort_clicked(key).href())
+                data-noscroll=""
             >
                 {label}
                 <span class="sort-indicator" aria-hidden="true">
                     {indicator}
                 </span>
-            </button>
+            </a>
         </th>
     }
 }
@@ -572,7 +625,8 @@ fn CustomerRowView(
 ) -> impl IntoView {
     let expanded = RwSignal::new(false);
     // A row the address opens is opened in the browser, once the page is live: its history
-    // and trend then load as for a click, and the server's page stays the table alone.
+    // and trend then load as for a click. (Rendered open by the server, their resources
+    // would be created in a second render pass there and no longer match the client's.)
     Effect::new(move |_| {
         if open {
             expanded.set(true);
@@ -600,6 +654,18 @@ fn CustomerRowView(
             show_in_address(open, 1);
         }
     };
+    let toggle_by_key = toggle.clone();
+    let toggle_href = {
+        let identifier = identifier.clone();
+        move || {
+            let current = query.get();
+            if expanded.get() {
+                current.href()
+            } else {
+                RowFocus::href(&current, &identifier, 1)
+            }
+        }
+    };
     let customer_id = row.id;
     let history_id = format!("history-{customer_id}");
     view! {
@@ -607,18 +673,31 @@ fn CustomerRowView(
         // keyboards and screen readers use (the disclosure pattern).
         <tr class="customer-row" class:expanded=move || expanded.get() on:click=move |_| toggle()>
             <td class="customer-col">
-                <button
-                    type="button"
+                // A link to the address that opens (or closes) the row, so it works before
+                // the client wakes; once awake, the row opens in place (the click reaches the
+                // row) and the link only says where. A disclosure button to assistive
+                // technology, which Space works too.
+                <a
                     class="row-toggle"
+                    role="button"
+                    href=toggle_href
+                    data-noscroll=""
                     aria-expanded=move || expanded.get().to_string()
                     aria-controls=history_id.clone()
+                    on:click=|event| event.prevent_default()
+                    on:keydown=move |event: web_sys::KeyboardEvent| {
+                        if event.key() == " " {
+                            event.prevent_default();
+                            toggle_by_key();
+                        }
+                    }
                 >
                     <span class="chevron" aria-hidden="true"></span>
                     <span class="customer-name">
                         <span class="identifier">{row.identifier.clone()}</span>
                         {row.display_name.clone().map(|name| view! { <span class="display-name">{name}</span> })}
                     </span>
-                </button>
+                </a>
             </td>
             <td class="numeric">{group_thousands(row.interactions)}</td>
             <td class="numeric">{row.first_interaction.clone()}</td>
