@@ -827,6 +827,10 @@ fn the_api_reads_date_channel_and_representative_filters() {
             ("to=2026-05-03", Some(2)),
             ("to=2026-05-02", Some(1)),
             ("period=all&type=voice", Some(1)),
+            // A custom range wins over `period`: 7 days back from today would not reach
+            // 14 March 2026, nor would a year back from whenever this runs much later.
+            ("period=7d&from=2026-03-14&to=2026-03-14", Some(1)),
+            ("to=2026-03-14&period=year", Some(1)),
         ] {
             let answer = app
                 .api(
@@ -855,7 +859,8 @@ fn the_api_reads_date_channel_and_representative_filters() {
             "from=2026-02-30",
             "to=04/01/2026",
             "period=fortnight",
-            "period=7d&from=2026-01-01",
+            "period=fortnight&from=2026-01-01",
+            "period=7d&from=2026-05-01&to=2026-04-01",
             "type=fax",
             "rep=nobody@acme.example",
         ] {

@@ -336,9 +336,9 @@ fn view_parameters() -> Vec<Parameter> {
     };
     let parameters = vec![
         query("period", string().enum_values(Some(Period::PRESETS.map(Period::param))).default(Some(json!(Period::All.param()))),
-            "Conversations of a relative period in the organisation's time zone, in whole days (7d: today and the 6 days before). Not with `from`/`to` (a 400)."),
-        query("from", date(), "First day (YYYY-MM-DD, inclusive) of a custom range in the organisation's time zone; either end may be left out. Not with `period`."),
-        query("to", date(), "Last day (YYYY-MM-DD, inclusive) of a custom range; before `from` is a 400."),
+            "Conversations of a relative period in the organisation's time zone, in whole days (7d: today and the 6 days before). Ignored when `from` or `to` is given: a custom range wins over `period`."),
+        query("from", date(), "First day (YYYY-MM-DD, inclusive) of a custom range in the organisation's time zone; either end may be left out. Given, it wins over `period`."),
+        query("to", date(), "Last day (YYYY-MM-DD, inclusive) of a custom range; given, it wins over `period`; before `from` is a 400."),
         query("type", string().pattern(Some(channels_pattern())),
             &format!("Channels, comma-separated: {}.", ConversationKind::ALL.map(ConversationKind::as_str).join(", "))),
         query("rep", string().min_length(Some(1)).max_length(Some(MAX_EMAIL_CHARS)).pattern(Some(query_text_pattern(true))),
