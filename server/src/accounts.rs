@@ -3,6 +3,7 @@
 //! the machine can see in the process list).
 
 use anyhow::Context as _;
+use app::api::tokens::TokenScope;
 use app::auth::model::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 use app::auth::password::hash_password;
 use app::auth::store::{delete_sessions_of, find_user_id, set_password_hash, set_role};
@@ -89,6 +90,10 @@ pub enum TokenCommand {
         /// What the token is for, e.g. "crm-sync"; unique in the organisation.
         #[arg(long)]
         name: String,
+        /// An Admin token: it may also erase customers and conversations (the API's DELETE
+        /// calls). Without it a token reads customers and writes conversations.
+        #[arg(long)]
+        admin: bool,
     },
     /// Revoke an API token by its name.
     Revoke {
@@ -101,10 +106,20 @@ pub enum TokenCommand {
 
 pub async fn run_token(db: &Db, command: TokenCommand) -> CliResult {
     match command {
-        TokenCommand::Create { org, name } => {
+        TokenCommand::Create { org, name, admin } => {
             let organisation = organisation(db, &org).await?;
-            let token = app::api::tokens::create_token(db, organisation.id, &name).await?;
-            eprintln!("created the API token `{name}` for `{org}`; it is shown only this once:");
+            let scope = if admin {
+                TokenScope::Admin
+            } else {
+                TokenScope::ReadWrite
+            };
+            let token = app::api::tokens::create_token(db, organisation.id, &name, scope).await?;
+            let kind = if admin {
+                "Admin API token"
+            } else {
+                "API token"
+            };
+            eprintln!("created the {kind} `{name}` for `{org}`; it is shown only this once:");
             println!("{token}");
             Ok(())
         }
@@ -525,6 +540,64 @@ mod tests {
             Cli::try_parse_from(["server", "set-score-bands", "--org", "acme", "sixty", "80"])
                 .is_err()
         );
+    }
+
+    #[tokio::test]
+    async fn tokens_are_made_read_write_or_admin_from_the_command_line() {
+        use app::api::tokens::authenticate_token;
+        let temp = tools::test_db::TestDb::sqlite().await;
+        let db = temp.db.clone();
+        run_org(
+            &db,
+            OrgCommand::Create {
+                slug: "acme".to_owned(),
+                name: "Acme".to_owned(),
+                timezone: "Europe/London".to_owned(),
+            },
+        )
+        .await
+        .expect("create");
+        let org_id = find_organisation(&db, "acme").await.unwrap().unwrap().id;
+        for (name, admin, scope) in [
+            ("sync", false, TokenScope::ReadWrite),
+            ("eraser", true, TokenScope::Admin),
+        ] {
+            let create = TokenCommand::Create {
+                org: "acme".to_owned(),
+                name: name.to_owned(),
+                admin,
+            };
+            run_token(&db, create).await.expect("create a token");
+            // The command prints the token once; the store is asked here what it stands for.
+            let token = app::api::tokens::create_token(&db, org_id, &format!("{name}-2"), scope)
+                .await
+                .expect("token");
+            let client = authenticate_token(&db, &token)
+                .await
+                .unwrap()
+                .expect("valid");
+            assert_eq!((client.org_id, client.scope), (org_id, scope), "{name}");
+        }
+        use clap::Parser;
+        #[derive(Parser, Debug)]
+        struct Cli {
+            #[command(subcommand)]
+            token: TokenCommand,
+        }
+        let parsed = Cli::try_parse_from([
+            "server", "create", "--org", "acme", "--name", "x", "--admin",
+        ])
+        .expect("parses");
+        assert!(matches!(
+            parsed.token,
+            TokenCommand::Create { admin: true, .. }
+        ));
+        let parsed = Cli::try_parse_from(["server", "create", "--org", "acme", "--name", "x"])
+            .expect("parses");
+        assert!(matches!(
+            parsed.token,
+            TokenCommand::Create { admin: false, .. }
+        ));
     }
 
     #[test]

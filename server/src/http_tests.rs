@@ -580,12 +580,27 @@ impl TestApp {
     }
 
     async fn token(&self, org: &str, name: &str) -> String {
+        self.token_with(org, name, app::api::tokens::TokenScope::ReadWrite)
+            .await
+    }
+
+    async fn admin_token(&self, org: &str, name: &str) -> String {
+        self.token_with(org, name, app::api::tokens::TokenScope::Admin)
+            .await
+    }
+
+    async fn token_with(
+        &self,
+        org: &str,
+        name: &str,
+        scope: app::api::tokens::TokenScope,
+    ) -> String {
         let org_id = app::orgs::store::find_organisation(&self.db, org)
             .await
             .unwrap()
             .expect("org")
             .id;
-        app::api::tokens::create_token(&self.db, org_id, name)
+        app::api::tokens::create_token(&self.db, org_id, name, scope)
             .await
             .expect("token")
     }
