@@ -117,6 +117,12 @@ struct OrgModel {
 }
 
 impl ReadModel {
+    /// Drops the organisation's columns (it was deleted).
+    pub fn forget(&self, org_id: i64) {
+        let mut orgs = self.orgs.lock().unwrap_or_else(PoisonError::into_inner);
+        orgs.remove(&org_id);
+    }
+
     fn org(&self, org_id: i64) -> Arc<OrgModel> {
         let mut orgs = self.orgs.lock().unwrap_or_else(PoisonError::into_inner);
         orgs.entry(org_id).or_default().clone()
