@@ -30,6 +30,14 @@ pub enum OrgCommand {
         #[arg(long)]
         timezone: String,
     },
+    /// Delete an organisation and everything of it, for good: its customers, conversations,
+    /// fields, people, sessions, saved views and API tokens. One transaction.
+    Delete {
+        slug: String,
+        /// The slug again, to confirm.
+        #[arg(long)]
+        confirm: String,
+    },
     /// Set where scores change band, in points: Low below LOW, Medium from LOW up to HIGH,
     /// High from HIGH (e.g. `60 80`, the default, or `55.5 85`).
     SetScoreBands {
@@ -174,7 +182,7 @@ fn password_from_input(input: &str) -> Result<String, anyhow::Error> {
     Ok(password)
 }
 
-async fn organisation(db: &Db, slug: &str) -> Result<Organisation, anyhow::Error> {
+pub async fn organisation(db: &Db, slug: &str) -> Result<Organisation, anyhow::Error> {
     find_organisation(db, slug).await?.ok_or_else(|| {
         anyhow::anyhow!(
             "there is no organisation `{slug}` (server org create {slug} --name … --timezone …)"
@@ -196,6 +204,30 @@ pub async fn run_org(db: &Db, command: OrgCommand) -> CliResult {
             create_organisation(&mut tx, &slug, &name, &timezone).await?;
             tx.commit().await?;
             println!("created the organisation `{slug}` ({name}, {timezone})");
+            Ok(())
+        }
+        OrgCommand::Delete { slug, confirm } => {
+            if confirm != slug {
+                return Err(anyhow::anyhow!(
+                    "deleting `{slug}` erases all of its data for good: confirm with --confirm {slug}"
+                ));
+            }
+            let organisation = organisation(db, &slug).await?;
+            let erased = app::erasure::delete_organisation(db, organisation.id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("there is no organisation `{slug}`"))?;
+            println!(
+                "deleted the organisation `{slug}` ({}): {} customer(s), {} conversation(s), \
+                 {} person(s), {} custom field(s), {} API token(s), {} saved view(s), {} session(s)",
+                organisation.name,
+                erased.customers,
+                erased.conversations,
+                erased.people,
+                erased.custom_fields,
+                erased.api_tokens,
+                erased.saved_views,
+                erased.sessions,
+            );
             Ok(())
         }
         OrgCommand::SetScoreBands { org, low, high } => {

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod assets;
+mod erasure;
 mod http;
 #[cfg(test)]
 mod http_tests;
@@ -95,6 +96,12 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(accounts::TokenCommand),
+    /// Customers: erasure.
+    #[command(subcommand)]
+    Customer(erasure::CustomerCommand),
+    /// Conversations: erasure.
+    #[command(subcommand)]
+    Conversation(erasure::ConversationCommand),
 }
 
 /// Makes glibc give large allocations back to the system when they are freed. By default it
@@ -266,6 +273,18 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
         Command::Token(command) => {
             with_db(&cli.database_url, async |db| {
                 accounts::run_token(db, command).await
+            })
+            .await
+        }
+        Command::Customer(command) => {
+            with_db(&cli.database_url, async |db| {
+                erasure::run_customer(db, command).await
+            })
+            .await
+        }
+        Command::Conversation(command) => {
+            with_db(&cli.database_url, async |db| {
+                erasure::run_conversation(db, command).await
             })
             .await
         }
