@@ -70,6 +70,14 @@ enum Command {
         /// At start, how many seconds to keep retrying a database that cannot be reached.
         #[arg(long, env = "PLAYBOOK_DB_START_WAIT_SECS", default_value_t = 30)]
         db_start_wait_secs: u64,
+        /// How many API writes (conversation batches, erasures) may parse and write at once;
+        /// others wait briefly, then are answered 503 with Retry-After.
+        #[arg(long, env = "PLAYBOOK_API_WRITERS", default_value_t = app::api::guard::DEFAULT_CONCURRENT_WRITES)]
+        api_writers: usize,
+        /// How many API writes one token may make per minute (a burst of that many); past it
+        /// the API answers 429 with Retry-After.
+        #[arg(long, env = "PLAYBOOK_API_WRITES_PER_MINUTE", default_value_t = app::api::guard::DEFAULT_WRITES_PER_MINUTE)]
+        api_writes_per_minute: u32,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -231,6 +239,8 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
             header_timeout_secs,
             shutdown_drain_secs,
             db_start_wait_secs,
+            api_writers,
+            api_writes_per_minute,
         } => {
             let mut connect = ConnectOptions::new(db_connections);
             connect.lock_wait = Some(Duration::from_millis(lock_wait_ms));
@@ -252,6 +262,11 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
                 request_timeout: Duration::from_secs(request_timeout_secs.max(1)),
                 header_read_timeout: Duration::from_secs(header_timeout_secs.max(1)),
                 shutdown_drain: Duration::from_secs(shutdown_drain_secs),
+                api_writes: app::api::guard::WriteLimits {
+                    concurrent_writes: api_writers.max(1),
+                    writes_per_minute: api_writes_per_minute.max(1),
+                    ..app::api::guard::WriteLimits::default()
+                },
             };
             http::serve(db, addr, options).await
         }
