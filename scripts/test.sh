@@ -66,9 +66,11 @@ api_fuzz() {
   say "the API against its OpenAPI document: schemathesis, every check (scripts/api-fuzz.sh)"
   # The release build the browser tests just used.
   bash scripts/api-fuzz.sh target/release/server 2>&1 | tee "$logs/api-fuzz.log"
-  local generated
-  generated=$( (grep -Eo '[0-9]+ generated' "$logs/api-fuzz.log" || true) | tail -1 | tr -dc '0-9')
-  summary+=("api: schemathesis ${generated:-?} requests against /api/v1/openapi.json, 0 failures ($(elapsed "$start"))")
+  # One count per seed (scripts/api-fuzz.sh runs several fixed ones).
+  local generated seeds
+  generated=$( (grep -Eo '[0-9]+ generated' "$logs/api-fuzz.log" || true) | awk '{s+=$1} END {print s+0}')
+  seeds=$(grep -c '^==> schemathesis .* seed ' "$logs/api-fuzz.log" || true)
+  summary+=("api: schemathesis ${generated:-?} requests against /api/v1/openapi.json over ${seeds:-?} fixed seeds, 0 failures ($(elapsed "$start"))")
 }
 
 case "$phase" in

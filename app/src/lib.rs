@@ -24,6 +24,8 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod demo;
 #[cfg(feature = "ssr")]
+pub mod erasure;
+#[cfg(feature = "ssr")]
 pub mod hash_list;
 #[cfg(feature = "ssr")]
 pub mod session;

@@ -3,6 +3,7 @@
 //! the machine can see in the process list).
 
 use anyhow::Context as _;
+use app::api::tokens::TokenScope;
 use app::auth::model::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 use app::auth::password::hash_password;
 use app::auth::store::{delete_sessions_of, find_user_id, set_password_hash, set_role};
@@ -28,6 +29,14 @@ pub enum OrgCommand {
         /// IANA time zone every date is shown in, e.g. Europe/London.
         #[arg(long)]
         timezone: String,
+    },
+    /// Delete an organisation and everything of it, for good: its customers, conversations,
+    /// fields, people, sessions, saved views and API tokens. One transaction.
+    Delete {
+        slug: String,
+        /// The slug again, to confirm.
+        #[arg(long)]
+        confirm: String,
     },
     /// Set where scores change band, in points: Low below LOW, Medium from LOW up to HIGH,
     /// High from HIGH (e.g. `60 80`, the default, or `55.5 85`).
@@ -89,6 +98,10 @@ pub enum TokenCommand {
         /// What the token is for, e.g. "crm-sync"; unique in the organisation.
         #[arg(long)]
         name: String,
+        /// An Admin token: it may also erase customers and conversations (the API's DELETE
+        /// calls). Without it a token reads customers and writes conversations.
+        #[arg(long)]
+        admin: bool,
     },
     /// Revoke an API token by its name.
     Revoke {
@@ -101,10 +114,20 @@ pub enum TokenCommand {
 
 pub async fn run_token(db: &Db, command: TokenCommand) -> CliResult {
     match command {
-        TokenCommand::Create { org, name } => {
+        TokenCommand::Create { org, name, admin } => {
             let organisation = organisation(db, &org).await?;
-            let token = app::api::tokens::create_token(db, organisation.id, &name).await?;
-            eprintln!("created the API token `{name}` for `{org}`; it is shown only this once:");
+            let scope = if admin {
+                TokenScope::Admin
+            } else {
+                TokenScope::ReadWrite
+            };
+            let token = app::api::tokens::create_token(db, organisation.id, &name, scope).await?;
+            let kind = if admin {
+                "Admin API token"
+            } else {
+                "API token"
+            };
+            eprintln!("created the {kind} `{name}` for `{org}`; it is shown only this once:");
             println!("{token}");
             Ok(())
         }
@@ -159,7 +182,7 @@ fn password_from_input(input: &str) -> Result<String, anyhow::Error> {
     Ok(password)
 }
 
-async fn organisation(db: &Db, slug: &str) -> Result<Organisation, anyhow::Error> {
+pub async fn organisation(db: &Db, slug: &str) -> Result<Organisation, anyhow::Error> {
     find_organisation(db, slug).await?.ok_or_else(|| {
         anyhow::anyhow!(
             "there is no organisation `{slug}` (server org create {slug} --name … --timezone …)"
@@ -181,6 +204,30 @@ pub async fn run_org(db: &Db, command: OrgCommand) -> CliResult {
             create_organisation(&mut tx, &slug, &name, &timezone).await?;
             tx.commit().await?;
             println!("created the organisation `{slug}` ({name}, {timezone})");
+            Ok(())
+        }
+        OrgCommand::Delete { slug, confirm } => {
+            if confirm != slug {
+                return Err(anyhow::anyhow!(
+                    "deleting `{slug}` erases all of its data for good: confirm with --confirm {slug}"
+                ));
+            }
+            let organisation = organisation(db, &slug).await?;
+            let erased = app::erasure::delete_organisation(db, organisation.id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("there is no organisation `{slug}`"))?;
+            println!(
+                "deleted the organisation `{slug}` ({}): {} customer(s), {} conversation(s), \
+                 {} person(s), {} custom field(s), {} API token(s), {} saved view(s), {} session(s)",
+                organisation.name,
+                erased.customers,
+                erased.conversations,
+                erased.people,
+                erased.custom_fields,
+                erased.api_tokens,
+                erased.saved_views,
+                erased.sessions,
+            );
             Ok(())
         }
         OrgCommand::SetScoreBands { org, low, high } => {
@@ -525,6 +572,64 @@ mod tests {
             Cli::try_parse_from(["server", "set-score-bands", "--org", "acme", "sixty", "80"])
                 .is_err()
         );
+    }
+
+    #[tokio::test]
+    async fn tokens_are_made_read_write_or_admin_from_the_command_line() {
+        use app::api::tokens::authenticate_token;
+        let temp = tools::test_db::TestDb::sqlite().await;
+        let db = temp.db.clone();
+        run_org(
+            &db,
+            OrgCommand::Create {
+                slug: "acme".to_owned(),
+                name: "Acme".to_owned(),
+                timezone: "Europe/London".to_owned(),
+            },
+        )
+        .await
+        .expect("create");
+        let org_id = find_organisation(&db, "acme").await.unwrap().unwrap().id;
+        for (name, admin, scope) in [
+            ("sync", false, TokenScope::ReadWrite),
+            ("eraser", true, TokenScope::Admin),
+        ] {
+            let create = TokenCommand::Create {
+                org: "acme".to_owned(),
+                name: name.to_owned(),
+                admin,
+            };
+            run_token(&db, create).await.expect("create a token");
+            // The command prints the token once; the store is asked here what it stands for.
+            let token = app::api::tokens::create_token(&db, org_id, &format!("{name}-2"), scope)
+                .await
+                .expect("token");
+            let client = authenticate_token(&db, &token)
+                .await
+                .unwrap()
+                .expect("valid");
+            assert_eq!((client.org_id, client.scope), (org_id, scope), "{name}");
+        }
+        use clap::Parser;
+        #[derive(Parser, Debug)]
+        struct Cli {
+            #[command(subcommand)]
+            token: TokenCommand,
+        }
+        let parsed = Cli::try_parse_from([
+            "server", "create", "--org", "acme", "--name", "x", "--admin",
+        ])
+        .expect("parses");
+        assert!(matches!(
+            parsed.token,
+            TokenCommand::Create { admin: true, .. }
+        ));
+        let parsed = Cli::try_parse_from(["server", "create", "--org", "acme", "--name", "x"])
+            .expect("parses");
+        assert!(matches!(
+            parsed.token,
+            TokenCommand::Create { admin: false, .. }
+        ));
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub struct ServeOptions {
     pub shutdown_drain: Duration,
     /// The memory budget of every organisation's read model together.
     pub read_model_bytes: usize,
+    /// How many API writes run at once, and how often one token may write.
+    pub api_writes: app::api::guard::WriteLimits,
 }
 
 impl Default for ServeOptions {
@@ -54,6 +56,7 @@ impl Default for ServeOptions {
             header_read_timeout: Duration::from_secs(10),
             shutdown_drain: Duration::from_secs(10),
             read_model_bytes: app::customers::read_model::DEFAULT_BUDGET_MB * 1024 * 1024,
+            api_writes: app::api::guard::WriteLimits::default(),
         }
     }
 }
@@ -79,7 +82,8 @@ pub fn router(
         provide_context(context_state.clone());
         leptos::nonce::provide_nonce();
     };
-    let api = app::api::routes::router(state.app.clone()).with_state(state.app.clone());
+    let api = app::api::routes::router(state.app.clone(), options.api_writes)
+        .with_state(state.app.clone());
     let export = axum::Router::new()
         .route(
             "/customers/export.csv",
@@ -120,6 +124,7 @@ pub fn router(
         ))
         .layer(middleware::from_fn(limit_body))
         .layer(request_timeout(options))
+        .layer(middleware::from_fn(api_errors_as_json))
         .layer(middleware::from_fn_with_state(
             state.app.clone(),
             security_headers,
@@ -387,20 +392,60 @@ async fn limit_body(request: Request, next: Next) -> Response {
         MAX_BODY_BYTES
     };
     if declared.is_some_and(|length| length > limit as u64) {
-        const TOO_LARGE: &str = "The request is too large.";
-        // The API answers its errors as JSON, as its OpenAPI document says.
+        // The API answers its errors as JSON, with their code, as its OpenAPI document says.
         if request.uri().path().starts_with("/api/v1/") {
-            return (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                Json(serde_json::json!({ "error": TOO_LARGE })),
-            )
-                .into_response();
+            return app::api::routes::ApiError::too_large().into_response();
         }
-        return (StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE).into_response();
+        return (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response();
     }
     let (parts, body) = request.into_parts();
     let limited = axum::body::Body::new(http_body_util::Limited::new(body, limit));
     next.run(Request::from_parts(parts, limited)).await
+}
+
+/// Makes every error answer of the API JSON with its code, as its document promises, also
+/// those made outside its handlers: the request timeout's 503 and a method a call does not
+/// take (405), which come without a body.
+pub(crate) async fn api_errors_as_json(request: Request, next: Next) -> Response {
+    use app::api::openapi::ErrorCode;
+    use app::api::routes::ApiError;
+    if !request.uri().path().starts_with("/api/v1/") {
+        return next.run(request).await;
+    }
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, _) = response.into_parts();
+    let error = match status {
+        StatusCode::SERVICE_UNAVAILABLE => ApiError::new(
+            status,
+            ErrorCode::Timeout,
+            "The request took longer than the server allows and was stopped. Try again after the Retry-After seconds.",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::for_status(status, "This call does not take that method (see Allow).")
+        }
+        _ => ApiError::for_status(
+            status,
+            status
+                .canonical_reason()
+                .unwrap_or("The request was refused."),
+        ),
+    };
+    let mut answer = error.into_response();
+    // Keep what the answer said besides its body (Allow on a 405, say).
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            answer.headers_mut().entry(name).or_insert(value.clone());
+        }
+    }
+    answer
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

@@ -87,6 +87,26 @@ async fn app() -> TestApp {
 
 /// The app on a database connected with `connect`, with the state `state` makes.
 async fn app_with(connect: ConnectOptions, state: impl FnOnce(Db) -> AppState) -> TestApp {
+    app_serving(connect, state, ServeOptions::default()).await
+}
+
+/// The app with its API writes limited as `api_writes` says.
+async fn app_with_writes(
+    connect: ConnectOptions,
+    api_writes: app::api::guard::WriteLimits,
+) -> TestApp {
+    let options = ServeOptions {
+        api_writes,
+        ..ServeOptions::default()
+    };
+    app_serving(connect, |db| AppState::new(db, false), options).await
+}
+
+async fn app_serving(
+    connect: ConnectOptions,
+    state: impl FnOnce(Db) -> AppState,
+    serve: ServeOptions,
+) -> TestApp {
     let temp = TestDb::sqlite_with(connect).await;
     let db = temp.db.clone();
     load_text(&db, &fixture(), "fixture")
@@ -94,12 +114,7 @@ async fn app_with(connect: ConnectOptions, state: impl FnOnce(Db) -> AppState) -
         .expect("fixture");
     let options = LeptosOptions::builder().output_name("custs").build();
     TestApp {
-        router: router(
-            state(db.clone()),
-            options,
-            unhashed_client(),
-            ServeOptions::default(),
-        ),
+        router: router(state(db.clone()), options, unhashed_client(), serve),
         db,
         _temp: temp,
     }
@@ -580,12 +595,27 @@ impl TestApp {
     }
 
     async fn token(&self, org: &str, name: &str) -> String {
+        self.token_with(org, name, app::api::tokens::TokenScope::ReadWrite)
+            .await
+    }
+
+    async fn admin_token(&self, org: &str, name: &str) -> String {
+        self.token_with(org, name, app::api::tokens::TokenScope::Admin)
+            .await
+    }
+
+    async fn token_with(
+        &self,
+        org: &str,
+        name: &str,
+        scope: app::api::tokens::TokenScope,
+    ) -> String {
         let org_id = app::orgs::store::find_organisation(&self.db, org)
             .await
             .unwrap()
             .expect("org")
             .id;
-        app::api::tokens::create_token(&self.db, org_id, name)
+        app::api::tokens::create_token(&self.db, org_id, name, scope)
             .await
             .expect("token")
     }
@@ -827,6 +857,10 @@ fn the_api_reads_date_channel_and_representative_filters() {
             ("to=2026-05-03", Some(2)),
             ("to=2026-05-02", Some(1)),
             ("period=all&type=voice", Some(1)),
+            // A custom range wins over `period`: 7 days back from today would not reach
+            // 14 March 2026, nor would a year back from whenever this runs much later.
+            ("period=7d&from=2026-03-14&to=2026-03-14", Some(1)),
+            ("to=2026-03-14&period=year", Some(1)),
         ] {
             let answer = app
                 .api(
@@ -855,7 +889,8 @@ fn the_api_reads_date_channel_and_representative_filters() {
             "from=2026-02-30",
             "to=04/01/2026",
             "period=fortnight",
-            "period=7d&from=2026-01-01",
+            "period=fortnight&from=2026-01-01",
+            "period=7d&from=2026-05-01&to=2026-04-01",
             "type=fax",
             "rep=nobody@acme.example",
         ] {
@@ -1866,5 +1901,690 @@ fn an_export_streams_every_customer_of_a_large_organisation() {
             .collect();
         assert_eq!(bulk.len(), 500);
         assert!(bulk.iter().all(|line| line.contains(",60,")));
+    })
+}
+
+/// `{"code": …, "error": …}`: an API error answer, its code checked against the document's list.
+fn error_code(answer: &Answer) -> String {
+    assert!(
+        answer
+            .headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json")),
+        "not JSON: {:?} {}",
+        answer.headers,
+        answer.body
+    );
+    let body = json_of(answer);
+    assert!(body["error"].is_string(), "{}", answer.body);
+    let code = body["code"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        app::api::openapi::ErrorCode::ALL
+            .iter()
+            .any(|known| known.as_str() == code),
+        "`{code}` is not a documented code: {}",
+        answer.body
+    );
+    code
+}
+
+/// A call to a batch of `count` conversations of `customer`, padded with whitespace to
+/// exactly `bytes` bytes.
+fn padded_batch(count: usize, customer: &str, bytes: usize) -> String {
+    let items: Vec<String> = (0..count)
+        .map(|n| item(&format!("pad{n}"), customer, "70"))
+        .collect();
+    let mut batch = format!("[{}]", items.join(","));
+    assert!(batch.len() <= bytes);
+    batch.insert_str(batch.len() - 1, &" ".repeat(bytes - batch.len()));
+    assert_eq!(batch.len(), bytes);
+    batch
+}
+
+#[test]
+fn the_documented_byte_limit_is_the_one_enforced() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let token = app.token("acme", "ingest").await;
+        let limit = app::api::routes::MAX_INGEST_BYTES;
+        // 3.9 MiB: over axum's default body limit of 2 MiB, under the documented 4 MiB.
+        let big = padded_batch(10, "big@example.com", limit * 39 / 40);
+        let answer = app
+            .api("POST", "/api/v1/conversations", Some(&token), Some(big))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(json_of(&answer)["created"], 10);
+        // Exactly the limit is still accepted (the same ten again: skipped).
+        let full = padded_batch(10, "big@example.com", limit);
+        let answer = app
+            .api("POST", "/api/v1/conversations", Some(&token), Some(full))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(json_of(&answer)["skipped"], 10);
+
+        // One byte more: 413 with the JSON error, whether the length is declared or not.
+        let over = padded_batch(10, "over@example.com", limit + 1);
+        let answer = app
+            .api(
+                "POST",
+                "/api/v1/conversations",
+                Some(&token),
+                Some(over.clone()),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(error_code(&answer), "too_large");
+        assert!(json_of(&answer)["error"]
+            .as_str()
+            .unwrap()
+            .contains("4 MiB"));
+        // Without a Content-Length, the body is cut off as it is read.
+        let streamed = Request::post("/api/v1/conversations")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(over))
+            .expect("request");
+        let answer = app.send(streamed).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{}",
+            answer.body
+        );
+        assert_eq!(error_code(&answer), "too_large");
+        let page = json_of(
+            &app.api("GET", "/api/v1/customers?q=over", Some(&token), None)
+                .await,
+        );
+        assert_eq!(page["total"], 0, "nothing of a refused call is written");
+    })
+}
+
+#[test]
+fn a_batch_over_the_item_limit_is_refused_before_the_items_past_it_are_read() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let token = app.token("acme", "ingest").await;
+        let max = app::api::routes::MAX_ITEMS_PER_CALL;
+        let items: Vec<String> = (0..max)
+            .map(|n| item(&format!("cap{n}"), "cap@example.com", "50"))
+            .collect();
+        // The item past the limit is not even JSON: had it been read, the answer would be 400.
+        let over = format!("[{}, {{\"external_id\": oops", items.join(","));
+        let answer = app
+            .api("POST", "/api/v1/conversations", Some(&token), Some(over))
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{}",
+            answer.body
+        );
+        assert_eq!(error_code(&answer), "too_large");
+        assert!(json_of(&answer)["error"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("At most {max} conversations")));
+        // Exactly the limit is written.
+        let answer = app
+            .api(
+                "POST",
+                "/api/v1/conversations",
+                Some(&token),
+                Some(format!("[{}]", items.join(","))),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(json_of(&answer)["created"], max);
+    })
+}
+
+#[test]
+fn a_repeated_external_id_in_one_call_is_one_conversation_the_last_item_written() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let token = app.token("acme", "ingest").await;
+        let batch = format!(
+            "[{}, {}, {}]",
+            item("twice", "first@example.com", "10"),
+            item("other", "first@example.com", "20"),
+            item("twice", "second@example.com", "90").replace("\"twice\"", "\" twice \""),
+        );
+        let answer = app
+            .api("POST", "/api/v1/conversations", Some(&token), Some(batch))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(
+            json_of(&answer),
+            serde_json::json!({"created": 2, "updated": 0, "skipped": 0, "new_fields": 1})
+        );
+        let history = json_of(
+            &app.api(
+                "GET",
+                "/api/v1/customers/second@example.com/interactions",
+                Some(&token),
+                None,
+            )
+            .await,
+        );
+        assert_eq!(history["total"], 1);
+        assert_eq!(history["rows"][0]["external_id"], "twice");
+        assert_eq!(history["rows"][0]["score"], 90.0);
+        let first = json_of(
+            &app.api(
+                "GET",
+                "/api/v1/customers/first@example.com/interactions",
+                Some(&token),
+                None,
+            )
+            .await,
+        );
+        assert_eq!(first["total"], 1, "only `other` is first's");
+    })
+}
+
+#[test]
+fn every_api_error_carries_a_stable_code() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let token = app.token("acme", "ingest").await;
+        let bad_item = format!("[{}]", item("c1", "x@example.com", "101"));
+        for (method, path, token, body, status, code) in [
+            ("GET", "/api/v1/customers", None, None, 401, "unauthorized"),
+            (
+                "GET",
+                "/api/v1/customers",
+                Some("pb_forged"),
+                None,
+                401,
+                "unauthorized",
+            ),
+            (
+                "GET",
+                "/api/v1/customers?sort=size",
+                Some(&token),
+                None,
+                400,
+                "bad_request",
+            ),
+            (
+                "GET",
+                "/api/v1/no-such-call",
+                Some(&token),
+                None,
+                404,
+                "not_found",
+            ),
+            (
+                "GET",
+                "/api/v1/customers/nobody@example.com/interactions",
+                Some(&token),
+                None,
+                404,
+                "not_found",
+            ),
+            (
+                "PUT",
+                "/api/v1/conversations",
+                Some(&token),
+                Some("[]".to_owned()),
+                405,
+                "method_not_allowed",
+            ),
+            (
+                "POST",
+                "/api/v1/conversations",
+                Some(&token),
+                Some("not json".to_owned()),
+                400,
+                "bad_request",
+            ),
+            (
+                "POST",
+                "/api/v1/conversations",
+                Some(&token),
+                Some("{}".to_owned()),
+                400,
+                "bad_request",
+            ),
+            (
+                "POST",
+                "/api/v1/conversations",
+                Some(&token),
+                Some(bad_item),
+                422,
+                "invalid_items",
+            ),
+            (
+                "DELETE",
+                "/api/v1/customers/zoe@example.com",
+                Some(&token),
+                None,
+                403,
+                "forbidden",
+            ),
+            (
+                "DELETE",
+                "/api/v1/conversations/a1",
+                Some(&token),
+                None,
+                403,
+                "forbidden",
+            ),
+        ] {
+            let answer = app.api(method, path, token, body).await;
+            assert_eq!(
+                answer.status.as_u16(),
+                status,
+                "{method} {path}: {}",
+                answer.body
+            );
+            assert_eq!(error_code(&answer), code, "{method} {path}");
+            if status == 405 {
+                assert!(
+                    answer.headers.contains_key(header::ALLOW),
+                    "{:?}",
+                    answer.headers
+                );
+            }
+        }
+        // Too many new fields: the items are refused.
+        let fields: String = (0..25)
+            .map(|n| format!("\"k{n}\": \"v\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let many = format!(
+            "[{}]",
+            item("f1", "f@example.com", "50").replace("\"source\": \"api\"", &fields)
+        );
+        let answer = app
+            .api("POST", "/api/v1/conversations", Some(&token), Some(many))
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            answer.body
+        );
+        assert_eq!(error_code(&answer), "invalid_items");
+    })
+}
+
+#[test]
+fn a_request_past_its_timeout_gets_the_api_error_with_code_timeout() {
+    use std::time::Duration;
+    shared_runtime().block_on(async {
+        let options = ServeOptions {
+            request_timeout: Duration::from_millis(100),
+            ..ServeOptions::default()
+        };
+        let slow = Router::new()
+            .route(
+                "/api/v1/slow",
+                axum::routing::get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .route(
+                "/slow",
+                axum::routing::get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .layer(crate::http::request_timeout(options))
+            .layer(axum::middleware::from_fn(crate::http::api_errors_as_json));
+        let request = |path: &str| Request::get(path).body(Body::empty()).expect("request");
+        let response = slow
+            .clone()
+            .oneshot(request("/api/v1/slow"))
+            .await
+            .expect("response");
+        let (status, headers) = (response.status(), response.headers().clone());
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let answer = Answer {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        };
+        assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(error_code(&answer), "timeout");
+        assert!(answer.headers.contains_key(header::RETRY_AFTER));
+        // Pages keep their own answers.
+        let page = slow.oneshot(request("/slow")).await.expect("response");
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(page.headers().get(header::CONTENT_TYPE).is_none());
+    })
+}
+
+#[test]
+fn writes_past_the_concurrent_ones_wait_briefly_then_get_503_with_retry_after() {
+    use std::time::{Duration, Instant};
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let mut connect = ConnectOptions::new(4);
+        connect.lock_wait = Some(Duration::from_millis(3_000));
+        let limits = app::api::guard::WriteLimits {
+            concurrent_writes: 1,
+            slot_wait: Duration::from_millis(300),
+            ..app::api::guard::WriteLimits::default()
+        };
+        let app = app_with_writes(connect, limits).await;
+        let token = app.token("acme", "ingest").await;
+        let admin = app.admin_token("acme", "admin").await;
+        // Another process holds the write lock, so the one write slot stays taken.
+        let importer = Db::connect(&app._temp.url, 1).await.expect("second pool");
+        let org_id = app::orgs::store::find_organisation(&app.db, "acme")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let mut import = importer.begin().await.unwrap();
+        app::versions::claim_write_version(&mut import, org_id)
+            .await
+            .unwrap();
+        let first = {
+            let router = app.router.clone();
+            let body = format!("[{}]", item("slot1", "slot@example.com", "70"));
+            let token = token.clone();
+            tokio::spawn(async move {
+                let request = Request::post("/api/v1/conversations")
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header(header::CONTENT_LENGTH, body.len())
+                    .body(Body::from(body))
+                    .expect("request");
+                router.oneshot(request).await.expect("response").status()
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let started = Instant::now();
+        let second = app
+            .api(
+                "POST",
+                "/api/v1/conversations",
+                Some(&token),
+                Some(format!("[{}]", item("slot2", "slot@example.com", "70"))),
+            )
+            .await;
+        let waited = started.elapsed();
+        assert_eq!(
+            second.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            second.body
+        );
+        assert_eq!(error_code(&second), "busy");
+        assert!(second.headers.contains_key(header::RETRY_AFTER));
+        assert!(json_of(&second)["error"]
+            .as_str()
+            .unwrap()
+            .contains("Too many API writes"));
+        assert!(
+            waited >= Duration::from_millis(300) && waited < Duration::from_millis(2_000),
+            "{waited:?}"
+        );
+        // Erasures take a slot too.
+        let erase = app
+            .api(
+                "DELETE",
+                "/api/v1/customers/zoe@example.com",
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(
+            erase.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            erase.body
+        );
+        // Reads do not wait for a slot.
+        let read = app
+            .api("GET", "/api/v1/customers", Some(&token), None)
+            .await;
+        assert_eq!(read.status, StatusCode::OK);
+
+        import.rollback().await.unwrap();
+        assert_eq!(first.await.expect("first write"), StatusCode::OK);
+        let third = app
+            .api(
+                "POST",
+                "/api/v1/conversations",
+                Some(&token),
+                Some(format!("[{}]", item("slot3", "slot@example.com", "70"))),
+            )
+            .await;
+        assert_eq!(third.status, StatusCode::OK, "{}", third.body);
+        importer.close().await;
+    })
+}
+
+#[test]
+fn writes_past_a_tokens_rate_get_429_with_retry_after_and_write_nothing() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let limits = app::api::guard::WriteLimits {
+            writes_per_minute: 2,
+            ..app::api::guard::WriteLimits::default()
+        };
+        let app = app_with_writes(ConnectOptions::new(4), limits).await;
+        let token = app.token("acme", "ingest").await;
+        let other = app.token("acme", "other").await;
+        let write = |id: &str| format!("[{}]", item(id, &format!("{id}@example.com"), "70"));
+        for id in ["r1", "r2"] {
+            let answer = app
+                .api(
+                    "POST",
+                    "/api/v1/conversations",
+                    Some(&token),
+                    Some(write(id)),
+                )
+                .await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        }
+        let refused = app
+            .api(
+                "POST",
+                "/api/v1/conversations",
+                Some(&token),
+                Some(write("r3")),
+            )
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            refused.body
+        );
+        assert_eq!(error_code(&refused), "rate_limited");
+        let retry_after: u64 = refused.headers[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=30).contains(&retry_after), "{retry_after}");
+        // Reads are not limited; another token has a rate of its own.
+        let page = json_of(
+            &app.api("GET", "/api/v1/customers?q=r3", Some(&token), None)
+                .await,
+        );
+        assert_eq!(page["total"], 0, "the refused write wrote nothing");
+        let answer = app
+            .api(
+                "POST",
+                "/api/v1/conversations",
+                Some(&other),
+                Some(write("r4")),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    })
+}
+
+#[test]
+fn admin_tokens_erase_customers_and_conversations_and_no_one_else_can() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let token = app.token("acme", "ingest").await;
+        let admin = app.admin_token("acme", "admin").await;
+        let globex = app.admin_token("globex", "admin").await;
+        let batch = format!(
+            "[{}, {}, {}, {}, {}]",
+            item("d1a", "del1@example.com", "60"),
+            item("d1b", "del1@example.com", "70"),
+            item("d2a", "del2@example.com", "80"),
+            item("d2b", "del2@example.com", "90"),
+            item("d3a", "del 3%@example.com", "50"),
+        );
+        let answer = app
+            .api("POST", "/api/v1/conversations", Some(&token), Some(batch))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        let total = |answer: &Answer| json_of(answer)["total"].clone();
+
+        // Only an Admin token of the customer's organisation erases.
+        let refused = app
+            .api(
+                "DELETE",
+                "/api/v1/customers/del1@example.com",
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert_eq!(error_code(&refused), "forbidden");
+        let elsewhere = app
+            .api(
+                "DELETE",
+                "/api/v1/customers/del1@example.com",
+                Some(&globex),
+                None,
+            )
+            .await;
+        assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
+        assert_eq!(error_code(&elsewhere), "not_found");
+        let still = app
+            .api("GET", "/api/v1/customers?q=del1", Some(&token), None)
+            .await;
+        assert_eq!(total(&still), 1, "nothing was deleted");
+
+        let erased = app
+            .api(
+                "DELETE",
+                "/api/v1/customers/del1@example.com",
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(erased.status, StatusCode::OK, "{}", erased.body);
+        assert_eq!(
+            json_of(&erased),
+            serde_json::json!({"conversations": 2, "customers": 1})
+        );
+        let history = app
+            .api(
+                "GET",
+                "/api/v1/customers/del1@example.com/interactions",
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(history.status, StatusCode::NOT_FOUND);
+        let listed = app
+            .api("GET", "/api/v1/customers?q=del1", Some(&token), None)
+            .await;
+        assert_eq!(total(&listed), 0);
+        let cookie = app.cookie("manager@acme.example").await;
+        let export = app.page("/customers/export.csv", Some(&cookie)).await;
+        assert_eq!(export.status, StatusCode::OK);
+        assert!(!export.body.contains("del1@example.com"), "{}", export.body);
+        assert!(export.body.contains("del2@example.com"));
+        let again = app
+            .api(
+                "DELETE",
+                "/api/v1/customers/del1@example.com",
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::NOT_FOUND);
+        assert_eq!(error_code(&again), "not_found");
+
+        // An identifier with a space and a percent sign, percent-encoded in the path.
+        let odd = app
+            .api(
+                "DELETE",
+                "/api/v1/customers/del%203%25@example.com",
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(odd.status, StatusCode::OK, "{}", odd.body);
+
+        // One conversation; its customer goes with the last.
+        let one = app
+            .api("DELETE", "/api/v1/conversations/d2a", Some(&admin), None)
+            .await;
+        assert_eq!(one.status, StatusCode::OK, "{}", one.body);
+        assert_eq!(
+            json_of(&one),
+            serde_json::json!({"conversations": 1, "customers": 0})
+        );
+        let history = json_of(
+            &app.api(
+                "GET",
+                "/api/v1/customers/del2@example.com/interactions",
+                Some(&token),
+                None,
+            )
+            .await,
+        );
+        assert_eq!(history["total"], 1);
+        assert_eq!(history["rows"][0]["external_id"], "d2b");
+        let last = app
+            .api("DELETE", "/api/v1/conversations/d2b", Some(&admin), None)
+            .await;
+        assert_eq!(
+            json_of(&last),
+            serde_json::json!({"conversations": 1, "customers": 1})
+        );
+        for path in [
+            "/api/v1/conversations/d2b".to_owned(),
+            "/api/v1/conversations/nul%00byte".to_owned(),
+            format!("/api/v1/conversations/{}", "x".repeat(3_000)),
+            "/api/v1/conversations/g1".to_owned(),
+        ] {
+            let answer = app.api("DELETE", &path, Some(&admin), None).await;
+            assert_eq!(
+                answer.status,
+                StatusCode::NOT_FOUND,
+                "{path}: {}",
+                answer.body
+            );
+            assert_eq!(error_code(&answer), "not_found");
+        }
+        // Globex keeps its conversation `g1`, which an Acme token cannot reach.
+        let globex_page = json_of(
+            &app.api("GET", "/api/v1/customers", Some(&globex), None)
+                .await,
+        );
+        assert_eq!(globex_page["total"], 1);
+        // An Admin token reads and writes like any other.
+        let read = app
+            .api("GET", "/api/v1/customers", Some(&admin), None)
+            .await;
+        assert_eq!(read.status, StatusCode::OK);
     })
 }

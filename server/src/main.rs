@@ -2,6 +2,7 @@
 
 mod accounts;
 mod assets;
+mod erasure;
 mod http;
 #[cfg(test)]
 mod http_tests;
@@ -73,6 +74,14 @@ enum Command {
         /// organisations questioned least recently are evicted to stay within it.
         #[arg(long, env = "PLAYBOOK_READ_MODEL_MB", default_value_t = app::customers::read_model::DEFAULT_BUDGET_MB)]
         read_model_mb: usize,
+        /// How many API writes (conversation batches, erasures) may parse and write at once;
+        /// others wait briefly, then are answered 503 with Retry-After.
+        #[arg(long, env = "PLAYBOOK_API_WRITERS", default_value_t = app::api::guard::DEFAULT_CONCURRENT_WRITES)]
+        api_writers: usize,
+        /// How many API writes one token may make per minute (a burst of that many); past it
+        /// the API answers 429 with Retry-After.
+        #[arg(long, env = "PLAYBOOK_API_WRITES_PER_MINUTE", default_value_t = app::api::guard::DEFAULT_WRITES_PER_MINUTE)]
+        api_writes_per_minute: u32,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -99,6 +108,12 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(accounts::TokenCommand),
+    /// Customers: erasure.
+    #[command(subcommand)]
+    Customer(erasure::CustomerCommand),
+    /// Conversations: erasure.
+    #[command(subcommand)]
+    Conversation(erasure::ConversationCommand),
 }
 
 /// Makes glibc give large allocations back to the system when they are freed. By default it
@@ -229,6 +244,8 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
             shutdown_drain_secs,
             db_start_wait_secs,
             read_model_mb,
+            api_writers,
+            api_writes_per_minute,
         } => {
             let mut connect = ConnectOptions::new(db_connections);
             connect.lock_wait = Some(Duration::from_millis(lock_wait_ms));
@@ -251,6 +268,11 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
                 header_read_timeout: Duration::from_secs(header_timeout_secs.max(1)),
                 shutdown_drain: Duration::from_secs(shutdown_drain_secs),
                 read_model_bytes: read_model_mb.saturating_mul(1024 * 1024),
+                api_writes: app::api::guard::WriteLimits {
+                    concurrent_writes: api_writers.max(1),
+                    writes_per_minute: api_writes_per_minute.max(1),
+                    ..app::api::guard::WriteLimits::default()
+                },
             };
             http::serve(db, addr, options).await
         }
@@ -272,6 +294,18 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
         Command::Token(command) => {
             with_db(&cli.database_url, async |db| {
                 accounts::run_token(db, command).await
+            })
+            .await
+        }
+        Command::Customer(command) => {
+            with_db(&cli.database_url, async |db| {
+                erasure::run_customer(db, command).await
+            })
+            .await
+        }
+        Command::Conversation(command) => {
+            with_db(&cli.database_url, async |db| {
+                erasure::run_conversation(db, command).await
             })
             .await
         }

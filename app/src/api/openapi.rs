@@ -6,8 +6,9 @@
 //! a copy of the number here. A fuzzer (scripts/api-fuzz.sh) holds the server to it.
 
 use super::routes::{
-    self, CustomerItem, CustomersPage, InteractionItem, InteractionsPage, RepresentativeRef,
-    Written, MAX_INGEST_BYTES, MAX_ITEMS_PER_CALL, MAX_PER_PAGE, RETRY_AFTER_SECS,
+    self, CustomerItem, CustomersPage, Deleted, InteractionItem, InteractionsPage,
+    RepresentativeRef, Written, MAX_INGEST_BYTES, MAX_ITEMS_PER_CALL, MAX_PER_PAGE,
+    RETRY_AFTER_SECS,
 };
 use crate::conversations::import::MAX_REPORTED_ERRORS;
 use crate::conversations::model::ConversationKind;
@@ -42,12 +43,18 @@ pub fn document() -> Document {
     info(
         title = "Playbook API",
         version = "1",
-        description = "Conversations in, customers out. Every call but this document needs `Authorization: Bearer <token>` (server token create --org SLUG --name NAME); a token sees its own organisation only. Only scored conversations count towards customers, as on the Customers page. Errors are JSON: {\"error\": \"…\"}.",
+        description = "Conversations in, customers out. Every call but this document needs `Authorization: Bearer <token>` (server token create --org SLUG --name NAME); a token sees its own organisation only, and only an Admin token (server token create --admin) may erase. Only scored conversations count towards customers, as on the Customers page. Errors are JSON: {\"code\": \"…\", \"error\": \"…\"}, where `code` is one of a fixed list (`ErrorCode`) a client can act on and `error` a sentence for people. Writes (conversation batches and erasures) are limited per token (429 with Retry-After) and in how many run at once over all tokens (503 with Retry-After).",
     ),
-    paths(routes::post_conversations, routes::get_customers, routes::get_interactions),
+    paths(
+        routes::post_conversations,
+        routes::delete_conversation,
+        routes::get_customers,
+        routes::get_interactions,
+        routes::delete_customer
+    ),
     components(schemas(
-        ErrorBody, ItemError, Conversation, Channel, Written, CustomerItem, CustomersPage,
-        InteractionItem, InteractionsPage, RepresentativeRef
+        ErrorBody, ErrorCode, ItemError, Conversation, Channel, Written, Deleted, CustomerItem,
+        CustomersPage, InteractionItem, InteractionsPage, RepresentativeRef
     )),
     modifiers(&EveryCall),
     security(("bearer" = [])),
@@ -183,9 +190,125 @@ fn integer(minimum: u32, maximum: u32, default: u32) -> ObjectBuilder {
 // ---------------------------------------------------------------------------------------------
 // Bodies.
 
-/// An error answer: `{"error": "…"}`, and for refused conversations the bad items too.
-#[derive(Serialize)]
+/// What went wrong, as a stable word a client can act on (the `error` beside it is for people).
+/// The list is closed: a new kind of error gets a new code, and a code keeps its meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    TooLarge,
+    InvalidItems,
+    InvalidValue,
+    TooBroad,
+    RateLimited,
+    Internal,
+    Busy,
+    Loading,
+    Timeout,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 14] = [
+        ErrorCode::BadRequest,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::TooLarge,
+        ErrorCode::InvalidItems,
+        ErrorCode::InvalidValue,
+        ErrorCode::TooBroad,
+        ErrorCode::RateLimited,
+        ErrorCode::Internal,
+        ErrorCode::Busy,
+        ErrorCode::Loading,
+        ErrorCode::Timeout,
+    ];
+
+    /// As the answer writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::InvalidItems => "invalid_items",
+            ErrorCode::InvalidValue => "invalid_value",
+            ErrorCode::TooBroad => "too_broad",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Busy => "busy",
+            ErrorCode::Loading => "loading",
+            ErrorCode::Timeout => "timeout",
+        }
+    }
+
+    /// The status it comes with, and what it means.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "400: a parameter or body the call does not take (unknown, malformed, out of range)",
+            ErrorCode::Unauthorized => "401: no token, or one that is not valid or was revoked",
+            ErrorCode::Forbidden => "403: the token may not do this (erasure needs an Admin token)",
+            ErrorCode::NotFound => "404: no such customer, conversation or call",
+            ErrorCode::MethodNotAllowed => "405: the call does not take this method",
+            ErrorCode::TooLarge => "413: more conversations or bytes than one call may carry; split the batch",
+            ErrorCode::InvalidItems => "422: conversations that break the import's rules (each named in `errors`), or more new fields than allowed",
+            ErrorCode::InvalidValue => "422: a value the database cannot store or search for",
+            ErrorCode::TooBroad => "422: the question ran past the server's query budget and was stopped; narrow it",
+            ErrorCode::RateLimited => "429: the token made more writes than it may for now; wait Retry-After seconds",
+            ErrorCode::Internal => "500: the server failed; nothing the caller can fix",
+            ErrorCode::Busy => "503: the database is busy or briefly out of reach, or too many writes run at once; wait Retry-After seconds",
+            ErrorCode::Loading => "503: the server is still loading the figures after a start; wait Retry-After seconds",
+            ErrorCode::Timeout => "503: the request ran past the server's request timeout and was stopped; wait Retry-After seconds",
+        }
+    }
+
+    /// The code of an answer known only by its status.
+    pub fn for_status(status: axum::http::StatusCode) -> ErrorCode {
+        match status.as_u16() {
+            401 => ErrorCode::Unauthorized,
+            403 => ErrorCode::Forbidden,
+            404 => ErrorCode::NotFound,
+            405 => ErrorCode::MethodNotAllowed,
+            413 => ErrorCode::TooLarge,
+            422 => ErrorCode::InvalidItems,
+            429 => ErrorCode::RateLimited,
+            503 => ErrorCode::Busy,
+            500..=599 => ErrorCode::Internal,
+            _ => ErrorCode::BadRequest,
+        }
+    }
+}
+
+impl ToSchema for ErrorCode {}
+
+impl PartialSchema for ErrorCode {
+    fn schema() -> RefOr<Schema> {
+        let meanings = ErrorCode::ALL
+            .iter()
+            .map(|code| format!("`{}` ({})", code.as_str(), code.meaning()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        string()
+            .enum_values(Some(ErrorCode::ALL.map(ErrorCode::as_str)))
+            .description(Some(format!(
+                "What went wrong, as a stable code to act on: {meanings}."
+            )))
+            .into()
+    }
+}
+
+/// An error answer: `{"code": "…", "error": "…"}`, and for refused conversations the bad
+/// items too.
+#[derive(Debug, Serialize)]
 pub struct ErrorBody {
+    pub code: ErrorCode,
     pub error: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<ItemError>>,
@@ -202,28 +325,30 @@ impl ToSchema for ErrorBody {
 impl PartialSchema for ErrorBody {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()
-            .property("error", string())
+            .property("code", Ref::from_schema_name(ErrorCode::name()))
+            .required("code")
+            .property("error", string().description(Some("What went wrong, in a sentence for people (its wording may change; `code` does not).")))
             .required("error")
             .property(
                 "errors",
                 ArrayBuilder::new()
                     .items(Ref::from_schema_name(ItemError::name()))
                     .max_items(Some(MAX_REPORTED_ERRORS))
-                    .description(Some("The bad items (422 on a conversations call), the first ones if there are more.")),
+                    .description(Some("The bad items (422 `invalid_items` on a conversations call), the first ones if there are more.")),
             )
             .property(
                 "total",
                 ObjectBuilder::new()
                     .schema_type(Type::Integer)
                     .minimum(Some(1))
-                    .description(Some("How many items are bad (422 on a conversations call).")),
+                    .description(Some("How many items are bad (422 `invalid_items` on a conversations call).")),
             )
             .into()
     }
 }
 
 /// One bad item of a refused conversations call.
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ItemError {
     /// The key at fault (`fields.<key>` for a custom field), when there is one.
     pub field: Option<String>,
@@ -267,7 +392,7 @@ impl PartialSchema for Conversation {
         };
         let field_key = format!("^[a-z0-9_]{{1,{MAX_FIELD_KEY_CHARS}}}$");
         ObjectBuilder::new()
-            .property("external_id", required(MAX_IDENTIFIER_CHARS, "Unique per organisation (and once per call); sending it again updates the conversation."))
+            .property("external_id", required(MAX_IDENTIFIER_CHARS, "Unique per organisation, compared trimmed; sending it again updates the conversation. Given more than once in one call, the last item with it is the one written."))
             .property("customer", required(MAX_IDENTIFIER_CHARS, "The customer's identifier: an email, a phone number, an account id."))
             .property("customer_name", optional(MAX_IDENTIFIER_CHARS, "Updates the customer's display name when given."))
             .property("representative", required(MAX_IDENTIFIER_CHARS, "The representative's email (it must contain @).").pattern(Some(email_pattern(MAX_IDENTIFIER_CHARS))))
@@ -336,9 +461,9 @@ fn view_parameters() -> Vec<Parameter> {
     };
     let parameters = vec![
         query("period", string().enum_values(Some(Period::PRESETS.map(Period::param))).default(Some(json!(Period::All.param()))),
-            "Conversations of a relative period in the organisation's time zone, in whole days (7d: today and the 6 days before). Not with `from`/`to` (a 400)."),
-        query("from", date(), "First day (YYYY-MM-DD, inclusive) of a custom range in the organisation's time zone; either end may be left out. Not with `period`."),
-        query("to", date(), "Last day (YYYY-MM-DD, inclusive) of a custom range; before `from` is a 400."),
+            "Conversations of a relative period in the organisation's time zone, in whole days (7d: today and the 6 days before). Ignored when `from` or `to` is given: a custom range wins over `period`."),
+        query("from", date(), "First day (YYYY-MM-DD, inclusive) of a custom range in the organisation's time zone; either end may be left out. Given, it wins over `period`."),
+        query("to", date(), "Last day (YYYY-MM-DD, inclusive) of a custom range; given, it wins over `period`; before `from` is a 400."),
         query("type", string().pattern(Some(channels_pattern())),
             &format!("Channels, comma-separated: {}.", ConversationKind::ALL.map(ConversationKind::as_str).join(", "))),
         query("rep", string().min_length(Some(1)).max_length(Some(MAX_EMAIL_CHARS)).pattern(Some(query_text_pattern(true))),
@@ -388,8 +513,11 @@ fn filters_extension() -> utoipa::openapi::extensions::Extensions {
         .build()
 }
 
-pub const CUSTOMERS_DESCRIPTION: &str = "Customers with scored conversations that match the conditions, with the Customers page's search, sort and paging. Custom field filters are described in `x-filter-parameters` and below.";
-pub const INTERACTIONS_DESCRIPTION: &str = "The customer's scored conversations that match the conditions, newest first. Custom field filters are described in `x-filter-parameters` and below.";
+pub const CUSTOMERS_DESCRIPTION: &str = "Customers with scored conversations that match the conditions, with the Customers page's search, sort and paging. A custom range (`from`, `to`) wins over `period` when both are given, as on the page. Custom field filters are described in `x-filter-parameters` and below.";
+pub const INTERACTIONS_DESCRIPTION: &str = "The customer's scored conversations that match the conditions, newest first. A custom range (`from`, `to`) wins over `period` when both are given. Custom field filters are described in `x-filter-parameters` and below.";
+pub const CONVERSATIONS_DESCRIPTION: &str = "Each item is checked with the import's rules (the same limits as a file import); one bad item refuses the whole call, and the answer names every bad item. The body is read item by item and refused (413) as soon as it holds more items than `maxItems`. Items are written in order, as one transaction: an `external_id` given more than once in a call (compared trimmed, as it is stored) is one conversation, the last item with it the one written, and the counts are of conversations. A `fields` key the organisation lacks creates a text field (a call may create a few, an organisation may have a bounded number: over either is a 422). A write counts against the token's write rate (429) and waits briefly for one of the server's write slots (503).";
+pub const DELETE_CUSTOMER_DESCRIPTION: &str = "Deletes the customer (identifier compared trimmed) with every one of their conversations and those conversations' field values, in one transaction: all of it or nothing. The Customers figures, histories and exports of every server show no trace at their next question. Admin tokens only; counts against the token's write rate.";
+pub const DELETE_CONVERSATION_DESCRIPTION: &str = "Deletes the conversation (external id compared trimmed) with its field values, and its customer when it was that customer's last conversation, in one transaction. The Customers figures, histories and exports of every server show no trace at their next question. Admin tokens only; counts against the token's write rate.";
 
 /// The parameters of `GET /api/v1/customers`.
 pub struct CustomersParams;
@@ -444,19 +572,32 @@ impl Modify for EveryCall {
             .description("No token, or one that is not valid or has been revoked")
             .content("application/json", error())
             .build();
+        let retry_after = |description: &str| {
+            HeaderBuilder::new()
+                .schema(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(0))
+                        .examples([json!(RETRY_AFTER_SECS)]),
+                )
+                .description(Some(description))
+                .build()
+        };
         let unavailable = ResponseBuilder::new()
-            .description("The database is busy (an import may be running), briefly out of reach, or still loading; nothing was written: try again after Retry-After seconds")
-            .header(
-                "Retry-After",
-                HeaderBuilder::new()
-                    .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)).examples([json!(RETRY_AFTER_SECS)]))
-                    .description(Some("Seconds to wait before trying again"))
-                    .build(),
-            )
+            .description("The database is busy (an import may be running) or briefly out of reach, the server is still loading, or (writes) too many writes run at once (`busy`, `loading`, `timeout`); nothing was written: try again after Retry-After seconds")
+            .header("Retry-After", retry_after("Seconds to wait before trying again"))
+            .content("application/json", error())
+            .build();
+        let rate_limited = ResponseBuilder::new()
+            .description("The token made more writes than it may for now (`rate_limited`); nothing was written: try again after Retry-After seconds")
+            .header("Retry-After", retry_after("Seconds until the token may write again"))
             .content("application/json", error())
             .build();
         for item in openapi.paths.paths.values_mut() {
-            for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
+            for operation in [&mut item.get, &mut item.post, &mut item.delete]
+                .into_iter()
+                .flatten()
+            {
                 operation
                     .responses
                     .responses
@@ -465,6 +606,14 @@ impl Modify for EveryCall {
                     .responses
                     .responses
                     .insert("503".to_owned(), unavailable.clone().into());
+            }
+            for operation in [&mut item.post, &mut item.delete].into_iter().flatten() {
+                operation
+                    .responses
+                    .responses
+                    .insert("429".to_owned(), rate_limited.clone().into());
+            }
+            if let Some(operation) = &mut item.get {
                 if operation.parameters.is_some() {
                     let description = operation.description.get_or_insert_with(String::new);
                     description.push_str("\n\n");
@@ -557,10 +706,37 @@ mod tests {
             json!(ConversationKind::ALL.map(ConversationKind::as_str))
         );
         let post = &doc["paths"]["/api/v1/conversations"]["post"];
-        for status in ["200", "400", "401", "413", "422", "503"] {
+        for status in ["200", "400", "401", "413", "422", "429", "503"] {
             assert!(post["responses"][status].is_object(), "{status}");
         }
         assert!(post["responses"]["503"]["headers"]["Retry-After"].is_object());
+        assert!(post["responses"]["429"]["headers"]["Retry-After"].is_object());
+        for path in [
+            "/api/v1/customers/{identifier}",
+            "/api/v1/conversations/{external_id}",
+        ] {
+            let erase = &doc["paths"][path]["delete"];
+            for status in ["200", "401", "403", "404", "429", "503"] {
+                assert!(erase["responses"][status].is_object(), "{path} {status}");
+            }
+            assert!(erase.get("x-filter-parameters").is_none(), "{path}");
+        }
+        let get = &doc["paths"][customers]["get"];
+        assert!(
+            get["responses"]["429"].is_null(),
+            "reads are not rate limited"
+        );
+        assert!(get["description"]
+            .as_str()
+            .unwrap()
+            .contains("wins over `period`"));
+        // Every error answer names its code, from a closed list.
+        let error = &doc["components"]["schemas"]["Error"];
+        assert_eq!(error["required"], json!(["code", "error"]));
+        assert_eq!(
+            doc["components"]["schemas"]["ErrorCode"]["enum"],
+            json!(ErrorCode::ALL.map(ErrorCode::as_str))
+        );
         assert_eq!(
             doc["components"]["securitySchemes"]["bearer"]["scheme"],
             "bearer"
@@ -585,6 +761,35 @@ mod tests {
                     assert_eq!(operation["x-filter-parameters"]["prefix"], FILTER_PREFIX);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn error_codes_are_written_as_listed_and_each_status_has_one() {
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
+            assert!(code.meaning().starts_with(|c: char| c.is_ascii_digit()));
+        }
+        let distinct: std::collections::HashSet<&str> =
+            ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
+        assert_eq!(distinct.len(), ErrorCode::ALL.len());
+        use axum::http::StatusCode;
+        for (status, code) in [
+            (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
+            (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
+            (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
+            (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
+            (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge),
+            (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
+            (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
+            (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::BadRequest),
+        ] {
+            assert_eq!(ErrorCode::for_status(status), code, "{status}");
+            assert!(code
+                .meaning()
+                .starts_with(&status.as_u16().to_string()[..1]));
         }
     }
 

@@ -1,30 +1,36 @@
 //! The `/api/v1` routes. Every call but the OpenAPI document needs `Authorization: Bearer …`;
-//! the token decides the organisation. Errors are JSON: `{"error": "…"}`, and for rejected
-//! conversations also the bad items, as the import reports bad rows.
+//! the token decides the organisation (and, for erasures, whether it may: Admin tokens only).
+//! Errors are JSON: `{"code": "…", "error": "…"}`, and for rejected conversations also the bad
+//! items, as the import reports bad rows.
 
-use super::openapi::{CustomersParams, ErrorBody, InteractionsParams, ItemError};
-use super::tokens::{authenticate_token, ApiClient};
-use crate::conversations::import::{import_rows, parse_items, ImportError, RowErrors};
+use super::guard::{WriteGuard, WriteLimits};
+use super::openapi::{CustomersParams, ErrorBody, ErrorCode, InteractionsParams, ItemError};
+use super::tokens::{authenticate_token, ApiClient, TokenScope};
+use crate::auth::guard::TryLater;
+use crate::conversations::import::{
+    import_rows, parse_batch, BatchError, BatchRefusal, ImportError, RowErrors,
+};
 use crate::customers::query::{CustomerQuery, FILTER_PREFIX};
 use crate::customers::service::{
     customers_page, history_page, resolve_question, Question, QuestionError, Strictness,
 };
 use crate::customers::store::find_customer_id;
 use crate::db::{Failure, StoreError};
+use crate::erasure::{self, Erased};
 use crate::orgs::time::{iso, parse_time_zone};
 use crate::session::AppState;
 use crate::text::parse_query_string;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
 use chrono_tz::Tz;
 use serde::Serialize;
-use serde_json::Value;
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// Most conversations one call may carry.
@@ -37,26 +43,53 @@ pub const MAX_PER_PAGE: u32 = 100;
 pub const INTERACTIONS_PER_PAGE: u32 = 20;
 pub use crate::error::RETRY_AFTER_SECS;
 
-/// An error answer: a status and a message for the caller.
+/// An error answer: a status, a code and a message for the caller.
+#[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// Seconds for `Retry-After` (a 429); a 503 always carries the usual wait.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    /// An answer with `status`, `code` and a message for people.
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
             body: ErrorBody {
+                code,
                 error: message.into(),
                 errors: None,
                 total: None,
             },
+            retry_after: None,
         }
     }
 
+    /// An answer whose code is the one of its status (see [`ErrorCode::for_status`]).
+    pub fn for_status(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError::new(status, ErrorCode::for_status(status), message)
+    }
+
     fn bad_request(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, message)
+        ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
+    }
+
+    fn not_found(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
+    }
+
+    /// A body over [`MAX_INGEST_BYTES`] (or a server-function call over its own limit).
+    pub fn too_large() -> Self {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::TooLarge,
+            format!(
+                "The request is too large: a conversations call may carry at most {} MiB ({MAX_INGEST_BYTES} bytes); split the batch.",
+                MAX_INGEST_BYTES >> 20
+            ),
+        )
     }
 
     fn rows(errors: RowErrors) -> Self {
@@ -69,17 +102,36 @@ impl ApiError {
                 message: e.message.clone(),
             })
             .collect();
-        ApiError {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            body: ErrorBody {
-                error: format!(
-                    "{} conversation(s) are not valid; nothing was written",
-                    errors.total
-                ),
-                errors: Some(items),
-                total: Some(errors.total),
-            },
-        }
+        let mut error = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidItems,
+            format!(
+                "{} conversation(s) are not valid; nothing was written",
+                errors.total
+            ),
+        );
+        error.body.errors = Some(items);
+        error.body.total = Some(errors.total);
+        error
+    }
+
+    fn busy_writing(_: TryLater) -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Busy,
+            "Too many API writes are running at once; nothing was written. Try again after the Retry-After seconds.",
+        )
+    }
+
+    fn rate_limited(later: TryLater) -> Self {
+        let seconds = later.seconds().max(1);
+        let mut error = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            format!("This token has made more writes than it may for now; nothing was written. Try again in {seconds} s (Retry-After)."),
+        );
+        error.retry_after = Some(seconds);
+        error
     }
 }
 
@@ -87,15 +139,21 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         use crate::error::AppError;
         match error.failure() {
-            Failure::Refused(reason) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, reason),
+            Failure::Refused(reason) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::InvalidValue,
+                reason,
+            ),
             Failure::Loading => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Loading,
                 AppError::Loading.to_string(),
             ),
             Failure::Busy => {
                 tracing::warn!(%error, "API: database busy or out of reach");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::Busy,
                     "The database is busy (an import may be running) or briefly out of reach; nothing was written. Try again after the Retry-After seconds.",
                 )
             }
@@ -103,17 +161,20 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(%error, "API: the database refused a value");
                 ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorCode::InvalidValue,
                     "The request holds a value that cannot be stored or searched for; nothing was written.",
                 )
             }
             Failure::OverBudget => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::TooBroad,
                 AppError::TooBroad.to_string(),
             ),
             Failure::Internal => {
                 tracing::error!(%error, "API store error");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorCode::Internal,
                     AppError::Internal.to_string(),
                 )
             }
@@ -124,27 +185,42 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body)).into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        } else if self.status == StatusCode::SERVICE_UNAVAILABLE {
             crate::error::ask_to_retry(response.headers_mut());
         }
         response
     }
 }
 
-/// The `/api/v1` router.
-pub fn router(state: AppState) -> Router<AppState> {
-    let authenticated = Router::new()
-        .route("/conversations", post(post_conversations))
-        .route("/customers", get(get_customers))
+/// The `/api/v1` router; `limits` bound its writes (see [`super::guard`]).
+pub fn router(state: AppState, limits: WriteLimits) -> Router<AppState> {
+    let guard = Arc::new(WriteGuard::new(limits));
+    let writes = Router::new()
         .route(
-            "/customers/{identifier}/interactions",
-            get(get_interactions),
+            "/conversations",
+            // The app's own body limit (the server's `limit_body`) is the one that counts: the
+            // extractor's default of 2 MiB would refuse bodies the document allows.
+            post(post_conversations).layer(DefaultBodyLimit::max(MAX_INGEST_BYTES)),
         )
+        .route("/conversations/{external_id}", delete(delete_conversation))
+        .route("/customers/{identifier}", delete(delete_customer))
+        .route_layer(middleware::from_fn(admit_write));
+    let reads = Router::new().route("/customers", get(get_customers)).route(
+        "/customers/{identifier}/interactions",
+        get(get_interactions),
+    );
+    let authenticated = reads
+        .merge(writes)
+        .layer(Extension(guard))
         .layer(middleware::from_fn_with_state(state, require_token));
     Router::new()
         .route("/openapi.json", get(openapi_json))
         .merge(authenticated)
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "There is no such API call.") })
+        .fallback(|| async { ApiError::not_found("There is no such API call.") })
 }
 
 /// The OpenAPI document, made once per process (it is the same for every call).
@@ -176,6 +252,7 @@ async fn require_token(
     let Some(token) = token else {
         return ApiError::new(
             StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
             "Send an API token: Authorization: Bearer <token>.",
         )
         .into_response();
@@ -187,10 +264,33 @@ async fn require_token(
         }
         Ok(None) => ApiError::new(
             StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
             "The API token is not valid or has been revoked.",
         )
         .into_response(),
         Err(error) => ApiError::from(error).into_response(),
+    }
+}
+
+/// Before any write: erasures are for Admin tokens only (403), and each token writes at its
+/// own bounded rate (429 with Retry-After). Both are decided before the body is read.
+async fn admit_write(
+    Extension(client): Extension<ApiClient>,
+    Extension(guard): Extension<Arc<WriteGuard>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() == Method::DELETE && client.scope != TokenScope::Admin {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "Only an Admin token may erase (server token create --admin); nothing was deleted.",
+        )
+        .into_response();
+    }
+    match guard.admit(client.token_id) {
+        Ok(()) => next.run(request).await,
+        Err(later) => ApiError::rate_limited(later).into_response(),
     }
 }
 
@@ -210,47 +310,52 @@ pub struct Written {
     path = "/api/v1/conversations",
     tag = "conversations",
     summary = "Create or update conversations, all or nothing",
-    description = "Each item is checked with the import's rules (the same limits as a file import); one bad item refuses the whole call, and the answer names every bad item. An `external_id` may appear once per call. A `fields` key the organisation lacks creates a text field (a call may create a few, an organisation may have a bounded number: over either is a 422).",
+    description = super::openapi::CONVERSATIONS_DESCRIPTION,
     request_body(content = inline(super::openapi::ConversationBatch), content_type = "application/json"),
     responses(
         (status = 200, description = "Written", body = Written),
-        (status = 400, description = "The body is not JSON or not a JSON array", body = ErrorBody),
-        (status = 413, description = "More conversations than the batch limit (`maxItems`), or a body over the byte limit; nothing was written: split the batch", body = ErrorBody),
-        (status = 422, description = "Bad items (each named, see `errors`) or a value the database cannot store; nothing was written", body = ErrorBody),
+        (status = 400, description = "The body is not JSON or not a JSON array (`bad_request`)", body = ErrorBody),
+        (status = 413, description = "More conversations than the batch limit (`maxItems`), or a body over the byte limit (`too_large`); nothing was written: split the batch", body = ErrorBody),
+        (status = 422, description = "Bad items (`invalid_items`: each named, see `errors`; or more new fields than allowed) or a value the database cannot store (`invalid_value`); nothing was written", body = ErrorBody),
     ),
 )]
 async fn post_conversations(
     State(state): State<AppState>,
     Extension(client): Extension<ApiClient>,
+    Extension(guard): Extension<Arc<WriteGuard>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Written>, ApiError> {
     // A body over the byte limit without a Content-Length is cut off while read: 413, as JSON.
-    let body =
-        body.map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("The body is not valid JSON: {e}")))?;
-    let Value::Array(items) = value else {
-        return Err(ApiError::bad_request(
-            "The body must be a JSON array of conversations.",
-        ));
-    };
-    if items.len() > MAX_ITEMS_PER_CALL {
-        return Err(ApiError::new(
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(),
+        status => ApiError::for_status(status, rejection.body_text()),
+    })?;
+    // Parsing and writing hold a slot: at most a few batches are in memory and being written.
+    let _slot = guard.slot().await.map_err(ApiError::busy_writing)?;
+    let rows = parse_batch(&body, MAX_ITEMS_PER_CALL).map_err(|error| match error {
+        BatchError::Refused(BatchRefusal::NotJson(message)) => {
+            ApiError::bad_request(format!("The body is not valid JSON: {message}"))
+        }
+        BatchError::Refused(BatchRefusal::NotAnArray) => {
+            ApiError::bad_request("The body must be a JSON array of conversations.")
+        }
+        BatchError::Refused(BatchRefusal::TooManyItems { max }) => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "At most {MAX_ITEMS_PER_CALL} conversations per call; this one has {}.",
-                items.len()
-            ),
-        ));
-    }
-    let rows = parse_items(items).map_err(ApiError::rows)?;
+            ErrorCode::TooLarge,
+            format!("At most {max} conversations per call; this one has more. Nothing was written: split the batch."),
+        ),
+        BatchError::Rows(errors) => ApiError::rows(errors),
+    })?;
+    drop(body);
     let summary = import_rows(&state.db, client.org_id, &rows, false, &mut |_| {})
         .await
         .map_err(|error| match error {
             ImportError::Rows(errors) => ApiError::rows(errors),
-            ImportError::Fields(message) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
-            }
+            ImportError::Fields(message) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::InvalidItems,
+                message,
+            ),
             ImportError::Store(error) => ApiError::from(error),
         })?;
     Ok(Json(Written {
@@ -259,6 +364,111 @@ async fn post_conversations(
         skipped: summary.written.skipped,
         updated: summary.written.updated,
     }))
+}
+
+/// What an erasure deleted.
+#[derive(Serialize, ToSchema)]
+pub struct Deleted {
+    /// Conversations deleted, with their field values.
+    pub conversations: u64,
+    /// Customers deleted: the one named, or the customer of a deleted conversation when it
+    /// was their last.
+    pub customers: u64,
+}
+
+impl From<Erased> for Deleted {
+    fn from(erased: Erased) -> Self {
+        Deleted {
+            conversations: erased.conversations,
+            customers: erased.customers,
+        }
+    }
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/customers/{identifier}",
+    tag = "customers",
+    summary = "Erase a customer with all their conversations (Admin tokens only)",
+    description = super::openapi::DELETE_CUSTOMER_DESCRIPTION,
+    params(
+        ("identifier" = String, Path, description = "The customer's identifier, as `identifier` in /api/v1/customers"),
+    ),
+    responses(
+        (status = 200, description = "Deleted, in one transaction", body = Deleted),
+        (status = 403, description = "The token is not an Admin token (`forbidden`); nothing was deleted", body = ErrorBody),
+        (status = 404, description = "No such customer in the token's organisation (`not_found`)", body = ErrorBody),
+    ),
+)]
+async fn delete_customer(
+    State(state): State<AppState>,
+    Extension(client): Extension<ApiClient>,
+    Extension(guard): Extension<Arc<WriteGuard>>,
+    Path(identifier): Path<String>,
+) -> Result<Json<Deleted>, ApiError> {
+    let not_found = || {
+        ApiError::not_found(format!(
+            "There is no customer `{}`.",
+            identifier.escape_debug()
+        ))
+    };
+    // No stored identifier is that long or holds a control character.
+    if crate::limits::text_problem(&identifier, crate::limits::MAX_IDENTIFIER_CHARS).is_some() {
+        return Err(not_found());
+    }
+    let _slot = guard.slot().await.map_err(ApiError::busy_writing)?;
+    let erased = erasure::delete_customer(&state.db, client.org_id, &identifier)
+        .await?
+        .ok_or_else(not_found)?;
+    tracing::info!(
+        org_id = client.org_id,
+        token_id = client.token_id,
+        conversations = erased.conversations,
+        "API: a customer was erased"
+    );
+    Ok(Json(erased.into()))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/conversations/{external_id}",
+    tag = "conversations",
+    summary = "Erase one conversation (Admin tokens only)",
+    description = super::openapi::DELETE_CONVERSATION_DESCRIPTION,
+    params(
+        ("external_id" = String, Path, description = "The conversation's `external_id`"),
+    ),
+    responses(
+        (status = 200, description = "Deleted, in one transaction", body = Deleted),
+        (status = 403, description = "The token is not an Admin token (`forbidden`); nothing was deleted", body = ErrorBody),
+        (status = 404, description = "No such conversation in the token's organisation (`not_found`)", body = ErrorBody),
+    ),
+)]
+async fn delete_conversation(
+    State(state): State<AppState>,
+    Extension(client): Extension<ApiClient>,
+    Extension(guard): Extension<Arc<WriteGuard>>,
+    Path(external_id): Path<String>,
+) -> Result<Json<Deleted>, ApiError> {
+    let not_found = || {
+        ApiError::not_found(format!(
+            "There is no conversation `{}`.",
+            external_id.escape_debug()
+        ))
+    };
+    if crate::limits::text_problem(&external_id, crate::limits::MAX_IDENTIFIER_CHARS).is_some() {
+        return Err(not_found());
+    }
+    let _slot = guard.slot().await.map_err(ApiError::busy_writing)?;
+    let erased = erasure::delete_conversation(&state.db, client.org_id, &external_id)
+        .await?
+        .ok_or_else(not_found)?;
+    tracing::info!(
+        org_id = client.org_id,
+        token_id = client.token_id,
+        "API: a conversation was erased"
+    );
+    Ok(Json(erased.into()))
 }
 
 fn per_page(pairs: &[(String, String)], default: u32) -> Result<u32, ApiError> {
@@ -361,8 +571,8 @@ pub struct CustomersPage {
     params(CustomersParams),
     responses(
         (status = 200, description = "A page of customers", body = CustomersPage),
-        (status = 400, description = "An unknown parameter, field, option or representative, or an invalid value (a bad date, a range that ends before it starts, `period` with `from`/`to`)", body = ErrorBody),
-        (status = 422, description = "The question took longer than the server's query budget and was stopped: narrow it", body = ErrorBody),
+        (status = 400, description = "An unknown parameter, field, option or representative, or an invalid value (a bad date, a range that ends before it starts) (`bad_request`)", body = ErrorBody),
+        (status = 422, description = "The question took longer than the server's query budget and was stopped: narrow it (`too_broad`)", body = ErrorBody),
     ),
 )]
 async fn get_customers(
@@ -447,9 +657,9 @@ pub struct InteractionsPage {
     ),
     responses(
         (status = 200, description = "A page of conversations", body = InteractionsPage),
-        (status = 400, description = "An unknown parameter, field, option or representative, or an invalid value", body = ErrorBody),
-        (status = 404, description = "No such customer in the token's organisation", body = ErrorBody),
-        (status = 422, description = "The question took longer than the server's query budget and was stopped: narrow it", body = ErrorBody),
+        (status = 400, description = "An unknown parameter, field, option or representative, or an invalid value (`bad_request`)", body = ErrorBody),
+        (status = 404, description = "No such customer in the token's organisation (`not_found`)", body = ErrorBody),
+        (status = 422, description = "The question took longer than the server's query budget and was stopped: narrow it (`too_broad`)", body = ErrorBody),
     ),
 )]
 async fn get_interactions(
@@ -462,10 +672,10 @@ async fn get_interactions(
         read_query(&state, &client, raw, Some(&INTERACTIONS_PARAMETERS)).await?;
     let per_page = per_page(&pairs, INTERACTIONS_PER_PAGE)?;
     let not_found = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("There is no customer `{}`.", identifier.escape_debug()),
-        )
+        ApiError::not_found(format!(
+            "There is no customer `{}`.",
+            identifier.escape_debug()
+        ))
     };
     // No stored identifier is that long or holds a control character.
     if crate::limits::text_problem(&identifier, crate::limits::MAX_IDENTIFIER_CHARS).is_some() {

@@ -18,11 +18,16 @@ use crate::orgs::model::{CustomField, FieldKind};
 use crate::orgs::store::{define_field, list_fields_in};
 use crate::versions::claim_write_version;
 use chrono::{DateTime, NaiveDateTime};
+pub use json_items::BatchRefusal;
+use json_items::{read_batch, Item};
+use serde::de::DeserializeSeed;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::{self, BufRead};
 use std::path::Path;
+
+mod json_items;
 
 /// Bad rows reported at most; the count of all of them is always given.
 pub const MAX_REPORTED_ERRORS: usize = 100;
@@ -344,63 +349,6 @@ fn check_all(raws: impl IntoIterator<Item = RawRow>, errors: &mut Collector) -> 
     rows
 }
 
-/// Reads one JSON object (an NDJSON line or an API item) into a raw row.
-fn raw_from_json(line: u64, value: Value, errors: &mut Collector) -> Option<RawRow> {
-    let Value::Object(object) = value else {
-        errors.add(line, None, "is not a JSON object");
-        return None;
-    };
-    let not_text = |other: &Value| format!("must be text, not {}", shown(&other.to_string()));
-    let mut raw = RawRow::new(line);
-    for (key, value) in object {
-        match key.as_str() {
-            "score" => {
-                raw.score = match value {
-                    Value::Null => None,
-                    Value::Number(number) => number.as_f64().map(Ok),
-                    other => Some(Err(other.to_string())),
-                }
-            }
-            "fields" => match value {
-                Value::Null => {}
-                Value::Object(fields) => {
-                    for (field, value) in fields {
-                        match value {
-                            Value::String(text) => raw.fields.push((field, text)),
-                            Value::Null => {}
-                            other => errors.add(
-                                line,
-                                Some(&format!("fields.{}", shown(&field))),
-                                not_text(&other),
-                            ),
-                        }
-                    }
-                }
-                _ => errors.add(
-                    line,
-                    Some("fields"),
-                    "must be an object of field key to text",
-                ),
-            },
-            name => match TEXT_COLUMNS
-                .iter()
-                .chain(["occurred_at"].iter())
-                .find(|known| **known == name)
-            {
-                Some(known) => match value {
-                    Value::String(text) => {
-                        raw.text.insert(known, text);
-                    }
-                    Value::Null => {}
-                    other => errors.add(line, Some(known), not_text(&other)),
-                },
-                None => errors.add(line, Some(&shown(name)), "is not a known key"),
-            },
-        }
-    }
-    Some(raw)
-}
-
 /// The formats a file may be in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileFormat {
@@ -618,12 +566,16 @@ fn next_ndjson(
         if text.is_empty() {
             continue;
         }
-        match serde_json::from_str::<Value>(text) {
-            Ok(value) => {
-                if let Some(raw) = raw_from_json(*line, value, errors) {
-                    return Some(raw);
-                }
-            }
+        let mut json = serde_json::Deserializer::from_str(text);
+        let read = Item {
+            line: *line,
+            errors: &mut *errors,
+        }
+        .deserialize(&mut json)
+        .and_then(|raw| json.end().map(|()| raw));
+        match read {
+            Ok(Some(raw)) => return Some(raw),
+            Ok(None) => {}
             Err(error) => errors.add(*line, None, format!("malformed JSON: {error}")),
         }
     }
@@ -762,15 +714,67 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ImportRow>, RowErrors> {
     read_all(FileFormat::Csv, bytes)
 }
 
-/// Reads the items of an API call; item N is reported as line N.
+/// Reads the items of an API call already parsed into values; item N is reported as line N.
+/// The rules are [`parse_batch`]'s.
 pub fn parse_items(items: Vec<Value>) -> Result<Vec<ImportRow>, RowErrors> {
     let mut errors = Collector::new();
     let mut raws = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
-        raws.extend(raw_from_json(index as u64 + 1, item, &mut errors));
+        let seed = Item {
+            line: index as u64 + 1,
+            errors: &mut errors,
+        };
+        // Reading a value already parsed cannot fail: every kind of value is accepted.
+        if let Ok(Some(raw)) = seed.deserialize(item) {
+            raws.push(raw);
+        }
     }
-    let rows = check_all(raws, &mut errors);
+    let rows = last_of_each_external_id(check_each(raws, &mut errors));
     errors.finish(rows)
+}
+
+/// Why an API call's conversations were not read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BatchError {
+    /// The body is not a JSON array of at most the allowed number of items.
+    Refused(BatchRefusal),
+    /// Items are bad: every one is reported.
+    Rows(RowErrors),
+}
+
+/// Reads the body of an API call: a JSON array of at most `max_items` conversations, read item
+/// by item straight into checked rows (no JSON tree is built), and refused as soon as it holds
+/// one item more than allowed, before that item is read. Every bad item is reported, item N
+/// as line N. An external id may come more than once (compared trimmed, as it is stored): the
+/// last item with it is the one written, the earlier ones are checked and then dropped.
+pub fn parse_batch(body: &[u8], max_items: usize) -> Result<Vec<ImportRow>, BatchError> {
+    let mut errors = Collector::new();
+    let raws = read_batch(body, max_items, &mut errors).map_err(BatchError::Refused)?;
+    let rows = last_of_each_external_id(check_each(raws, &mut errors));
+    errors.finish(rows).map_err(BatchError::Rows)
+}
+
+/// Checks every row, keeping the good ones in order.
+fn check_each(raws: Vec<RawRow>, errors: &mut Collector) -> Vec<ImportRow> {
+    raws.into_iter()
+        .filter_map(|raw| {
+            let line = raw.line;
+            check_row(raw, errors).map(|conversation| ImportRow { line, conversation })
+        })
+        .collect()
+}
+
+/// The rows without those whose external id a later row has again: one row per conversation,
+/// the last one given, in input order.
+fn last_of_each_external_id(rows: Vec<ImportRow>) -> Vec<ImportRow> {
+    let mut last: HashMap<&str, u64> = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        last.insert(&row.conversation.external_id, row.line);
+    }
+    let keep: HashSet<u64> = last.into_values().collect();
+    rows.into_iter()
+        .filter(|row| keep.contains(&row.line))
+        .collect()
 }
 
 /// Why an import wrote nothing.
@@ -1193,6 +1197,162 @@ mod tests {
                 "line 8: is not valid UTF-8",
             ]
         );
+    }
+
+    #[test]
+    fn values_of_the_wrong_kind_are_named_without_being_kept() {
+        let bad = GOOD
+            .replace(r#""Hello""#, "[1, [2, {\"deep\": 3}]]")
+            .replace(r#""chat""#, "true")
+            .replace("87.25", r#"{"points": 80}"#)
+            .replace(r#""Billing""#, "12.5")
+            .replace(r#""customer_name": "Zoë", "#, r#""colour": {"a": [1]}, "#);
+        assert_eq!(
+            errors_of(parse_ndjson(bad.as_bytes())),
+            vec![
+                "line 1: colour: is not a known key",
+                "line 1: title: must be text, not […]",
+                "line 1: type: must be text, not true",
+                "line 1: fields.queue: must be text, not 12.5",
+                "line 1: title: is required",
+                "line 1: type: is required",
+                "line 1: score: `{…}` is not a number",
+            ]
+        );
+        for line in ["[1, 2]", "\"text\"", "42", "null"] {
+            assert_eq!(
+                errors_of(parse_ndjson(line.as_bytes())),
+                vec!["line 1: is not a JSON object"],
+                "{line}"
+            );
+        }
+        assert_eq!(
+            errors_of(parse_ndjson(format!("{GOOD} 7").as_bytes())),
+            vec!["line 1: malformed JSON: trailing characters at line 1 column 243"]
+        );
+    }
+
+    #[test]
+    fn a_key_given_twice_keeps_its_last_value() {
+        let twice = GOOD
+            .replace(
+                r#""title": "Hello""#,
+                r#""title": "First", "title": "Hello""#,
+            )
+            .replace(
+                r#"{"queue": "Billing"}"#,
+                r#"{"queue": "Technical", "queue": "Billing", "team": null}"#,
+            );
+        let rows = parse_ndjson(twice.as_bytes()).expect("valid");
+        assert_eq!(rows[0].conversation.title, "Hello");
+        assert_eq!(
+            rows[0].conversation.fields,
+            vec![("queue".to_owned(), "Billing".to_owned())]
+        );
+    }
+
+    fn batch_of(items: &[String]) -> String {
+        format!("[{}]", items.join(",\n"))
+    }
+
+    #[test]
+    fn an_api_batch_is_read_item_by_item_with_every_bad_item_named() {
+        let items = [
+            GOOD.to_owned(),
+            GOOD.replace("c1", "c2").replace("87.25", "101"),
+            "17".to_owned(),
+            GOOD.replace("c1", "c4").replace("chat", "fax"),
+        ];
+        match parse_batch(batch_of(&items).as_bytes(), 10) {
+            Err(BatchError::Rows(errors)) => assert_eq!(
+                errors
+                    .errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+                vec![
+                    "line 2: score: 101 is not between 0 and 100",
+                    "line 3: is not a JSON object",
+                    "line 4: type: `fax` is not voice, chat or email",
+                ]
+            ),
+            other => panic!("expected bad items, got {other:?}"),
+        }
+        let good = [GOOD.to_owned(), GOOD.replace("c1", "c2")];
+        let rows = parse_batch(batch_of(&good).as_bytes(), 2).expect("valid");
+        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(parse_batch(b" [ ] ", 2).expect("empty"), Vec::new());
+    }
+
+    #[test]
+    fn an_api_batch_past_the_item_limit_is_refused_before_the_next_item_is_read() {
+        let items = vec![GOOD.to_owned(); 3];
+        // A fourth item that is not even JSON: the limit is met before it is read.
+        let over = format!("[{}, {{not json at all", items.join(","));
+        assert_eq!(
+            parse_batch(over.as_bytes(), 3),
+            Err(BatchError::Refused(BatchRefusal::TooManyItems { max: 3 }))
+        );
+        // Exactly at the limit is read (and its repeats are one conversation).
+        assert_eq!(
+            parse_batch(batch_of(&items).as_bytes(), 3)
+                .expect("valid")
+                .len(),
+            1
+        );
+        for (body, refusal) in [
+            ("{}", BatchRefusal::NotAnArray),
+            ("\"text\"", BatchRefusal::NotAnArray),
+            ("null", BatchRefusal::NotAnArray),
+        ] {
+            assert_eq!(
+                parse_batch(body.as_bytes(), 3),
+                Err(BatchError::Refused(refusal)),
+                "{body}"
+            );
+        }
+        for body in ["not json", "[", "[1,]", "[] []"] {
+            assert!(
+                matches!(
+                    parse_batch(body.as_bytes(), 3),
+                    Err(BatchError::Refused(BatchRefusal::NotJson(_)))
+                ),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn in_an_api_batch_the_last_item_of_an_external_id_is_the_one_written() {
+        let items = [
+            GOOD.replace("Hello", "First"),
+            GOOD.replace("c1", "c2"),
+            GOOD.replace(r#""c1""#, r#"" c1  ""#)
+                .replace("Hello", "Last"),
+        ];
+        let rows = parse_batch(batch_of(&items).as_bytes(), 10).expect("valid");
+        assert_eq!(
+            rows.iter()
+                .map(|row| (
+                    row.line,
+                    row.conversation.external_id.as_str(),
+                    row.conversation.title.as_str()
+                ))
+                .collect::<Vec<_>>(),
+            vec![(2, "c2", "Hello"), (3, "c1", "Last")]
+        );
+        // Every item is still checked, the dropped ones too.
+        let bad_first = [GOOD.replace("87.25", "101"), GOOD.to_owned()];
+        assert!(matches!(
+            parse_batch(batch_of(&bad_first).as_bytes(), 10),
+            Err(BatchError::Rows(errors)) if errors.errors[0].line == 1
+        ));
+        // The same rule for items already parsed.
+        let values: Vec<Value> = items
+            .iter()
+            .map(|item| serde_json::from_str(item).unwrap())
+            .collect();
+        assert_eq!(parse_items(values).expect("valid"), rows);
     }
 
     #[test]

@@ -316,7 +316,8 @@ impl CustomerQuery {
     }
 
     /// [`CustomerQuery::from_pairs`], with a sentence for each value that was not understood
-    /// and was replaced by its default (the page shows them).
+    /// and was replaced by its default (the page shows them). A custom range (`from` or `to`
+    /// given, not empty) wins over `period`.
     pub fn from_pairs_noting<K: AsRef<str>, V: AsRef<str>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> (CustomerQuery, Vec<String>) {
@@ -370,23 +371,31 @@ impl CustomerQuery {
                 }
             }
         }
-        query.period = match preset {
-            Some(preset) => preset,
-            None if bad_date => {
-                notes.push("The date range has a date that is not a real YYYY-MM-DD day; showing All time.".to_owned());
-                Period::All
-            }
-            None => Period::range(from, to).unwrap_or_else(|problem| {
+        // A custom range (`from`/`to`, either end) wins over `period` when both are given: the
+        // page's plain form sends the preset and the dates together, and the dates are the more
+        // specific of the two.
+        let range_given = from.is_some() || to.is_some() || bad_date;
+        query.period = if bad_date {
+            notes.push(
+                "The date range has a date that is not a real YYYY-MM-DD day; showing All time."
+                    .to_owned(),
+            );
+            Period::All
+        } else if range_given {
+            Period::range(from, to).unwrap_or_else(|problem| {
                 notes.push(format!("{problem} Showing All time."));
                 Period::All
-            }),
+            })
+        } else {
+            preset.unwrap_or(Period::All)
         };
         (query, notes)
     }
 
     /// Reads a view from an API call's parameters, strictly: an unknown parameter or an
     /// invalid value is refused with a message instead of falling back. `extra` names the
-    /// parameters the caller reads itself (such as `per_page`).
+    /// parameters the caller reads itself (such as `per_page`). As on the page, a custom
+    /// range (`from`/`to`) wins over `period` when both are given.
     pub fn from_pairs_strict<K: AsRef<str>, V: AsRef<str>>(
         pairs: impl IntoIterator<Item = (K, V)>,
         extra: &[&str],
@@ -447,10 +456,6 @@ impl CustomerQuery {
                     _ => return Err(format!("`{other}` is not a parameter of this call")),
                 },
             }
-        }
-        let has = |name: &str| pairs.iter().any(|(key, _)| key == name);
-        if has("period") && (has("from") || has("to")) {
-            return Err("Give either `period` or `from`/`to`, not both.".to_owned());
         }
         let (query, notes) = CustomerQuery::from_pairs_noting(
             pairs
@@ -1039,10 +1044,6 @@ mod tests {
             &[]
         )
         .is_err());
-        assert!(
-            CustomerQuery::from_pairs_strict([("period", "7d"), ("from", "2026-04-01")], &[])
-                .is_err()
-        );
         let query = CustomerQuery::from_pairs_strict(
             [("from", "2026-04-01"), ("type", "email"), ("rep", "a@b.c")],
             &[],
@@ -1056,6 +1057,62 @@ mod tests {
             }
         );
         assert_eq!(query.channels, vec![ConversationKind::Email]);
+    }
+
+    #[test]
+    fn a_custom_range_wins_over_a_period_on_the_page_and_in_the_api() {
+        let range = Period::Range {
+            from: Day::parse("2026-04-01"),
+            to: Day::parse("2026-04-30"),
+        };
+        for pairs in [
+            "period=7d&from=2026-04-01&to=2026-04-30",
+            "from=2026-04-01&period=year&to=2026-04-30",
+            "period=custom&from=2026-04-01&to=2026-04-30",
+        ] {
+            let (query, notes) = CustomerQuery::from_pairs_noting(parse_query_string(pairs));
+            assert_eq!((query.period, notes.len()), (range, 0), "{pairs}");
+            let strict = CustomerQuery::from_pairs_strict(
+                parse_query_string(pairs)
+                    .into_iter()
+                    .filter(|(k, v)| !(k == "period" && v == "custom")),
+                &[],
+            )
+            .unwrap_or_else(|e| panic!("{pairs}: {e}"));
+            assert_eq!(strict.period, range, "{pairs}");
+        }
+        // One end is a range too; empty dates (the plain form's) are not given.
+        let open = CustomerQuery::from_query_string("period=30d&to=2026-04-30");
+        assert_eq!(
+            open.period,
+            Period::Range {
+                from: None,
+                to: Day::parse("2026-04-30")
+            }
+        );
+        assert_eq!(
+            CustomerQuery::from_query_string("period=30d&from=&to=").period,
+            Period::Last30Days
+        );
+        // A range that cannot be read is not replaced by the period: the page says so and
+        // shows All time, the API refuses it.
+        let (query, notes) =
+            CustomerQuery::from_pairs_noting(parse_query_string("period=7d&from=2026-02-30"));
+        assert_eq!((query.period, notes.len()), (Period::All, 1));
+        assert!(CustomerQuery::from_pairs_strict(
+            [
+                ("period", "7d"),
+                ("from", "2026-05-01"),
+                ("to", "2026-04-01")
+            ],
+            &[]
+        )
+        .is_err());
+        assert!(CustomerQuery::from_pairs_strict(
+            [("period", "fortnight"), ("from", "2026-04-01")],
+            &[]
+        )
+        .is_err());
     }
 
     #[test]
