@@ -44,6 +44,8 @@ pub struct ServeOptions {
     pub shutdown_drain: Duration,
     /// The memory budget of every organisation's read model together.
     pub read_model_bytes: usize,
+    /// Where browsers reach the app (`https://playbook.example`), for the forged-request check.
+    pub public_origin: Option<&'static str>,
 }
 
 impl Default for ServeOptions {
@@ -54,6 +56,7 @@ impl Default for ServeOptions {
             header_read_timeout: Duration::from_secs(10),
             shutdown_drain: Duration::from_secs(10),
             read_model_bytes: app::customers::read_model::DEFAULT_BUDGET_MB * 1024 * 1024,
+            public_origin: None,
         }
     }
 }
@@ -117,6 +120,12 @@ pub fn router(
         .layer(middleware::from_fn_with_state(
             state.app.clone(),
             resolve_session,
+        ))
+        .layer(middleware::from_fn_with_state(
+            crate::origin::OriginPolicy {
+                public_origin: options.public_origin,
+            },
+            crate::origin::refuse_forged,
         ))
         .layer(middleware::from_fn(limit_body))
         .layer(request_timeout(options))

@@ -1868,3 +1868,142 @@ fn an_export_streams_every_customer_of_a_large_organisation() {
         assert!(bulk.iter().all(|line| line.contains(",60,")));
     })
 }
+
+/// A browser's request to a server function: JSON, with the headers a browser adds.
+fn from_browser(
+    endpoint: &str,
+    content_type: &str,
+    body: &str,
+    cookie: &str,
+    browser: &[(&str, &str)],
+) -> Request<Body> {
+    let mut request = Request::post(format!("/api/{endpoint}"))
+        .header(header::HOST, "playbook.test")
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::COOKIE, cookie);
+    for (name, value) in browser {
+        request = request.header(*name, *value);
+    }
+    request.body(Body::from(body.to_owned())).expect("request")
+}
+
+#[test]
+fn forged_requests_from_other_sites_are_refused_and_write_nothing() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let cookie = app.cookie("manager@acme.example").await;
+        let save = r#"{"name": "Forged", "query": {"search": "", "sort": "Interactions", "dir": "Desc", "page": 1, "filters": {}}}"#;
+        let json = "application/json";
+        let forged: [(&str, &[(&str, &str)]); 5] = [
+            ("foreign Origin", &[("origin", "https://evil.example")]),
+            ("sibling Origin", &[("origin", "https://evil.playbook.test")]),
+            ("cross-site", &[("sec-fetch-site", "cross-site")]),
+            (
+                "same-site",
+                &[
+                    ("sec-fetch-site", "same-site"),
+                    ("origin", "https://playbook.test"),
+                ],
+            ),
+            ("null Origin", &[("origin", "null")]),
+        ];
+        for (what, headers) in forged {
+            let answer = app
+                .send(from_browser("save_view", json, save, &cookie, headers))
+                .await;
+            assert_eq!(answer.status, StatusCode::FORBIDDEN, "{what}: {}", answer.body);
+            assert!(answer.body.contains("nothing was changed"), "{}", answer.body);
+        }
+        // The attack as measured: a text/plain body (a simple request, no preflight).
+        let answer = app
+            .send(from_browser("save_view", "text/plain", save, &cookie, &[]))
+            .await;
+        assert_eq!(answer.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", answer.body);
+        let answer = app
+            .send(from_browser(
+                "save_view",
+                "text/plain",
+                save,
+                &cookie,
+                &[("origin", "https://evil.example")],
+            ))
+            .await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN);
+        // Nothing was written.
+        let views = app.call("saved_views", "{}", Some(&cookie)).await;
+        assert_eq!(views.status, StatusCode::OK);
+        assert!(!views.body.contains("Forged"), "{}", views.body);
+        // Signing out from another site ends nothing.
+        let answer = app
+            .send(from_browser(
+                "logout",
+                "application/x-www-form-urlencoded",
+                "",
+                &cookie,
+                &[("sec-fetch-site", "cross-site")],
+            ))
+            .await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN);
+        assert!(set_cookie(&answer).is_empty());
+        assert_eq!(
+            app.call("saved_views", "{}", Some(&cookie)).await.status,
+            StatusCode::OK
+        );
+        // Login CSRF: a cross-site form cannot sign the browser into the attacker's account.
+        let form = format!(
+            "email=admin%40acme.example&password={}&next=%2F",
+            PASSWORD.replace(' ', "+")
+        );
+        for headers in [
+            &[("sec-fetch-site", "cross-site")][..],
+            &[("origin", "https://evil.example")][..],
+        ] {
+            let answer = app.form("login", &form, headers).await;
+            assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
+            assert!(set_cookie(&answer).is_empty(), "no session cookie");
+        }
+        // The app's own pages: the sign-in form (no wasm) and a JSON call from the page.
+        let answer = app
+            .form(
+                "login",
+                &form,
+                &[
+                    ("accept", "text/html"),
+                    ("host", "playbook.test"),
+                    ("origin", "http://playbook.test"),
+                    ("sec-fetch-site", "same-origin"),
+                ],
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::FOUND, "{}", answer.body);
+        assert!(set_cookie(&answer).contains("playbook_session="));
+        let answer = app
+            .send(from_browser(
+                "save_view",
+                json,
+                save,
+                &cookie,
+                &[
+                    ("origin", "http://playbook.test"),
+                    ("sec-fetch-site", "same-origin"),
+                ],
+            ))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        // Bearer-token API calls are not browser calls: unaffected.
+        let token = app.token("acme", "ingest").await;
+        let request = Request::post("/api/v1/conversations")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ORIGIN, "https://evil.example")
+            .body(Body::from(format!(
+                "[{}]",
+                item("csrf1", "csrf@example.com", "70")
+            )))
+            .expect("request");
+        let answer = app.send(request).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    })
+}
+

@@ -6,6 +6,7 @@ mod http;
 #[cfg(test)]
 mod http_tests;
 mod import;
+mod origin;
 
 use app::db::{ConnectOptions, Db};
 use app::demo::{seed_demo, DemoOptions};
@@ -73,6 +74,11 @@ enum Command {
         /// organisations questioned least recently are evicted to stay within it.
         #[arg(long, env = "PLAYBOOK_READ_MODEL_MB", default_value_t = app::customers::read_model::DEFAULT_BUDGET_MB)]
         read_model_mb: usize,
+        /// Where browsers reach the app, as they send it in `Origin` (e.g.
+        /// https://playbook.example); state-changing requests from any other origin are
+        /// refused. Without it, a request's own Host is its origin.
+        #[arg(long, env = "PLAYBOOK_PUBLIC_ORIGIN")]
+        public_origin: Option<String>,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -229,6 +235,7 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
             shutdown_drain_secs,
             db_start_wait_secs,
             read_model_mb,
+            public_origin,
         } => {
             let mut connect = ConnectOptions::new(db_connections);
             connect.lock_wait = Some(Duration::from_millis(lock_wait_ms));
@@ -251,6 +258,10 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
                 header_read_timeout: Duration::from_secs(header_timeout_secs.max(1)),
                 shutdown_drain: Duration::from_secs(shutdown_drain_secs),
                 read_model_bytes: read_model_mb.saturating_mul(1024 * 1024),
+                // Read once at start and kept for the life of the process.
+                public_origin: public_origin.map(|origin| {
+                    &*Box::leak(origin.trim_end_matches('/').to_owned().into_boxed_str())
+                }),
             };
             http::serve(db, addr, options).await
         }
