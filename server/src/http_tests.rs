@@ -2007,3 +2007,73 @@ fn forged_requests_from_other_sites_are_refused_and_write_nothing() {
     })
 }
 
+#[test]
+fn lookalike_characters_are_refused_by_the_api_naming_the_field() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let token = app.token("acme", "ingest").await;
+        let cases = [
+            (
+                item("b1", "\\u202emoc.elpmaxe@eoz", "70"),
+                "customer",
+                "U+202E",
+            ),
+            (
+                item("b2", "ok@example.com", "70").replace("API b2", "API\\u200b b2"),
+                "title",
+                "U+200B",
+            ),
+            (
+                item("b3", "ok@example.com", "70").replace("\"api\"", "\"a\\u2067pi\""),
+                "fields.source",
+                "U+2067",
+            ),
+            (
+                item("b4", "ok@example.com", "70")
+                    .replace("\"title\"", "\"customer_name\": \"Zo\\ufeffe\", \"title\""),
+                "customer_name",
+                "U+FEFF",
+            ),
+        ];
+        for (bad, field, code) in cases {
+            let answer = app
+                .api(
+                    "POST",
+                    "/api/v1/conversations",
+                    Some(&token),
+                    Some(format!("[{bad}]")),
+                )
+                .await;
+            assert_eq!(
+                answer.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{field}: {}",
+                answer.body
+            );
+            let body = json_of(&answer);
+            assert_eq!(body["errors"][0]["field"], field, "{body}");
+            assert!(
+                body["errors"][0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains(code),
+                "{body}"
+            );
+        }
+        // Joiners are spelling in Persian and Devanagari.
+        let joined = item("b5", "ok@example.com", "70").replace(
+            "\"title\"",
+            "\"customer_name\": \"می\\u200cخواهم\", \"title\"",
+        );
+        let answer = app
+            .api(
+                "POST",
+                "/api/v1/conversations",
+                Some(&token),
+                Some(format!("[{joined}]")),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    })
+}

@@ -105,6 +105,9 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(accounts::TokenCommand),
+    /// Report stored names, identifiers and field values that hold invisible or
+    /// direction-changing characters (written before they were refused); changes nothing.
+    CheckText,
 }
 
 /// Makes glibc give large allocations back to the system when they are freed. By default it
@@ -298,6 +301,7 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
             })
             .await
         }
+        Command::CheckText => with_db(&cli.database_url, accounts::run_check_text).await,
         Command::Migrate => {
             let db = open(&cli.database_url, 1).await?;
             println!("{} schema is up to date", db.backend().name());
