@@ -2077,3 +2077,196 @@ fn lookalike_characters_are_refused_by_the_api_naming_the_field() {
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     })
 }
+
+/// A server with `/fast` and `/hold` (two seconds) on a port of its own, until `stop` is sent.
+async fn bare_server(
+    options: ServeOptions,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let routes = axum::Router::new()
+        .route("/fast", axum::routing::get(|| async { "fast" }))
+        .route(
+            "/hold",
+            axum::routing::get(|| async {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                "held"
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(crate::http::accept_until_shutdown(
+        listener,
+        routes,
+        options,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    (address, stop, server)
+}
+
+/// How long until the server closes `stream` (reading whatever it sends), at most `limit`.
+async fn closed_within(
+    stream: &mut tokio::net::TcpStream,
+    limit: std::time::Duration,
+) -> Option<std::time::Duration> {
+    use tokio::io::AsyncReadExt;
+    let started = std::time::Instant::now();
+    let mut buffer = [0_u8; 512];
+    tokio::time::timeout(limit, async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await
+    .ok()
+    .map(|()| started.elapsed())
+}
+
+#[test]
+fn silent_and_idle_connections_are_closed_on_http1_and_http2() {
+    use std::time::Duration;
+    use tokio::io::AsyncWriteExt;
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let options = ServeOptions {
+            header_read_timeout: Duration::from_secs(1),
+            idle_timeout: Duration::from_secs(1),
+            shutdown_drain: Duration::from_secs(1),
+            ..ServeOptions::default()
+        };
+        let (address, stop, server) = bare_server(options).await;
+        // A socket that sends nothing at all: closed after the header timeout.
+        let mut silent = tokio::net::TcpStream::connect(address).await.unwrap();
+        let took = closed_within(&mut silent, Duration::from_secs(5)).await;
+        assert!(
+            took.is_some_and(|t| t < Duration::from_secs(3)),
+            "silent: {took:?}"
+        );
+        // Half an HTTP/2 preface, then nothing.
+        let mut half = tokio::net::TcpStream::connect(address).await.unwrap();
+        half.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
+        let took = closed_within(&mut half, Duration::from_secs(5)).await;
+        assert!(
+            took.is_some_and(|t| t < Duration::from_secs(3)),
+            "preface: {took:?}"
+        );
+        // An HTTP/1 keep-alive connection after its answer: closed once idle.
+        let mut kept = tokio::net::TcpStream::connect(address).await.unwrap();
+        kept.write_all(b"GET /fast HTTP/1.1\r\nHost: test\r\n\r\n")
+            .await
+            .unwrap();
+        let took = closed_within(&mut kept, Duration::from_secs(5)).await;
+        assert!(
+            took.is_some_and(|t| t < Duration::from_secs(3)),
+            "keep-alive: {took:?}"
+        );
+        // HTTP/2: a request is answered, then the idle connection is closed.
+        let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let (mut sender, connection) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(stream),
+        )
+        .await
+        .expect("HTTP/2 handshake");
+        let connection = tokio::spawn(connection);
+        let request = Request::get(format!("http://{address}/fast"))
+            .body(http_body_util::Empty::<axum::body::Bytes>::new())
+            .unwrap();
+        let answer = sender.send_request(request).await.expect("HTTP/2 answer");
+        assert_eq!(answer.status(), StatusCode::OK);
+        assert_eq!(answer.version(), axum::http::Version::HTTP_2);
+        let body = answer.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(&body[..], b"fast");
+        let started = std::time::Instant::now();
+        let ended = tokio::time::timeout(Duration::from_secs(5), connection).await;
+        assert!(ended.is_ok(), "the idle HTTP/2 connection stayed open");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        let _ = stop.send(());
+        server.await.unwrap();
+    })
+}
+
+#[test]
+fn past_the_connection_cap_new_connections_wait_briefly_then_get_503() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let options = ServeOptions {
+            max_connections: 3,
+            header_read_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(5),
+            shutdown_drain: Duration::from_secs(1),
+            ..ServeOptions::default()
+        };
+        let (address, stop, server) = bare_server(options).await;
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+            stream
+                .write_all(b"GET /hold HTTP/1.1\r\nHost: test\r\n\r\n")
+                .await
+                .unwrap();
+            held.push(stream);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // A fourth: it waits for a place, then is told to come back.
+        let started = Instant::now();
+        let mut over = tokio::net::TcpStream::connect(address).await.unwrap();
+        over.write_all(b"GET /fast HTTP/1.1\r\nHost: test\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = vec![0_u8; 256];
+        let read = tokio::time::timeout(Duration::from_secs(3), over.read(&mut answer))
+            .await
+            .expect("an answer")
+            .unwrap_or(0);
+        let answer = String::from_utf8_lossy(&answer[..read]).into_owned();
+        let refused_after = started.elapsed();
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer:?}");
+        assert!(answer.contains("Retry-After: 1"), "{answer}");
+        assert!(
+            refused_after < Duration::from_millis(1_500),
+            "{refused_after:?}"
+        );
+        // The three held connections are answered in full.
+        for stream in &mut held {
+            let mut answer = vec![0_u8; 256];
+            let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
+                .await
+                .expect("answered")
+                .unwrap();
+            assert!(String::from_utf8_lossy(&answer[..read]).ends_with("held"));
+        }
+        eprintln!(
+            "held 3 connections at a cap of 3; the fourth was refused after {refused_after:?}"
+        );
+        // Once they close, new connections are served again.
+        drop(held);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut next = tokio::net::TcpStream::connect(address).await.unwrap();
+        next.write_all(b"GET /fast HTTP/1.1\r\nHost: test\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = vec![0_u8; 256];
+        let read = tokio::time::timeout(Duration::from_secs(3), next.read(&mut answer))
+            .await
+            .expect("answered")
+            .unwrap();
+        assert!(String::from_utf8_lossy(&answer[..read]).starts_with("HTTP/1.1 200"));
+        let _ = stop.send(());
+        server.await.unwrap();
+    })
+}

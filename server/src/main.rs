@@ -64,6 +64,14 @@ enum Command {
         /// A client must send its request headers within this many seconds.
         #[arg(long, env = "PLAYBOOK_HEADER_TIMEOUT_SECS", default_value_t = 10)]
         header_timeout_secs: u64,
+        /// A connection with no request in flight for this many seconds is closed.
+        #[arg(long, env = "PLAYBOOK_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+        idle_timeout_secs: u64,
+        /// Most connections open at once (each open event stream holds one); past it new
+        /// connections wait half a second, then are refused with 503. Capped below the
+        /// process's file descriptor limit.
+        #[arg(long, env = "PLAYBOOK_MAX_CONNECTIONS", default_value_t = http::DEFAULT_MAX_CONNECTIONS)]
+        max_connections: usize,
         /// On shutdown, how many seconds requests in flight get to finish.
         #[arg(long, env = "PLAYBOOK_SHUTDOWN_DRAIN_SECS", default_value_t = 10)]
         shutdown_drain_secs: u64,
@@ -235,6 +243,8 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
             lock_wait_ms,
             request_timeout_secs,
             header_timeout_secs,
+            idle_timeout_secs,
+            max_connections,
             shutdown_drain_secs,
             db_start_wait_secs,
             read_model_mb,
@@ -260,6 +270,8 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
                 request_timeout: Duration::from_secs(request_timeout_secs.max(1)),
                 header_read_timeout: Duration::from_secs(header_timeout_secs.max(1)),
                 shutdown_drain: Duration::from_secs(shutdown_drain_secs),
+                idle_timeout: Duration::from_secs(idle_timeout_secs.max(1)),
+                max_connections,
                 read_model_bytes: read_model_mb.saturating_mul(1024 * 1024),
                 // Read once at start and kept for the life of the process.
                 public_origin: public_origin.map(|origin| {
