@@ -324,6 +324,33 @@ async fn run_user_with(
     }
 }
 
+/// `server check-text`: lists every stored value with a look-alike character, one a line
+/// (escaped, so the terminal shows the character's code instead of obeying it), and fails
+/// when there is any, so that a script notices. Nothing is rewritten: what to call a customer
+/// is the organisation's decision.
+pub async fn run_check_text(db: &Db) -> CliResult {
+    let found = app::orgs::store::lookalike_values(db).await?;
+    for value in &found {
+        println!(
+            "{}\t{}\t{}\t{}",
+            value.organisation,
+            value.what,
+            value.row,
+            value.value.escape_debug()
+        );
+    }
+    if found.is_empty() {
+        println!("no stored text holds invisible or direction-changing characters");
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(
+            "{} stored value(s) hold invisible or direction-changing characters (listed above; at most {} per column); nothing was changed",
+            found.len(),
+            app::orgs::store::MAX_LOOKALIKES_PER_COLUMN
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -633,32 +660,5 @@ mod tests {
         assert!(parse_role("boss")
             .unwrap_err()
             .contains("admin, manager or representative"));
-    }
-}
-
-/// `server check-text`: lists every stored value with a look-alike character, one a line
-/// (escaped, so the terminal shows the character's code instead of obeying it), and fails
-/// when there is any, so that a script notices. Nothing is rewritten: what to call a customer
-/// is the organisation's decision.
-pub async fn run_check_text(db: &Db) -> CliResult {
-    let found = app::orgs::store::lookalike_values(db).await?;
-    for value in &found {
-        println!(
-            "{}\t{}\t{}\t{}",
-            value.organisation,
-            value.what,
-            value.row,
-            value.value.escape_debug()
-        );
-    }
-    if found.is_empty() {
-        println!("no stored text holds invisible or direction-changing characters");
-        Ok(())
-    } else {
-        Err(anyhow::anyhow!(
-            "{} stored value(s) hold invisible or direction-changing characters (listed above; at most {} per column); nothing was changed",
-            found.len(),
-            app::orgs::store::MAX_LOOKALIKES_PER_COLUMN
-        ))
     }
 }
