@@ -176,7 +176,7 @@ fn request_log() -> tower_http::trace::TraceLayer<
     tower_http::trace::DefaultOnFailure,
 > {
     fn request_span(request: &Request) -> tracing::Span {
-        tracing::warn_span!("request", method = %request.method(), path = %request.uri().path())
+        tracing::warn_span!("request", method = %request.method(), path = %loggable_path(request.uri().path()))
     }
     tower_http::trace::TraceLayer::new_for_http()
         .make_span_with(request_span as fn(&Request) -> tracing::Span)
@@ -185,6 +185,33 @@ fn request_log() -> tower_http::trace::TraceLayer<
         .on_body_chunk(())
         .on_eos(())
         .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN))
+}
+
+/// A request's path as the log may show it: a customer identifier in an API path becomes
+/// `{identifier}`, and any other segment that is not a plain word or number (an email, a
+/// name typed into the address, percent-escapes) becomes `{…}`, so that no customer
+/// identifier, email or search text reaches the log at any level.
+pub fn loggable_path(path: &str) -> String {
+    let plain = |segment: &str| {
+        segment.len() <= 40
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
+    let mut shown = Vec::new();
+    let mut after_customers = false;
+    for segment in path.split('/') {
+        shown.push(if after_customers {
+            "{identifier}"
+        } else if plain(segment) {
+            segment
+        } else {
+            "{…}"
+        });
+        after_customers =
+            segment == "customers" && shown.len() == 4 && path.starts_with("/api/v1/");
+    }
+    shown.join("/")
 }
 
 /// Answers 503 for a request still running after the request timeout, and drops its work.
@@ -606,6 +633,13 @@ async fn sweep_idle_sessions(db: Db, sign_in_guard: std::sync::Arc<app::auth::gu
         every.tick().await;
         let idle_since = app::auth::service::now_ms() - app::auth::service::IDLE_TIMEOUT_MS;
         sign_in_guard.forget_recovered();
+        let now = app::auth::service::now_ms();
+        if let Err(error) =
+            app::auth::store::delete_stale_guesses(&db, app::auth::service::FAILURE_WINDOW_MS, now)
+                .await
+        {
+            tracing::warn!(%error, "could not forget old sign-in counts");
+        }
         match app::auth::store::delete_idle_sessions(&db, idle_since).await {
             Ok(0) => {}
             Ok(ended) => tracing::info!(ended, "ended idle sessions"),
@@ -682,4 +716,31 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("signal received: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn logged_paths_hold_no_customer_identifier_email_or_search_text() {
+        use super::loggable_path;
+        assert_eq!(
+            loggable_path("/api/v1/customers/C-1042/interactions"),
+            "/api/v1/customers/{identifier}/interactions"
+        );
+        assert_eq!(
+            loggable_path("/api/v1/customers/zoe%40example.com/interactions"),
+            "/api/v1/customers/{identifier}/interactions"
+        );
+        assert_eq!(loggable_path("/api/v1/customers"), "/api/v1/customers");
+        assert_eq!(loggable_path("/conversations/12"), "/conversations/12");
+        assert_eq!(
+            loggable_path("/pkg/custs.a1b2.wasm"),
+            "/pkg/custs.a1b2.wasm"
+        );
+        assert_eq!(
+            loggable_path("/customers/zoe@example.com"),
+            "/customers/{…}"
+        );
+        assert_eq!(loggable_path("/search/Zo%C3%AB%20Smith"), "/search/{…}");
+    }
 }
