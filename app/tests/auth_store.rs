@@ -5,10 +5,10 @@ mod support;
 
 use app::auth::password::hash_password;
 use app::auth::service::{
-    authenticate, sign_in, sign_out, SignIn, ABSOLUTE_LIFETIME_MS, FAILURE_WINDOW_MS,
-    IDLE_TIMEOUT_MS, LOCK_OUT_MS, MAX_FAILED_LOGINS,
+    authenticate, sign_in, sign_in_from, sign_out, sign_out_everywhere, source_key, SignIn,
+    ABSOLUTE_LIFETIME_MS, FAILURE_WINDOW_MS, IDLE_TIMEOUT_MS, LOCK_OUT_MS, MAX_FAILED_LOGINS,
 };
-use app::auth::store::{delete_idle_sessions, delete_sessions_of, find_user_id};
+use app::auth::store::{delete_idle_sessions, delete_sessions_of, find_user_id, set_disabled};
 use app::db::Db;
 use app::orgs::model::Role;
 use app::orgs::store::{create_organisation, upsert_user, NewUser};
@@ -214,5 +214,78 @@ on_both_backends! {
         assert!(other.is_ok(), "sign-in waited for the import");
         assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
         import.rollback().await.expect("rollback");
+    }
+    async fn a_strangers_guesses_do_not_keep_the_owner_out(db: &Db) {
+        person(db, "acme", "pat@acme.example", Role::Manager, Some(PASSWORD)).await;
+        let stranger = source_key(Some("203.0.113.7".parse().unwrap()));
+        let owner = source_key(Some("198.51.100.20".parse().unwrap()));
+        for n in 0..(MAX_FAILED_LOGINS * 3) {
+            sign_in_from(db, "pat@acme.example", "guess", &stranger, NOW + n).await.unwrap();
+        }
+        // The stranger is locked out of this email, even with the right password ...
+        assert!(matches!(
+            sign_in_from(db, "pat@acme.example", PASSWORD, &stranger, NOW + 100).await.unwrap(),
+            SignIn::Locked { .. }
+        ));
+        // ... and the owner, from their own address, signs in at once.
+        token_of(sign_in_from(db, "pat@acme.example", PASSWORD, &owner, NOW + 200).await.unwrap()).await;
+        // A client rotating addresses within one IPv6 /64 is one source.
+        for n in 0..MAX_FAILED_LOGINS {
+            let address = format!("2001:db8:7:7::{:x}", n + 1).parse().unwrap();
+            sign_in_from(db, "pat@acme.example", "guess", &source_key(Some(address)), NOW + 300 + n).await.unwrap();
+        }
+        let same_64 = source_key(Some("2001:db8:7:7:ffff::1".parse().unwrap()));
+        assert!(matches!(
+            sign_in_from(db, "pat@acme.example", PASSWORD, &same_64, NOW + 400).await.unwrap(),
+            SignIn::Locked { .. }
+        ));
+        // One attacker gets MAX_FAILED_LOGINS guesses per lock-out period on an account.
+        let later = NOW + 400 + LOCK_OUT_MS + 1;
+        token_of(sign_in_from(db, "pat@acme.example", PASSWORD, &same_64, later).await.unwrap()).await;
+    }
+
+    async fn a_wrong_guess_writes_the_same_whether_or_not_the_email_has_an_account(db: &Db) {
+        person(db, "acme", "pat@acme.example", Role::Manager, Some(PASSWORD)).await;
+        let count = |table: &'static str| async move {
+            db.scalar::<i64>(&app::sql!(&format!("SELECT COUNT(*) FROM {table}")), "count").await.unwrap()
+        };
+        let from = source_key(Some("192.0.2.1".parse().unwrap()));
+        sign_in_from(db, "pat@acme.example", "wrong", &from, NOW).await.unwrap();
+        let after_known = (count("sign_in_guesses").await, count("sign_in_failures").await);
+        sign_in_from(db, "nobody@acme.example", "wrong", &from, NOW).await.unwrap();
+        let after_unknown = (count("sign_in_guesses").await, count("sign_in_failures").await);
+        assert_eq!(after_known, (1, 0));
+        assert_eq!(after_unknown, (2, 0), "one row per (email, source), account or not");
+        // Emails are kept only as digests.
+        let keys: Vec<app::db::IdRow> = db
+            .fetch_all(&app::sql!("SELECT COUNT(*) AS id FROM sign_in_guesses WHERE account_key LIKE '%@%'"), "keys")
+            .await
+            .unwrap();
+        assert_eq!(keys[0].id, 0);
+    }
+
+    async fn a_disabled_person_is_signed_out_at_once_and_refused_until_enabled(db: &Db) {
+        let org_id = person(db, "acme", "pat@acme.example", Role::Manager, Some(PASSWORD)).await;
+        let user_id = find_user_id(db, org_id, "pat@acme.example").await.unwrap().unwrap();
+        let token = token_of(sign_in(db, "pat@acme.example", PASSWORD, NOW).await.unwrap()).await;
+        assert!(set_disabled(db, org_id, user_id, Some(NOW + 1)).await.unwrap());
+        assert!(authenticate(db, &token, NOW + 2).await.unwrap().is_none(), "the session ended");
+        // Refused as any wrong password is.
+        assert!(matches!(sign_in(db, "pat@acme.example", PASSWORD, NOW + 3).await.unwrap(), SignIn::Refused));
+        assert!(set_disabled(db, org_id, user_id, None).await.unwrap());
+        token_of(sign_in(db, "pat@acme.example", PASSWORD, NOW + 4).await.unwrap()).await;
+    }
+
+    async fn signing_out_everywhere_ends_every_session_of_that_person_only(db: &Db) {
+        let org_id = person(db, "acme", "pat@acme.example", Role::Manager, Some(PASSWORD)).await;
+        person(db, "acme", "sam@acme.example", Role::Manager, Some(PASSWORD)).await;
+        let user_id = find_user_id(db, org_id, "pat@acme.example").await.unwrap().unwrap();
+        let laptop = token_of(sign_in(db, "pat@acme.example", PASSWORD, NOW).await.unwrap()).await;
+        let phone = token_of(sign_in(db, "pat@acme.example", PASSWORD, NOW).await.unwrap()).await;
+        let other = token_of(sign_in(db, "sam@acme.example", PASSWORD, NOW).await.unwrap()).await;
+        assert_eq!(sign_out_everywhere(db, org_id, user_id).await.unwrap(), 2);
+        assert!(authenticate(db, &laptop, NOW + 1).await.unwrap().is_none());
+        assert!(authenticate(db, &phone, NOW + 1).await.unwrap().is_none());
+        assert!(authenticate(db, &other, NOW + 1).await.unwrap().is_some());
     }
 }

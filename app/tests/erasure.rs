@@ -481,7 +481,9 @@ async fn an_organisation_is_erased_with_every_row_that_carries_its_id(test: &Tes
              ON CONFLICT (org_id) DO NOTHING",
         );
         remembered.arg(org_id);
-        db.execute(&remembered, "remembering").await.expect("demand");
+        db.execute(&remembered, "remembering")
+            .await
+            .expect("demand");
     }
     let tables = tables_with_org_id(db).await;
     let mut listed: Vec<String> = ORGANISATION_TABLES

@@ -78,6 +78,21 @@ pub enum UserCommand {
         #[arg(long, value_parser = parse_role)]
         role: Role,
     },
+    /// Disable someone: their sessions end at once and sign-in refuses them (with the answer
+    /// a wrong password gets) until they are enabled again.
+    Disable {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Let a disabled person sign in again.
+    Enable {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+    },
     /// Set someone's password from standard input (and end their sessions).
     SetPassword {
         #[arg(long)]
@@ -268,6 +283,10 @@ async fn run_user_with(
     command: UserCommand,
     read_password: impl Fn() -> Result<String, anyhow::Error>,
 ) -> CliResult {
+    let command_kind = match command {
+        UserCommand::Disable { .. } => "disable",
+        _ => "other",
+    };
     match command {
         UserCommand::Add {
             org,
@@ -332,12 +351,120 @@ async fn run_user_with(
             println!("set the password of {email} in `{org}` ({ended} session(s) ended)");
             Ok(())
         }
+        UserCommand::Disable { org, email } | UserCommand::Enable { org, email } => {
+            let disable = matches!(command_kind, "disable");
+            let organisation = organisation(db, &org).await?;
+            let user_id = find_user_id(db, organisation.id, &email)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("there is no {email} in `{org}`"))?;
+            let at = disable.then(app::auth::service::now_ms);
+            app::auth::store::set_disabled(db, organisation.id, user_id, at).await?;
+            if disable {
+                println!(
+                    "disabled {email} in `{org}`: their sessions ended and sign-in refuses them"
+                );
+            } else {
+                println!("enabled {email} in `{org}`: they can sign in again");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `server check-text`: lists every stored value with a look-alike character, one a line
+/// (escaped, so the terminal shows the character's code instead of obeying it), and fails
+/// when there is any, so that a script notices. Nothing is rewritten: what to call a customer
+/// is the organisation's decision.
+pub async fn run_check_text(db: &Db) -> CliResult {
+    let found = app::orgs::store::lookalike_values(db).await?;
+    for value in &found {
+        println!(
+            "{}\t{}\t{}\t{}",
+            value.organisation,
+            value.what,
+            value.row,
+            value.value.escape_debug()
+        );
+    }
+    if found.is_empty() {
+        println!("no stored text holds invisible or direction-changing characters");
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(
+            "{} stored value(s) hold invisible or direction-changing characters (listed above; at most {} per column); nothing was changed",
+            found.len(),
+            app::orgs::store::MAX_LOOKALIKES_PER_COLUMN
+        ))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_person_is_disabled_and_enabled_from_the_command_line() {
+        use app::auth::service::{authenticate, sign_in, SignIn};
+        let temp = tools::test_db::TestDb::sqlite().await;
+        let db = temp.db.clone();
+        run_org(
+            &db,
+            OrgCommand::Create {
+                slug: "acme".into(),
+                name: "Acme".into(),
+                timezone: "UTC".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let add = UserCommand::Add {
+            org: "acme".into(),
+            email: "pat@acme.example".into(),
+            name: "Pat".into(),
+            role: Role::Manager,
+            password_stdin: true,
+        };
+        run_user_with(&db, add, || Ok("first password".to_owned()))
+            .await
+            .unwrap();
+        let SignIn::Started { token } = sign_in(&db, "pat@acme.example", "first password", 0)
+            .await
+            .unwrap()
+        else {
+            panic!("signs in")
+        };
+        let who = || ("acme".to_owned(), "pat@acme.example".to_owned());
+        let (org, email) = who();
+        run_user(&db, UserCommand::Disable { org, email })
+            .await
+            .unwrap();
+        assert!(authenticate(&db, &token, 1).await.unwrap().is_none());
+        assert!(matches!(
+            sign_in(&db, "pat@acme.example", "first password", 2)
+                .await
+                .unwrap(),
+            SignIn::Refused
+        ));
+        let (org, email) = who();
+        run_user(&db, UserCommand::Enable { org, email })
+            .await
+            .unwrap();
+        assert!(matches!(
+            sign_in(&db, "pat@acme.example", "first password", 3)
+                .await
+                .unwrap(),
+            SignIn::Started { .. }
+        ));
+        let missing = run_user(
+            &db,
+            UserCommand::Disable {
+                org: "acme".into(),
+                email: "nobody@acme.example".into(),
+            },
+        )
+        .await;
+        assert!(missing.is_err());
+    }
 
     #[test]
     fn passwords_need_a_sensible_length() {

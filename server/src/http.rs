@@ -32,6 +32,21 @@ struct ServerState {
 /// keeps a hostile client from making the server buffer megabytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Connections open at once by default (`PLAYBOOK_MAX_CONNECTIONS`).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1000;
+/// File descriptors kept free of connections: the database pool, the SQLite files, the client
+/// files being served, logs.
+pub const RESERVED_DESCRIPTORS: usize = 128;
+/// How long a new connection waits for a free place when the server is at its connection cap,
+/// before it is refused with 503.
+pub const CONNECTION_WAIT: Duration = Duration::from_millis(500);
+/// HTTP/2: a ping every this often on a connection with requests in flight; a connection
+/// whose pings go unanswered for [`H2_KEEP_ALIVE_TIMEOUT`] is closed.
+const H2_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(20);
+const H2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+/// After the drain time, how long aborted connections and the database pool get to close.
+pub const CLOSE_DEADLINE: Duration = Duration::from_secs(3);
+
 /// How the server treats connections and requests.
 #[derive(Clone, Copy, Debug)]
 pub struct ServeOptions {
@@ -46,6 +61,13 @@ pub struct ServeOptions {
     pub read_model_bytes: usize,
     /// How many API writes run at once, and how often one token may write.
     pub api_writes: app::api::guard::WriteLimits,
+    /// Where browsers reach the app (`https://playbook.example`), for the forged-request check.
+    pub public_origin: Option<&'static str>,
+    /// A connection with no request in flight for this long is closed (HTTP/1 keep-alive and
+    /// HTTP/2 alike). Before its first request, the header timeout applies instead.
+    pub idle_timeout: Duration,
+    /// Most connections open at once; past it, new ones wait briefly, then are refused.
+    pub max_connections: usize,
 }
 
 impl Default for ServeOptions {
@@ -57,6 +79,9 @@ impl Default for ServeOptions {
             shutdown_drain: Duration::from_secs(10),
             read_model_bytes: app::customers::read_model::DEFAULT_BUDGET_MB * 1024 * 1024,
             api_writes: app::api::guard::WriteLimits::default(),
+            public_origin: None,
+            idle_timeout: Duration::from_secs(60),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -122,6 +147,12 @@ pub fn router(
             state.app.clone(),
             resolve_session,
         ))
+        .layer(middleware::from_fn_with_state(
+            crate::origin::OriginPolicy {
+                public_origin: options.public_origin,
+            },
+            crate::origin::refuse_forged,
+        ))
         .layer(middleware::from_fn(limit_body))
         .layer(request_timeout(options))
         .layer(middleware::from_fn(api_errors_as_json))
@@ -150,7 +181,7 @@ fn request_log() -> tower_http::trace::TraceLayer<
     tower_http::trace::DefaultOnFailure,
 > {
     fn request_span(request: &Request) -> tracing::Span {
-        tracing::warn_span!("request", method = %request.method(), path = %request.uri().path())
+        tracing::warn_span!("request", method = %request.method(), path = %loggable_path(request.uri().path()))
     }
     tower_http::trace::TraceLayer::new_for_http()
         .make_span_with(request_span as fn(&Request) -> tracing::Span)
@@ -159,6 +190,33 @@ fn request_log() -> tower_http::trace::TraceLayer<
         .on_body_chunk(())
         .on_eos(())
         .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN))
+}
+
+/// A request's path as the log may show it: a customer identifier in an API path becomes
+/// `{identifier}`, and any other segment that is not a plain word or number (an email, a
+/// name typed into the address, percent-escapes) becomes `{…}`, so that no customer
+/// identifier, email or search text reaches the log at any level.
+pub fn loggable_path(path: &str) -> String {
+    let plain = |segment: &str| {
+        segment.len() <= 40
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
+    let mut shown = Vec::new();
+    let mut after_customers = false;
+    for segment in path.split('/') {
+        shown.push(if after_customers {
+            "{identifier}"
+        } else if plain(segment) {
+            segment
+        } else {
+            "{…}"
+        });
+        after_customers =
+            segment == "customers" && shown.len() == 4 && path.starts_with("/api/v1/");
+    }
+    shown.join("/")
 }
 
 /// Answers 503 for a request still running after the request timeout, and drops its work.
@@ -296,13 +354,150 @@ pub async fn serve(
     sweeper.abort();
     warm_up.abort();
     tracing::info!("shutting down: closing the database");
-    db.close().await;
+    close_within(&db, CLOSE_DEADLINE).await;
     Ok(())
 }
 
+/// What one connection is doing: requests in flight and when it was last busy, so that an
+/// idle or silent connection can be closed whatever its protocol.
+struct Activity {
+    opened: tokio::time::Instant,
+    requests: std::sync::atomic::AtomicU64,
+    in_flight: std::sync::atomic::AtomicUsize,
+    /// Milliseconds after `opened` when a request last started or finished.
+    last_busy_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Activity {
+    fn new() -> std::sync::Arc<Activity> {
+        std::sync::Arc::new(Activity {
+            opened: tokio::time::Instant::now(),
+            requests: Default::default(),
+            in_flight: Default::default(),
+            last_busy_ms: Default::default(),
+        })
+    }
+
+    fn mark_busy(&self) {
+        let now = self.opened.elapsed().as_millis() as u64;
+        self.last_busy_ms
+            .store(now, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// A request starts; the guard ends it when dropped (with the response's body).
+    fn begin(self: &std::sync::Arc<Self>) -> InFlight {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.requests.fetch_add(1, Relaxed);
+        self.in_flight.fetch_add(1, Relaxed);
+        self.mark_busy();
+        InFlight(self.clone())
+    }
+
+    /// Resolves once the connection has had nothing to do for too long: no request at all
+    /// within `first` of opening (a silent socket, a half-sent preface or header), or no
+    /// request in flight for `idle` since the last one. Long responses (an export, an event
+    /// stream) are in flight and never idle.
+    async fn until_idle(&self, first: Duration, idle: Duration) {
+        use std::sync::atomic::Ordering::Relaxed;
+        loop {
+            let limit = if self.requests.load(Relaxed) == 0 {
+                first
+            } else {
+                idle
+            };
+            if self.in_flight.load(Relaxed) > 0 {
+                tokio::time::sleep(limit).await;
+                continue;
+            }
+            let deadline =
+                self.opened + Duration::from_millis(self.last_busy_ms.load(Relaxed)) + limit;
+            if tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep_until(deadline).await;
+        }
+    }
+}
+
+struct InFlight(std::sync::Arc<Activity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.mark_busy();
+        self.0
+            .in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A response body that keeps its request counted as in flight until it is sent or dropped.
+struct TrackedBody {
+    inner: axum::body::Body,
+    _in_flight: InFlight,
+}
+
+impl axum::body::HttpBody for TrackedBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The connection cap actually used: the one configured, but never so many that connections
+/// could take the descriptors the database and files need.
+pub fn connection_cap(configured: usize) -> usize {
+    let configured = configured.max(1);
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit only writes the struct it is given.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+            let usable = (limit.rlim_cur as usize).saturating_sub(RESERVED_DESCRIPTORS);
+            if usable < configured {
+                tracing::warn!(
+                    configured,
+                    descriptors = limit.rlim_cur,
+                    cap = usable.max(1),
+                    "fewer file descriptors than PLAYBOOK_MAX_CONNECTIONS needs: connections are capped lower"
+                );
+                return usable.max(1);
+            }
+        }
+    }
+    configured
+}
+
+/// The answer for a connection over the cap: come back in a second.
+const AT_CAPACITY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+fn refuse(stream: tokio::net::TcpStream) {
+    // Never waits: a client that does not read its answer just sees the connection close.
+    let _ = stream.try_write(AT_CAPACITY);
+}
+
 /// Serves connections until a shutdown signal, then lets requests in flight finish for at most
-/// the drain time. Unlike `axum::serve`, a client that does not send its headers in time is
-/// cut off, and each request knows the address it came from (for sign-in rate limits).
+/// the drain time, after which every connection still open is aborted (within
+/// [`CLOSE_DEADLINE`]). Unlike `axum::serve`: a connection must send its first request's
+/// headers within the header timeout of being accepted (HTTP/1 or HTTP/2, so a socket that
+/// sends nothing is closed), one with no request in flight is closed after the idle timeout,
+/// HTTP/2 connections are pinged, at most `max_connections` are open at once, and each
+/// request knows the address it came from (for sign-in rate limits).
 pub async fn accept_until_shutdown(
     listener: tokio::net::TcpListener,
     router: Router,
@@ -318,9 +513,28 @@ pub async fn accept_until_shutdown(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(options.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(H2_KEEP_ALIVE_INTERVAL))
+        .keep_alive_timeout(H2_KEEP_ALIVE_TIMEOUT)
+        .max_concurrent_streams(100);
+    let places = std::sync::Arc::new(tokio::sync::Semaphore::new(connection_cap(
+        options.max_connections,
+    )));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut connections = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        // Finished connections leave the set.
+        while connections.try_join_next().is_some() {}
+        // At the cap, a new connection waits (in the listen queue) briefly for a place.
+        let place = tokio::select! {
+            place = tokio::time::timeout(CONNECTION_WAIT, places.clone().acquire_owned()) => {
+                place.ok().and_then(Result::ok)
+            }
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -333,21 +547,53 @@ pub async fn accept_until_shutdown(
             },
             () = &mut shutdown => break,
         };
+        let Some(place) = place.or_else(|| places.clone().try_acquire_owned().ok()) else {
+            // Still full: this one and every other already waiting are told to come back.
+            refuse(stream);
+            while places.available_permits() == 0 {
+                match tokio::time::timeout(Duration::ZERO, listener.accept()).await {
+                    Ok(Ok((waiting, _))) => refuse(waiting),
+                    _ => break,
+                }
+            }
+            tracing::debug!("at the connection cap: refused new connections");
+            continue;
+        };
         let router = router.clone();
-        let service =
-            hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+        let activity = Activity::new();
+        let service = hyper::service::service_fn({
+            let activity = activity.clone();
+            move |mut request: Request<hyper::body::Incoming>| {
+                let in_flight = activity.begin();
                 request
                     .extensions_mut()
                     .insert(axum::extract::ConnectInfo(peer));
-                router.clone().oneshot(request.map(axum::body::Body::new))
-            });
+                let answer = router.clone().oneshot(request.map(axum::body::Body::new));
+                async move {
+                    let response = answer.await?;
+                    Ok::<_, std::convert::Infallible>(response.map(|inner| {
+                        axum::body::Body::new(TrackedBody {
+                            inner,
+                            _in_flight: in_flight,
+                        })
+                    }))
+                }
+            }
+        });
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), service)
             .into_owned();
         let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "connection ended with an error");
+        let (first, idle) = (options.header_read_timeout, options.idle_timeout);
+        connections.spawn(async move {
+            let _place = place;
+            tokio::select! {
+                ended = connection => if let Err(error) = ended {
+                    tracing::debug!(%error, "connection ended with an error");
+                },
+                () = activity.until_idle(first, idle) => {
+                    tracing::debug!("closed a connection with nothing to do");
+                }
             }
         });
     }
@@ -356,9 +602,32 @@ pub async fn accept_until_shutdown(
         () = graceful.shutdown() => tracing::info!("all requests finished"),
         () = tokio::time::sleep(options.shutdown_drain) => tracing::warn!(
             drain_secs = options.shutdown_drain.as_secs_f64(),
-            "requests still running after the drain time were cut off"
+            still_open = connections.len(),
+            "requests still running after the drain time are cut off"
         ),
     }
+    connections.abort_all();
+    if tokio::time::timeout(CLOSE_DEADLINE, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
+    {
+        tracing::warn!("some connections did not close in time; leaving them");
+    }
+}
+
+/// Closes the database pool, waiting at most `deadline` for connections still borrowed (by a
+/// request or a background load that was cut off); the process exits either way.
+pub async fn close_within(db: &Db, deadline: Duration) -> bool {
+    let closed = tokio::time::timeout(deadline, db.close()).await.is_ok();
+    if !closed {
+        tracing::warn!(
+            deadline_secs = deadline.as_secs_f64(),
+            "database connections still in use at exit were left to the operating system"
+        );
+    }
+    closed
 }
 
 /// Ends idle sessions every few minutes (a session past its idle time is refused on sight
@@ -369,6 +638,13 @@ async fn sweep_idle_sessions(db: Db, sign_in_guard: std::sync::Arc<app::auth::gu
         every.tick().await;
         let idle_since = app::auth::service::now_ms() - app::auth::service::IDLE_TIMEOUT_MS;
         sign_in_guard.forget_recovered();
+        let now = app::auth::service::now_ms();
+        if let Err(error) =
+            app::auth::store::delete_stale_guesses(&db, app::auth::service::FAILURE_WINDOW_MS, now)
+                .await
+        {
+            tracing::warn!(%error, "could not forget old sign-in counts");
+        }
         match app::auth::store::delete_idle_sessions(&db, idle_since).await {
             Ok(0) => {}
             Ok(ended) => tracing::info!(ended, "ended idle sessions"),
@@ -485,4 +761,31 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("signal received: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn logged_paths_hold_no_customer_identifier_email_or_search_text() {
+        use super::loggable_path;
+        assert_eq!(
+            loggable_path("/api/v1/customers/C-1042/interactions"),
+            "/api/v1/customers/{identifier}/interactions"
+        );
+        assert_eq!(
+            loggable_path("/api/v1/customers/zoe%40example.com/interactions"),
+            "/api/v1/customers/{identifier}/interactions"
+        );
+        assert_eq!(loggable_path("/api/v1/customers"), "/api/v1/customers");
+        assert_eq!(loggable_path("/conversations/12"), "/conversations/12");
+        assert_eq!(
+            loggable_path("/pkg/custs.a1b2.wasm"),
+            "/pkg/custs.a1b2.wasm"
+        );
+        assert_eq!(
+            loggable_path("/customers/zoe@example.com"),
+            "/customers/{…}"
+        );
+        assert_eq!(loggable_path("/search/Zo%C3%AB%20Smith"), "/search/{…}");
+    }
 }

@@ -7,6 +7,7 @@ mod http;
 #[cfg(test)]
 mod http_tests;
 mod import;
+mod origin;
 
 use app::db::{ConnectOptions, Db};
 use app::demo::{seed_demo, DemoOptions};
@@ -64,6 +65,14 @@ enum Command {
         /// A client must send its request headers within this many seconds.
         #[arg(long, env = "PLAYBOOK_HEADER_TIMEOUT_SECS", default_value_t = 10)]
         header_timeout_secs: u64,
+        /// A connection with no request in flight for this many seconds is closed.
+        #[arg(long, env = "PLAYBOOK_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+        idle_timeout_secs: u64,
+        /// Most connections open at once (each open event stream holds one); past it new
+        /// connections wait half a second, then are refused with 503. Capped below the
+        /// process's file descriptor limit.
+        #[arg(long, env = "PLAYBOOK_MAX_CONNECTIONS", default_value_t = http::DEFAULT_MAX_CONNECTIONS)]
+        max_connections: usize,
         /// On shutdown, how many seconds requests in flight get to finish.
         #[arg(long, env = "PLAYBOOK_SHUTDOWN_DRAIN_SECS", default_value_t = 10)]
         shutdown_drain_secs: u64,
@@ -82,6 +91,11 @@ enum Command {
         /// the API answers 429 with Retry-After.
         #[arg(long, env = "PLAYBOOK_API_WRITES_PER_MINUTE", default_value_t = app::api::guard::DEFAULT_WRITES_PER_MINUTE)]
         api_writes_per_minute: u32,
+        /// Where browsers reach the app, as they send it in `Origin` (e.g.
+        /// https://playbook.example); state-changing requests from any other origin are
+        /// refused. Without it, a request's own Host is its origin.
+        #[arg(long, env = "PLAYBOOK_PUBLIC_ORIGIN")]
+        public_origin: Option<String>,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -114,6 +128,9 @@ enum Command {
     /// Conversations: erasure.
     #[command(subcommand)]
     Conversation(erasure::ConversationCommand),
+    /// Report stored names, identifiers and field values that hold invisible or
+    /// direction-changing characters (written before they were refused); changes nothing.
+    CheckText,
 }
 
 /// Makes glibc give large allocations back to the system when they are freed. By default it
@@ -241,11 +258,14 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
             lock_wait_ms,
             request_timeout_secs,
             header_timeout_secs,
+            idle_timeout_secs,
+            max_connections,
             shutdown_drain_secs,
             db_start_wait_secs,
             read_model_mb,
             api_writers,
             api_writes_per_minute,
+            public_origin,
         } => {
             let mut connect = ConnectOptions::new(db_connections);
             connect.lock_wait = Some(Duration::from_millis(lock_wait_ms));
@@ -267,12 +287,18 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
                 request_timeout: Duration::from_secs(request_timeout_secs.max(1)),
                 header_read_timeout: Duration::from_secs(header_timeout_secs.max(1)),
                 shutdown_drain: Duration::from_secs(shutdown_drain_secs),
+                idle_timeout: Duration::from_secs(idle_timeout_secs.max(1)),
+                max_connections,
                 read_model_bytes: read_model_mb.saturating_mul(1024 * 1024),
                 api_writes: app::api::guard::WriteLimits {
                     concurrent_writes: api_writers.max(1),
                     writes_per_minute: api_writes_per_minute.max(1),
                     ..app::api::guard::WriteLimits::default()
                 },
+                // Read once at start and kept for the life of the process.
+                public_origin: public_origin.map(|origin| {
+                    &*Box::leak(origin.trim_end_matches('/').to_owned().into_boxed_str())
+                }),
             };
             http::serve(db, addr, options).await
         }
@@ -321,6 +347,7 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
             })
             .await
         }
+        Command::CheckText => with_db(&cli.database_url, accounts::run_check_text).await,
         Command::Migrate => {
             let db = open(&cli.database_url, 1).await?;
             println!("{} schema is up to date", db.backend().name());

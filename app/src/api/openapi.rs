@@ -66,6 +66,15 @@ struct ApiDoc;
 
 /// Characters `char::is_control` is true of (Unicode Cc): refused in every text.
 const CONTROL: &[(char, char)] = &[('\u{0}', '\u{1f}'), ('\u{7f}', '\u{9f}')];
+/// Characters that make stored text look like other text (`limits::is_lookalike_char`):
+/// refused in what is stored, allowed in what is searched for.
+const LOOKALIKE: &[(char, char)] = &[
+    ('\u{200b}', '\u{200b}'),
+    ('\u{202a}', '\u{202e}'),
+    ('\u{2060}', '\u{2060}'),
+    ('\u{2066}', '\u{2069}'),
+    ('\u{feff}', '\u{feff}'),
+];
 /// Characters `char::is_whitespace` is true of: what `str::trim` takes off both ends.
 const WHITESPACE: &[(char, char)] = &[
     ('\t', '\r'),
@@ -121,12 +130,13 @@ fn email_pattern(max_chars: usize) -> String {
     format!("^[{space}]*(?:[^{visible}][^{control}]{{0,{side}}})?@(?:[^{control}]{{0,{side}}}[^{visible}])?[{space}]*$")
 }
 
-/// Whitespace, whitespace or control, control: the classes the text patterns are made of.
+/// Whitespace; whitespace or refused; refused (control or look-alike): the classes the
+/// text patterns of stored values are made of.
 fn text_classes() -> (String, String, String) {
     (
         class(&[WHITESPACE]),
-        class(&[WHITESPACE, CONTROL]),
-        class(&[CONTROL]),
+        class(&[WHITESPACE, CONTROL, LOOKALIKE]),
+        class(&[CONTROL, LOOKALIKE]),
     )
 }
 
@@ -799,6 +809,11 @@ mod tests {
         for c in (0..=0x10ffff).filter_map(char::from_u32) {
             assert_eq!(within(CONTROL, c), c.is_control(), "{c:?}");
             assert_eq!(within(WHITESPACE, c), c.is_whitespace(), "{c:?}");
+            assert_eq!(
+                within(LOOKALIKE, c),
+                crate::limits::is_lookalike_char(c),
+                "{c:?}"
+            );
         }
     }
 }

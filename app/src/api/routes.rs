@@ -678,7 +678,7 @@ async fn get_interactions(
         ))
     };
     // No stored identifier is that long or holds a control character.
-    if crate::limits::text_problem(&identifier, crate::limits::MAX_IDENTIFIER_CHARS).is_some() {
+    if crate::limits::read_problem(&identifier, crate::limits::MAX_IDENTIFIER_CHARS).is_some() {
         return Err(not_found());
     }
     let customer_id = find_customer_id(&state.db, client.org_id, &identifier)

@@ -7,21 +7,28 @@ use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::HashMapStateStore;
 use governor::{Quota, RateLimiter};
 use std::fmt;
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::RwLock;
 use std::time::Duration;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-type KeyedLimiter<K> = RateLimiter<K, HashMapStateStore<K>, DefaultClock>;
+/// Keys are 64-bit hashes (with a per-process random key, so no one can aim collisions): a
+/// flood of megabyte-long emails or of distinct addresses costs the same small entry each.
+type KeyedLimiter = RateLimiter<u64, HashMapStateStore<u64>, DefaultClock>;
 
 /// Attempts one client address may make: a burst of 300, then five a second. Generous, because
 /// an office behind one NAT signs in from one address; it stops floods, not colleagues.
 pub const ATTEMPTS_PER_ADDRESS_PER_MINUTE: u32 = 300;
-/// Attempts on one email: a burst of 60, then one a second. The lock-out (5 failures in 15
-/// minutes) stops guessing; this stops hammering an account.
+/// Attempts on one email from one address: a burst of 60, then one a second. The lock-out
+/// (5 failures in 15 minutes per email and address) stops guessing; this stops hammering.
+/// Counted per address too, so that no stranger can spend the owner's allowance.
 pub const ATTEMPTS_PER_ACCOUNT_PER_MINUTE: u32 = 60;
-/// How long an attempt waits for a verification slot before it is told to come back.
-const VERIFICATION_QUEUE_WAIT: Duration = Duration::from_secs(10);
+/// Most keys one limiter holds. Past it, keys whose limits have recovered are forgotten; if
+/// that is not enough (a flood of distinct keys within a minute), the limiter starts afresh:
+/// memory stays bounded, and the lock-out in the database still holds.
+pub const MAX_KEYS: usize = 20_000;
 
 /// Why an attempt was not let through: come back after this long.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,9 +43,58 @@ impl TryLater {
     }
 }
 
+/// One keyed limit, bounded in size.
+struct Limit {
+    quota: Quota,
+    limiter: RwLock<KeyedLimiter>,
+}
+
+impl Limit {
+    fn new(per_minute_count: u32) -> Limit {
+        let quota = per_minute(per_minute_count);
+        Limit {
+            quota,
+            limiter: RwLock::new(RateLimiter::hashmap(quota)),
+        }
+    }
+
+    fn check(&self, key: u64) -> Result<(), TryLater> {
+        let outcome = {
+            let limiter = self.limiter.read().unwrap_or_else(|e| e.into_inner());
+            let outcome = limiter.check_key(&key).map_err(|not_until| TryLater {
+                after: not_until.wait_time_from(limiter.clock().now()),
+            });
+            if limiter.len() <= MAX_KEYS {
+                return outcome;
+            }
+            limiter.retain_recent();
+            if limiter.len() <= MAX_KEYS {
+                return outcome;
+            }
+            outcome
+        };
+        let mut limiter = self.limiter.write().unwrap_or_else(|e| e.into_inner());
+        if limiter.len() > MAX_KEYS {
+            *limiter = RateLimiter::hashmap(self.quota);
+        }
+        outcome
+    }
+
+    fn len(&self) -> usize {
+        self.limiter.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    fn forget_recovered(&self) {
+        let limiter = self.limiter.read().unwrap_or_else(|e| e.into_inner());
+        limiter.retain_recent();
+        limiter.shrink_to_fit();
+    }
+}
+
 pub struct SignInGuard {
-    per_address: KeyedLimiter<IpAddr>,
-    per_account: KeyedLimiter<String>,
+    keys: std::hash::RandomState,
+    per_address: Limit,
+    per_account: Limit,
     verifications: Semaphore,
 }
 
@@ -70,54 +126,65 @@ fn per_minute(n: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
 }
 
+/// An address as rate limits see it: IPv4 whole, IPv6 by its /64 (what one subscriber gets).
+pub fn address_group(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
 impl SignInGuard {
     pub fn new(per_address: u32, per_account: u32, verifications: usize) -> SignInGuard {
         SignInGuard {
-            per_address: RateLimiter::hashmap(per_minute(per_address)),
-            per_account: RateLimiter::hashmap(per_minute(per_account)),
+            keys: std::hash::RandomState::new(),
+            per_address: Limit::new(per_address),
+            per_account: Limit::new(per_account),
             verifications: Semaphore::new(verifications.max(1)),
         }
     }
 
     /// Counts an attempt from `address` (when known) on `email`, or says when to come back.
     pub fn admit(&self, address: Option<IpAddr>, email: &str) -> Result<(), TryLater> {
-        if let Some(address) = address {
-            if let Err(not_until) = self.per_address.check_key(&address) {
-                return Err(TryLater {
-                    after: not_until.wait_time_from(self.per_address.clock().now()),
-                });
-            }
+        let group = address.map(address_group);
+        if let Some(group) = group {
+            self.per_address.check(self.keys.hash_one(group))?;
         }
-        // Capped, so that a flood of megabyte-long "emails" cannot fill the map.
+        // At most 256 characters count, so that hashing costs the same for any length.
         let account: String = email
             .trim()
             .chars()
             .take(256)
             .collect::<String>()
             .to_lowercase();
-        self.per_account
-            .check_key(&account)
-            .map_err(|not_until| TryLater {
-                after: not_until.wait_time_from(self.per_account.clock().now()),
-            })
+        self.per_account.check(self.keys.hash_one((account, group)))
     }
 
-    /// A slot to verify one password in; held while the verification runs. When all are busy
-    /// for longer than a few seconds, the attempt is told to come back.
-    pub async fn verification_slot(&self) -> Result<SemaphorePermit<'_>, TryLater> {
-        match tokio::time::timeout(VERIFICATION_QUEUE_WAIT, self.verifications.acquire()).await {
-            Ok(Ok(permit)) => Ok(permit),
-            _ => Err(TryLater {
-                after: Duration::from_secs(5),
-            }),
-        }
+    /// Keys held now, per address and per account: for tests and figures.
+    pub fn keys_held(&self) -> (usize, usize) {
+        (self.per_address.len(), self.per_account.len())
+    }
+
+    /// A slot to verify one attempt's passwords in; held while they run. When every slot is
+    /// busy the attempt is told at once to come back (no queue: a flood must not make real
+    /// people wait behind it, nor pile up requests).
+    pub fn verification_slot(&self) -> Result<SemaphorePermit<'_>, TryLater> {
+        self.verifications.try_acquire().map_err(|_| TryLater {
+            after: Duration::from_secs(1),
+        })
     }
 
     /// Forgets the addresses and accounts whose limits have fully recovered, so the maps stay
     /// small.
     pub fn forget_recovered(&self) {
-        self.per_address.retain_recent();
-        self.per_account.retain_recent();
+        self.per_address.forget_recovered();
+        self.per_account.forget_recovered();
     }
 }
 
@@ -132,24 +199,73 @@ mod tests {
         let there: IpAddr = [10, 0, 0, 2].into();
         assert!(guard.admit(Some(here), "a@x.example").is_ok());
         assert!(guard.admit(Some(here), "A@x.example ").is_ok());
-        // The third attempt on the account is refused, from any address, case aside.
-        let refused = guard.admit(Some(there), "a@x.example").unwrap_err();
+        // The third attempt on the account from here is refused, case aside ...
+        let refused = guard.admit(Some(here), "a@x.example").unwrap_err();
         assert!(
             refused.seconds() >= 1 && refused.seconds() <= 30,
             "{refused:?}"
         );
-        // The first address has one attempt left, then it is refused for any email.
-        assert!(guard.admit(Some(here), "b@x.example").is_ok());
+        // ... but not from another address: a stranger cannot spend the owner's allowance.
+        assert!(guard.admit(Some(there), "a@x.example").is_ok());
+        // The first address is out of attempts for any email.
         assert!(guard.admit(Some(here), "c@x.example").is_err());
         assert!(guard.admit(Some(there), "c@x.example").is_ok());
     }
 
-    #[tokio::test]
-    async fn verifications_wait_for_a_free_slot() {
+    #[test]
+    fn ipv6_addresses_count_by_their_64_bit_prefix() {
+        let guard = SignInGuard::new(2, 100, 1);
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let elsewhere: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert!(guard.admit(Some(a), "x@y.example").is_ok());
+        assert!(guard.admit(Some(b), "z@y.example").is_ok());
+        assert!(guard.admit(Some(b), "w@y.example").is_err(), "same /64");
+        assert!(guard.admit(Some(elsewhere), "w@y.example").is_ok());
+    }
+
+    #[test]
+    fn a_flood_of_distinct_keys_keeps_the_limiters_bounded() {
+        let guard = SignInGuard::default();
+        let mut most = (0, 0);
+        for n in 0..100_000_u32 {
+            // A rotating IPv6 client: a new /64 and a new long email every time.
+            let address = IpAddr::V6(std::net::Ipv6Addr::new(
+                0x2001,
+                0xdb8,
+                (n >> 16) as u16,
+                n as u16,
+                1,
+                2,
+                3,
+                4,
+            ));
+            let email = format!("{}{n}@flood.example", "x".repeat(200));
+            let _ = guard.admit(Some(address), &email);
+            let held = guard.keys_held();
+            most = (most.0.max(held.0), most.1.max(held.1));
+        }
+        // Each entry: a u64 key and a u64 state, plus the map's own overhead (~2x).
+        let bytes = (most.0 + most.1) * 16 * 2;
+        eprintln!(
+            "100,000 distinct keys: at most {} address and {} account entries held, about {} KiB",
+            most.0,
+            most.1,
+            bytes / 1024
+        );
+        assert!(most.0 <= MAX_KEYS + 1 && most.1 <= MAX_KEYS + 1, "{most:?}");
+        assert!(bytes < 2 * 1024 * 1024, "{bytes}");
+    }
+
+    #[test]
+    fn when_every_verification_slot_is_busy_the_attempt_is_refused_at_once() {
         let guard = SignInGuard::new(10, 10, 1);
-        let first = guard.verification_slot().await.expect("a free slot");
-        assert_eq!(guard.verifications.available_permits(), 0);
+        let first = guard.verification_slot().expect("a free slot");
+        let started = std::time::Instant::now();
+        let refused = guard.verification_slot().unwrap_err();
+        assert!(started.elapsed() < Duration::from_millis(50));
+        assert_eq!(refused.seconds(), 1);
         drop(first);
-        assert!(guard.verification_slot().await.is_ok());
+        assert!(guard.verification_slot().is_ok());
     }
 }

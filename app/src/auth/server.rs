@@ -55,11 +55,22 @@ fn try_later(wait: super::guard::TryLater) -> AppError {
     )))
 }
 
+/// Every verification slot is busy (a flood): 503 with `Retry-After`, at once.
+#[cfg(feature = "ssr")]
+fn busy(wait: super::guard::TryLater) -> AppError {
+    use axum::http::{header, HeaderValue};
+    let error = crate::error::with_status(AppError::Busy);
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(header::RETRY_AFTER, HeaderValue::from(wait.seconds()));
+    }
+    error
+}
+
 /// Signs in with an email and password, then goes to `next` (a path on this site).
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String, next: String) -> Result<(), AppError> {
     use super::model::{safe_next, MAX_EMAIL_CHARS, MAX_PASSWORD_CHARS};
-    use super::service::{new_session_cookie, now_ms, sign_in, SignIn, INVALID_SIGN_IN};
+    use super::service::{new_session_cookie, now_ms, sign_in_from, SignIn, INVALID_SIGN_IN};
     use crate::error::with_status;
     use axum::http::{header, HeaderValue};
 
@@ -78,11 +89,7 @@ pub async fn login(email: String, password: String, next: String) -> Result<(), 
     let malformed = email.chars().count() > MAX_EMAIL_CHARS
         || password.chars().count() > MAX_PASSWORD_CHARS
         || email.chars().any(char::is_control);
-    let slot = state
-        .sign_in_guard
-        .verification_slot()
-        .await
-        .map_err(try_later)?;
+    let slot = state.sign_in_guard.verification_slot().map_err(busy)?;
     if malformed {
         // No account has such an email: answer as for one that is unknown, in the same time.
         let password = password
@@ -90,12 +97,15 @@ pub async fn login(email: String, password: String, next: String) -> Result<(), 
             .take(MAX_PASSWORD_CHARS)
             .collect::<String>();
         let _ = tokio::task::spawn_blocking(move || {
-            super::password::spend_verification_time(&password)
+            for _ in 0..super::service::VERIFICATIONS_PER_ATTEMPT {
+                super::password::spend_verification_time(&password);
+            }
         })
         .await;
         return Err(refused());
     }
-    let outcome = sign_in(&state.db, email, &password, now_ms())
+    let source = super::service::source_key(client_address());
+    let outcome = sign_in_from(&state.db, email, &password, &source, now_ms())
         .await
         .map_err(|e| with_status(e.into()))?;
     drop(slot);
@@ -135,6 +145,28 @@ pub async fn logout() -> Result<(), AppError> {
             .await
             .map_err(|e| with_status(e.into()))?;
     }
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    response.append_header(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&expired_session_cookie(served_over_https(&state)))
+            .map_err(|_| AppError::Internal)?,
+    );
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// Ends every session of the signed-in person, on every device, and goes to the sign-in page.
+#[server(endpoint = "logout_everywhere")]
+pub async fn logout_everywhere() -> Result<(), AppError> {
+    use super::service::{expired_session_cookie, sign_out_everywhere};
+    use crate::error::with_status;
+    use axum::http::{header, HeaderValue};
+
+    let state = crate::session::app_state()?;
+    let viewer = crate::session::current_viewer().map_err(with_status)?;
+    sign_out_everywhere(&state.db, viewer.org_id, viewer.user_id)
+        .await
+        .map_err(|e| with_status(e.into()))?;
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.append_header(
         header::SET_COOKIE,

@@ -29,7 +29,7 @@ const TOUCH_EVERY_MS: i64 = 60 * 1000;
 
 /// The one message for a wrong email, a wrong password and a locked account alike, so that
 /// the answer does not tell which emails have accounts; the locked person learns it here.
-pub const INVALID_SIGN_IN: &str = "That email and password do not match an account, or the account is locked for 15 minutes after 5 failed attempts.";
+pub const INVALID_SIGN_IN: &str = "That email and password do not match an account, or there were 5 failed attempts from here: wait 15 minutes.";
 
 const LOCK_OUT: LockOutRule = LockOutRule {
     max_failures: MAX_FAILED_LOGINS,
@@ -71,30 +71,93 @@ fn minutes_until(until_ms: i64, now_ms: i64) -> i64 {
     ((until_ms - now_ms).max(0) + 59_999) / 60_000
 }
 
-/// Checks an email and password, with lock-out, and starts a session when they match.
-///
-/// Every attempt spends one password verification, whether the email is unknown, the
-/// password wrong or the account locked, so neither the answer nor its time tells them apart.
-/// Callers cap how many run at once (see `auth::guard`).
+/// Password verifications every sign-in attempt spends, whatever the email: one email may
+/// have accounts in several organisations, and the work (and so the time) must not tell how
+/// many. An email's accounts beyond this many (the newest) cannot sign in with a password.
+pub const VERIFICATIONS_PER_ATTEMPT: usize = 3;
+
+/// The key failed guesses on an email are counted under: a digest of the email as matched
+/// (trimmed, lower case), so the table holds no email in the clear.
+pub fn account_key(email: &str) -> String {
+    short_digest(&format!("account:{}", email.trim().to_lowercase()))
+}
+
+/// The key a client's guesses are counted under: its address, IPv6 grouped by /64 (one
+/// household or server gets a whole /64, and can rotate within it), as a digest.
+pub fn source_key(address: Option<std::net::IpAddr>) -> String {
+    use std::net::IpAddr;
+    match address.map(|a| match a {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(a, IpAddr::V4),
+        v4 => v4,
+    }) {
+        Some(IpAddr::V4(v4)) => short_digest(&format!("v4:{v4}")),
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            short_digest(&format!(
+                "v6:{:x}:{:x}:{:x}:{:x}::/64",
+                s[0], s[1], s[2], s[3]
+            ))
+        }
+        None => "unknown".to_owned(),
+    }
+}
+
+fn short_digest(text: &str) -> String {
+    Blake2s256::digest(text.as_bytes())
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// [`sign_in_from`] for a client whose address is not known (the command line, tests).
 pub async fn sign_in(db: &Db, email: &str, password: &str, now_ms: i64) -> StoreResult<SignIn> {
+    sign_in_from(db, email, password, &source_key(None), now_ms).await
+}
+
+/// Checks an email and password from a client source, with lock-out, and starts a session
+/// when they match.
+///
+/// The same work whatever the email: one read of its accounts, one read of the lock on
+/// (email, source), exactly [`VERIFICATIONS_PER_ATTEMPT`] password verifications (dummy
+/// hashes stand in for accounts that do not exist), and on failure one write counting the
+/// guess under (email, source). Five failures within 15 minutes lock that source out of that
+/// email for 15 minutes; other sources (the owner's) are not affected. Callers cap how many
+/// run at once (see `auth::guard`).
+pub async fn sign_in_from(
+    db: &Db,
+    email: &str,
+    password: &str,
+    source_key: &str,
+    now_ms: i64,
+) -> StoreResult<SignIn> {
+    let account_key = account_key(email);
     let accounts = store::login_accounts(db, email).await?;
+    let locked_until = store::guess_lock(db, &account_key, source_key, now_ms).await?;
     let password_owned = password.to_owned();
-    let hashes: Vec<String> = accounts.iter().map(|a| a.password_hash.clone()).collect();
+    let hashes: Vec<String> = accounts
+        .iter()
+        .take(VERIFICATIONS_PER_ATTEMPT)
+        .map(|a| a.password_hash.clone())
+        .collect();
     // Argon2 is deliberately slow: keep it off the async workers.
     let matched = tokio::task::spawn_blocking(move || {
-        if hashes.is_empty() {
-            spend_verification_time(&password_owned);
-            return None;
+        let mut matched = None;
+        for n in 0..VERIFICATIONS_PER_ATTEMPT {
+            match hashes.get(n) {
+                Some(hash) => {
+                    if verify_password(&password_owned, hash) && matched.is_none() {
+                        matched = Some(n);
+                    }
+                }
+                None => spend_verification_time(&password_owned),
+            }
         }
-        hashes
-            .iter()
-            .position(|hash| verify_password(&password_owned, hash))
+        matched
     })
     .await
     .map_err(|error| crate::db::StoreError::internal("verifying a password", error))?;
-    let locked_until =
-        |account: &store::LoginAccount| account.locked_until_ms.filter(|&until| until > now_ms);
-    if let Some(until) = accounts.iter().filter_map(locked_until).max() {
+    if let Some(until) = locked_until {
         return Ok(SignIn::Locked {
             minutes: minutes_until(until, now_ms),
         });
@@ -102,8 +165,8 @@ pub async fn sign_in(db: &Db, email: &str, password: &str, now_ms: i64) -> Store
     match matched {
         Some(index) => {
             let account = &accounts[index];
-            // Attempts running alongside this one may have locked the account meanwhile.
-            if store::clear_failed_sign_ins(db, account, now_ms).await? {
+            // Guesses running alongside this one may have locked the source meanwhile.
+            if store::clear_failed_guesses(db, &account_key, source_key, now_ms).await? {
                 return Ok(SignIn::Locked {
                     minutes: minutes_until(now_ms + LOCK_OUT_MS, now_ms),
                 });
@@ -114,12 +177,15 @@ pub async fn sign_in(db: &Db, email: &str, password: &str, now_ms: i64) -> Store
             Ok(SignIn::Started { token })
         }
         None => {
-            for account in &accounts {
-                store::record_failed_sign_in(db, account, LOCK_OUT, now_ms).await?;
-            }
+            store::record_failed_guess(db, &account_key, source_key, LOCK_OUT, now_ms).await?;
             Ok(SignIn::Refused)
         }
     }
+}
+
+/// Ends every session of the signed-in person, on every device ("Sign out everywhere").
+pub async fn sign_out_everywhere(db: &Db, org_id: i64, user_id: i64) -> StoreResult<u64> {
+    store::delete_sessions_of(db, org_id, user_id).await
 }
 
 /// A valid session: who it is, and whether to send the cookie again so that it slides.

@@ -20,7 +20,7 @@ pub async fn login_accounts(db: &Db, email: &str) -> StoreResult<Vec<LoginAccoun
         "SELECT u.id, u.org_id, u.password_hash, f.locked_until_ms \
          FROM users u \
          LEFT JOIN sign_in_failures f ON f.org_id = u.org_id AND f.user_id = u.id \
-         WHERE u.password_hash IS NOT NULL AND u.email = $1 \
+         WHERE u.password_hash IS NOT NULL AND u.disabled_at_ms IS NULL AND u.email = $1 \
          ORDER BY u.id",
         email.trim().to_lowercase(),
     );
@@ -144,7 +144,7 @@ pub async fn find_session(db: &Db, token_hash: &str) -> StoreResult<Option<Sessi
          FROM sessions s \
          JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id \
          JOIN organisations o ON o.id = s.org_id \
-         WHERE s.token_hash = $1",
+         WHERE s.token_hash = $1 AND u.disabled_at_ms IS NULL",
         token_hash,
     );
     db.fetch_optional(&sql, "finding a session").await
@@ -208,7 +208,13 @@ pub async fn set_password_hash(db: &Db, org_id: i64, user_id: i64, hash: &str) -
         user_id
     );
     db.execute(&clear, "clearing a lock-out").await?;
-    Ok(())
+    let email = sql!(
+        "SELECT email FROM users WHERE org_id = $1 AND id = $2",
+        org_id,
+        user_id
+    );
+    let email: String = db.scalar(&email, "finding a person's email").await?;
+    clear_guesses_on(db, &super::service::account_key(&email)).await
 }
 
 pub async fn set_role(db: &Db, org_id: i64, user_id: i64, role: Role) -> StoreResult<()> {
@@ -220,4 +226,119 @@ pub async fn set_role(db: &Db, org_id: i64, user_id: i64, role: Role) -> StoreRe
     );
     db.execute(&sql, "changing a role").await?;
     Ok(())
+}
+
+/// Disables a person (`Some(now)`: their sessions end and sign-in refuses them) or enables
+/// them again (`None`). Answers whether the person exists.
+pub async fn set_disabled(
+    db: &Db,
+    org_id: i64,
+    user_id: i64,
+    disabled_at_ms: Option<i64>,
+) -> StoreResult<bool> {
+    let sql = sql!(
+        "UPDATE users SET disabled_at_ms = $1 WHERE org_id = $2 AND id = $3",
+        disabled_at_ms,
+        org_id,
+        user_id,
+    );
+    let changed = db.execute(&sql, "disabling or enabling a person").await?;
+    if disabled_at_ms.is_some() {
+        delete_sessions_of(db, org_id, user_id).await?;
+    }
+    Ok(changed > 0)
+}
+
+/// The end of the lock on `(account_key, source_key)`, when one is set and not yet over.
+pub async fn guess_lock(
+    db: &Db,
+    account_key: &str,
+    source_key: &str,
+    now_ms: i64,
+) -> StoreResult<Option<i64>> {
+    let sql = sql!(
+        "SELECT COALESCE(MAX(locked_until_ms), 0) FROM sign_in_guesses \
+         WHERE account_key = $1 AND source_key = $2 AND locked_until_ms > $3",
+        account_key,
+        source_key,
+        now_ms,
+    );
+    let until: i64 = db.scalar(&sql, "checking a sign-in lock").await?;
+    Ok((until > now_ms).then_some(until))
+}
+
+/// Counts one failed guess on an email from a source, in one statement (parallel guesses
+/// each count), locking that source out of that email when the count reaches the rule's
+/// maximum within its window. The same write whether or not the email has an account.
+pub async fn record_failed_guess(
+    db: &Db,
+    account_key: &str,
+    source_key: &str,
+    rule: LockOutRule,
+    now_ms: i64,
+) -> StoreResult<()> {
+    let sql = sql!(
+        "INSERT INTO sign_in_guesses (account_key, source_key, failures, window_start_ms, locked_until_ms) \
+         VALUES ($1, $2, 1, $3, CASE WHEN $4 <= 1 THEN $3 + $6 END) \
+         ON CONFLICT (account_key, source_key) DO UPDATE SET \
+         failures = CASE WHEN sign_in_guesses.window_start_ms > $3 - $5 \
+             THEN sign_in_guesses.failures + 1 ELSE 1 END, \
+         window_start_ms = CASE WHEN sign_in_guesses.window_start_ms > $3 - $5 \
+             THEN sign_in_guesses.window_start_ms ELSE $3 END, \
+         locked_until_ms = CASE \
+             WHEN sign_in_guesses.locked_until_ms > $3 THEN sign_in_guesses.locked_until_ms \
+             WHEN sign_in_guesses.window_start_ms > $3 - $5 \
+                 AND sign_in_guesses.failures + 1 >= $4 THEN $3 + $6 \
+             ELSE NULL END",
+        account_key,
+        source_key,
+        now_ms,
+        rule.max_failures,
+        rule.window_ms,
+        rule.lock_ms,
+    );
+    db.execute(&sql, "counting a failed sign-in").await?;
+    Ok(())
+}
+
+/// After a correct password: forgets this source's failed guesses on the email unless they
+/// locked it, and answers whether it is locked (perhaps by guesses that ran alongside).
+pub async fn clear_failed_guesses(
+    db: &Db,
+    account_key: &str,
+    source_key: &str,
+    now_ms: i64,
+) -> StoreResult<bool> {
+    let clear = sql!(
+        "DELETE FROM sign_in_guesses WHERE account_key = $1 AND source_key = $2 \
+         AND (locked_until_ms IS NULL OR locked_until_ms <= $3)",
+        account_key,
+        source_key,
+        now_ms,
+    );
+    db.execute(&clear, "forgetting failed sign-ins").await?;
+    Ok(guess_lock(db, account_key, source_key, now_ms)
+        .await?
+        .is_some())
+}
+
+/// Forgets every lock and count on an email (after its password is set anew).
+pub async fn clear_guesses_on(db: &Db, account_key: &str) -> StoreResult<()> {
+    let sql = sql!(
+        "DELETE FROM sign_in_guesses WHERE account_key = $1",
+        account_key
+    );
+    db.execute(&sql, "clearing sign-in locks").await?;
+    Ok(())
+}
+
+/// Forgets counts whose window and lock are both over.
+pub async fn delete_stale_guesses(db: &Db, window_ms: i64, now_ms: i64) -> StoreResult<u64> {
+    let sql = sql!(
+        "DELETE FROM sign_in_guesses WHERE window_start_ms <= $1 \
+         AND (locked_until_ms IS NULL OR locked_until_ms <= $2)",
+        now_ms - window_ms,
+        now_ms,
+    );
+    db.execute(&sql, "forgetting old sign-in counts").await
 }

@@ -1,7 +1,7 @@
 //! Sign-in page, the header's account menu, and the guard around pages for Admins and Managers.
 
 use super::model::SignedInUser;
-use super::server::{whoami, Login, Logout};
+use super::server::{whoami, Login, Logout, LogoutEverywhere};
 use crate::error::{mark_status, AppError};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,6 +14,7 @@ use leptos_router::hooks::use_query_map;
 pub struct AuthContext {
     pub login: ServerAction<Login>,
     pub logout: ServerAction<Logout>,
+    pub logout_everywhere: ServerAction<LogoutEverywhere>,
     pub user: Resource<Result<Option<SignedInUser>, AppError>>,
 }
 
@@ -21,13 +22,21 @@ impl AuthContext {
     pub fn provide() -> AuthContext {
         let login = ServerAction::<Login>::new();
         let logout = ServerAction::<Logout>::new();
+        let logout_everywhere = ServerAction::<LogoutEverywhere>::new();
         let user = Resource::new(
-            move || (login.version().get(), logout.version().get()),
+            move || {
+                (
+                    login.version().get(),
+                    logout.version().get(),
+                    logout_everywhere.version().get(),
+                )
+            },
             |_| whoami(),
         );
         let context = AuthContext {
             login,
             logout,
+            logout_everywhere,
             user,
         };
         provide_context(context);
@@ -92,6 +101,9 @@ pub fn AccountMenu(user: SignedInUser) -> impl IntoView {
             </span>
             <ActionForm action=auth.logout attr:class="sign-out">
                 <button type="submit" class="button">"Sign out"</button>
+            </ActionForm>
+            <ActionForm action=auth.logout_everywhere attr:class="sign-out">
+                <button type="submit" class="button" title="End your sessions on every device">"Sign out everywhere"</button>
             </ActionForm>
         </div>
     }

@@ -1455,6 +1455,24 @@ mod tests {
     }
 
     #[test]
+    fn characters_that_make_text_look_like_other_text_are_refused_in_import_files() {
+        assert_eq!(
+            errors_of(parse_ndjson(
+                with_customer("\u{202E}moc.elpmaxe@eoz").as_bytes()
+            )),
+            vec!["line 1: customer: contains an invisible or direction-changing character (U+202E) that can make it look like other text; remove it"]
+        );
+        let csv = "external_id,customer,representative,title,type,occurred_at,field.queue\n\
+                   c1,zoe@example.com,rep@acme.example,Hello,chat,2026-03-14T09:30:00Z,bil\u{200B}ling\n";
+        assert_eq!(
+            errors_of(parse_csv(csv.as_bytes())),
+            vec!["line 2: fields.queue: contains an invisible or direction-changing character (U+200B) that can make it look like other text; remove it"]
+        );
+        // The joiners stay: Persian needs the zero-width non-joiner.
+        assert!(parse_ndjson(with_customer("می\u{200C}خواهم@example.com").as_bytes()).is_ok());
+    }
+
+    #[test]
     fn a_title_over_a_thousand_characters_is_refused() {
         let long = GOOD.replace("Hello", &"t".repeat(1_001));
         assert_eq!(

@@ -38,6 +38,12 @@ pub fn clean_view_name(name: &str) -> Result<String, String> {
     if name.chars().any(char::is_control) {
         return Err("A view's name cannot contain control characters.".to_owned());
     }
+    if let Some(c) = name.chars().find(|&c| crate::limits::is_lookalike_char(c)) {
+        return Err(format!(
+            "A view's name cannot contain invisible or direction-changing characters (U+{:04X}).",
+            u32::from(c)
+        ));
+    }
     let chars = name.chars().count();
     if chars > MAX_SAVED_VIEW_NAME_CHARS {
         return Err(format!(

@@ -388,3 +388,120 @@ fn stored_fields(rows: Vec<FieldRow>, options: Vec<OptionRow>) -> Vec<StoredFiel
         })
         .collect()
 }
+
+/// A stored value holding a character that makes text look like other text
+/// ([`crate::limits::is_lookalike_char`]), written before the rule refused them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LookalikeValue {
+    /// The organisation's slug.
+    pub organisation: String,
+    /// What it is, as `table.column`.
+    pub what: &'static str,
+    /// The row: its id, or `conversation/field` for a conversation's field value.
+    pub row: String,
+    pub value: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct LookalikeRow {
+    slug: String,
+    row_key: String,
+    value: String,
+}
+
+/// Where stored text may hold look-alike characters: `(what, table, column, row key)`.
+const CHECKED_TEXT: &[(&str, &str, &str, &str)] = &[
+    (
+        "organisations.name",
+        "organisations",
+        "name",
+        "CAST(x.id AS TEXT)",
+    ),
+    ("users.email", "users", "email", "CAST(x.id AS TEXT)"),
+    ("users.name", "users", "name", "CAST(x.id AS TEXT)"),
+    (
+        "customers.identifier",
+        "customers",
+        "identifier",
+        "CAST(x.id AS TEXT)",
+    ),
+    (
+        "customers.display_name",
+        "customers",
+        "display_name",
+        "CAST(x.id AS TEXT)",
+    ),
+    (
+        "conversations.external_id",
+        "conversations",
+        "external_id",
+        "CAST(x.id AS TEXT)",
+    ),
+    (
+        "conversations.title",
+        "conversations",
+        "title",
+        "CAST(x.id AS TEXT)",
+    ),
+    (
+        "custom_fields.label",
+        "custom_fields",
+        "label",
+        "CAST(x.id AS TEXT)",
+    ),
+    (
+        "custom_field_options.value",
+        "custom_field_options",
+        "value",
+        "CAST(x.field_id AS TEXT) || '/' || CAST(x.position AS TEXT)",
+    ),
+    (
+        "conversation_field_values.value",
+        "conversation_field_values",
+        "value",
+        "CAST(x.conversation_id AS TEXT) || '/' || CAST(x.field_id AS TEXT)",
+    ),
+    (
+        "saved_views.name",
+        "saved_views",
+        "name",
+        "CAST(x.id AS TEXT)",
+    ),
+];
+
+/// Most rows reported per column, so that a database full of them cannot fill memory.
+pub const MAX_LOOKALIKES_PER_COLUMN: i64 = 1_000;
+
+/// Every stored value (up to [`MAX_LOOKALIKES_PER_COLUMN`] per column) that holds a
+/// look-alike character; nothing is changed.
+pub async fn lookalike_values(db: &Db) -> StoreResult<Vec<LookalikeValue>> {
+    let mut found = Vec::new();
+    for &(what, table, column, row_key) in CHECKED_TEXT {
+        let org = if table == "organisations" {
+            "x.id"
+        } else {
+            "x.org_id"
+        };
+        let mut sql = Sql::new(&format!(
+            "SELECT o.slug, {row_key} AS row_key, x.{column} AS value \
+             FROM {table} x JOIN organisations o ON o.id = {org} WHERE "
+        ));
+        for (i, c) in crate::limits::LOOKALIKE_CHARS.iter().enumerate() {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.push(&format!("x.{column} LIKE "))
+                .bind(format!("%{c}%"));
+        }
+        sql.push(" ORDER BY o.slug LIMIT ")
+            .bind(MAX_LOOKALIKES_PER_COLUMN);
+        let rows: Vec<LookalikeRow> = db.fetch_all(&sql, "finding look-alike text").await?;
+        found.extend(rows.into_iter().map(|row| LookalikeValue {
+            organisation: row.slug,
+            what,
+            row: row.row_key,
+            value: row.value,
+        }));
+    }
+    Ok(found)
+}
