@@ -18,6 +18,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Rate limits and the verification cap of sign-in, shared by every request.
     pub sign_in_guard: std::sync::Arc<crate::auth::guard::SignInGuard>,
+    /// The reverse proxies whose forwarded headers are believed.
+    pub trusted_proxies: std::sync::Arc<crate::auth::service::TrustedProxies>,
 }
 
 impl AppState {
@@ -28,6 +30,7 @@ impl AppState {
             read_models: Default::default(),
             secure_cookies,
             sign_in_guard: Default::default(),
+            trusted_proxies: Default::default(),
         }
     }
 

@@ -59,6 +59,8 @@ pub struct ServeOptions {
     pub shutdown_drain: Duration,
     /// The memory budget of every organisation's read model together.
     pub read_model_bytes: usize,
+    /// The reverse proxies whose forwarded headers are believed; `None`: loopback only.
+    pub trusted_proxies: Option<&'static app::auth::service::TrustedProxies>,
     /// How many API writes run at once, and how often one token may write.
     pub api_writes: app::api::guard::WriteLimits,
     /// Where browsers reach the app (`https://playbook.example`), for the forged-request check.
@@ -78,6 +80,7 @@ impl Default for ServeOptions {
             header_read_timeout: Duration::from_secs(10),
             shutdown_drain: Duration::from_secs(10),
             read_model_bytes: app::customers::read_model::DEFAULT_BUDGET_MB * 1024 * 1024,
+            trusted_proxies: None,
             api_writes: app::api::guard::WriteLimits::default(),
             public_origin: None,
             idle_timeout: Duration::from_secs(60),
@@ -260,7 +263,29 @@ async fn security_headers(
     next: Next,
 ) -> Response {
     let path = request.uri().path().to_owned();
-    let secure = SecureRequest::decide(state.secure_cookies, request.uri(), request.headers());
+    // Forwarded headers count only from a trusted proxy; then the client's own address (for
+    // rate limits and lock-out) is the one the proxy saw.
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|info| info.0);
+    let from_trusted_proxy = peer.is_some_and(|peer| state.trusted_proxies.contains(peer.ip()));
+    if let (true, Some(peer)) = (from_trusted_proxy, peer) {
+        if let Some(client) = state.trusted_proxies.client_behind(request.headers()) {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(SocketAddr::new(
+                    client,
+                    peer.port(),
+                )));
+        }
+    }
+    let secure = SecureRequest::decide(
+        state.secure_cookies,
+        request.uri(),
+        request.headers(),
+        from_trusted_proxy,
+    );
     request.extensions_mut().insert(secure);
     let SecureRequest(secure) = secure;
     let mut response = next.run(request).await;
@@ -331,6 +356,13 @@ pub async fn serve(
     ));
     let state =
         AppState::new(db.clone(), options.secure_cookies).with_read_models(read_models.clone());
+    let state = match options.trusted_proxies {
+        Some(trusted) => AppState {
+            trusted_proxies: std::sync::Arc::new(trusted.clone()),
+            ..state
+        },
+        None => state,
+    };
     let sweeper = tokio::spawn(sweep_idle_sessions(db.clone(), state.sign_in_guard.clone()));
     let router = router(state, leptos_options, client, options);
     // Ready at once: the organisations questioned most recently are warmed in the

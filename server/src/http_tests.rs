@@ -279,20 +279,30 @@ fn signing_in_sets_a_safe_cookie_and_returns_to_a_same_site_path() {
             "{cookie}"
         );
 
-        // Behind an https proxy the cookie is Secure; a next path off the site is ignored.
+        // Behind an https proxy (a trusted one: loopback by default) the cookie is Secure; a
+        // next path off the site is ignored. The same header from anyone else is not believed.
         let form = format!(
             "email=manager%40acme.example&password={}&next=%2F%2Fevil.example",
             PASSWORD.replace(' ', "+")
         );
-        let answer = app
-            .form(
-                "login",
-                &form,
-                &[("accept", "text/html"), ("x-forwarded-proto", "https")],
-            )
-            .await;
+        let through = |peer: [u8; 4]| {
+            let mut request = Request::post("/api/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header("accept", "text/html")
+                .header("x-forwarded-proto", "https")
+                .body(Body::from(form.clone()))
+                .unwrap();
+            request.extensions_mut().insert(axum::extract::ConnectInfo(
+                std::net::SocketAddr::from((peer, 4000)),
+            ));
+            request
+        };
+        let answer = app.send(through([127, 0, 0, 1])).await;
         assert_eq!(answer.headers[header::LOCATION], "/");
         assert!(set_cookie(&answer).contains("; Secure"));
+        let answer = app.send(through([203, 0, 113, 5])).await;
+        assert_eq!(answer.status, StatusCode::FOUND, "{}", answer.body);
+        assert!(!set_cookie(&answer).contains("Secure"));
     })
 }
 
@@ -1216,12 +1226,23 @@ fn every_answer_carries_the_security_headers_and_private_ones_are_never_stored()
             .header("x-forwarded-proto", "https")
             .body(Body::empty())
             .unwrap();
-        let secure = app.send(request).await;
+        let secure = app.send(through_local_proxy(request)).await;
         assert!(secure.headers[header::STRICT_TRANSPORT_SECURITY]
             .to_str()
             .unwrap()
             .starts_with("max-age="));
     })
+}
+
+/// `request` as a reverse proxy on the same machine (trusted by default) passes it on.
+fn through_local_proxy(mut request: Request<Body>) -> Request<Body> {
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            4000,
+        ))));
+    request
 }
 
 #[test]
@@ -1233,13 +1254,13 @@ fn over_https_the_session_cookie_is_host_prefixed_and_only_it_counts() {
             "email=manager%40acme.example&password={}&next=%2F",
             PASSWORD.replace(' ', "+")
         );
-        let answer = app
-            .form(
-                "login",
-                &form,
-                &[("accept", "text/html"), ("x-forwarded-proto", "https")],
-            )
-            .await;
+        let login = Request::post("/api/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("accept", "text/html")
+            .header("x-forwarded-proto", "https")
+            .body(Body::from(form))
+            .unwrap();
+        let answer = app.send(through_local_proxy(login)).await;
         assert_eq!(answer.status, StatusCode::FOUND, "{}", answer.body);
         let cookie = set_cookie(&answer);
         assert!(cookie.starts_with("__Host-playbook_session="), "{cookie}");
@@ -1254,12 +1275,14 @@ fn over_https_the_session_cookie_is_host_prefixed_and_only_it_counts() {
             .unwrap()
             .to_owned();
         let over_https = |cookie: String| {
-            Request::get("/customers")
-                .header("x-forwarded-proto", "https")
-                .header(header::ACCEPT, "text/html")
-                .header(header::COOKIE, cookie)
-                .body(Body::empty())
-                .unwrap()
+            through_local_proxy(
+                Request::get("/customers")
+                    .header("x-forwarded-proto", "https")
+                    .header(header::ACCEPT, "text/html")
+                    .header(header::COOKIE, cookie)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
         };
         let planted = app
             .send(over_https(format!("playbook_session={token}")))

@@ -96,6 +96,11 @@ enum Command {
         /// refused. Without it, a request's own Host is its origin.
         #[arg(long, env = "PLAYBOOK_PUBLIC_ORIGIN")]
         public_origin: Option<String>,
+        /// The reverse proxies (addresses or CIDR blocks, comma-separated) whose
+        /// X-Forwarded-Proto and X-Forwarded-For are believed; from anyone else they are
+        /// ignored. Empty: trust no one.
+        #[arg(long, env = "PLAYBOOK_TRUSTED_PROXIES", default_value = app::auth::service::DEFAULT_TRUSTED_PROXIES)]
+        trusted_proxies: String,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -266,7 +271,10 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
             api_writers,
             api_writes_per_minute,
             public_origin,
+            trusted_proxies,
         } => {
+            let trusted_proxies = app::auth::service::TrustedProxies::parse(&trusted_proxies)
+                .map_err(|problem| anyhow::anyhow!("PLAYBOOK_TRUSTED_PROXIES: {problem}"))?;
             let mut connect = ConnectOptions::new(db_connections);
             connect.lock_wait = Some(Duration::from_millis(lock_wait_ms));
             let db = open_patiently(
@@ -290,6 +298,8 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
                 idle_timeout: Duration::from_secs(idle_timeout_secs.max(1)),
                 max_connections,
                 read_model_bytes: read_model_mb.saturating_mul(1024 * 1024),
+                // Read once at start and kept for the life of the process.
+                trusted_proxies: Some(Box::leak(Box::new(trusted_proxies))),
                 api_writes: app::api::guard::WriteLimits {
                     concurrent_writes: api_writers.max(1),
                     writes_per_minute: api_writes_per_minute.max(1),

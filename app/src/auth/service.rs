@@ -293,18 +293,22 @@ pub fn expired_session_cookie(secure: bool) -> String {
 pub struct SecureRequest(pub bool);
 
 impl SecureRequest {
+    /// `X-Forwarded-Proto` counts only when the request came `from_trusted_proxy`: anyone else
+    /// could send it.
     pub fn decide(
         configured: bool,
         uri: &axum::http::Uri,
         headers: &axum::http::HeaderMap,
+        from_trusted_proxy: bool,
     ) -> SecureRequest {
         SecureRequest(
             configured
                 || uri.scheme_str() == Some("https")
-                || headers
-                    .get("x-forwarded-proto")
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.trim().eq_ignore_ascii_case("https")),
+                || (from_trusted_proxy
+                    && headers
+                        .get("x-forwarded-proto")
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))),
         )
     }
 
@@ -319,7 +323,7 @@ impl SecureRequest {
         extensions
             .get::<SecureRequest>()
             .copied()
-            .unwrap_or_else(|| SecureRequest::decide(configured, uri, headers))
+            .unwrap_or_else(|| SecureRequest::decide(configured, uri, headers, false))
             .0
     }
 }
@@ -394,5 +398,155 @@ mod tests {
         assert_eq!(minutes_until(60_000, 0), 1);
         assert_eq!(minutes_until(60_001, 0), 2);
         assert_eq!(minutes_until(0, 10), 0);
+    }
+}
+
+/// The addresses of the reverse proxies whose `X-Forwarded-Proto` and `X-Forwarded-For` are
+/// believed (`PLAYBOOK_TRUSTED_PROXIES`: addresses or CIDR blocks, comma-separated). From
+/// anyone else those headers are ignored: the connection's own address is the client's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustedProxies {
+    blocks: Vec<(std::net::IpAddr, u8)>,
+}
+
+/// Loopback: a reverse proxy on the same machine.
+pub const DEFAULT_TRUSTED_PROXIES: &str = "127.0.0.1,::1";
+
+impl Default for TrustedProxies {
+    fn default() -> Self {
+        TrustedProxies::parse(DEFAULT_TRUSTED_PROXIES)
+            .unwrap_or(TrustedProxies { blocks: Vec::new() })
+    }
+}
+
+impl TrustedProxies {
+    /// Reads `10.0.0.1, 10.1.0.0/16, ::1`; an empty list trusts no one.
+    pub fn parse(list: &str) -> Result<TrustedProxies, String> {
+        let mut blocks = Vec::new();
+        for item in list
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+        {
+            let (address, bits) = match item.split_once('/') {
+                Some((address, bits)) => (address, Some(bits)),
+                None => (item, None),
+            };
+            let address: std::net::IpAddr = address
+                .parse()
+                .map_err(|_| format!("`{item}` is not an IP address or CIDR block"))?;
+            let most = if address.is_ipv4() { 32 } else { 128 };
+            let bits = match bits {
+                Some(bits) => bits
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|bits| *bits <= most)
+                    .ok_or_else(|| format!("`{item}` has a prefix length outside 0..={most}"))?,
+                None => most,
+            };
+            blocks.push((address, bits));
+        }
+        Ok(TrustedProxies { blocks })
+    }
+
+    pub fn contains(&self, address: std::net::IpAddr) -> bool {
+        let address = match address {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, std::net::IpAddr::V4),
+            v4 => v4,
+        };
+        self.blocks
+            .iter()
+            .any(|(block, bits)| match (block, address) {
+                (std::net::IpAddr::V4(block), std::net::IpAddr::V4(address)) => prefix_matches(
+                    u128::from(u32::from(*block)),
+                    u128::from(u32::from(address)),
+                    *bits,
+                    32,
+                ),
+                (std::net::IpAddr::V6(block), std::net::IpAddr::V6(address)) => {
+                    prefix_matches(u128::from(*block), u128::from(address), *bits, 128)
+                }
+                _ => false,
+            })
+    }
+
+    /// The client behind a trusted proxy: the right-most `X-Forwarded-For` address that is not
+    /// itself a trusted proxy; `None` when the header says nothing usable.
+    pub fn client_behind(&self, headers: &axum::http::HeaderMap) -> Option<std::net::IpAddr> {
+        let chain: Vec<std::net::IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .map(|item| item.parse::<std::net::IpAddr>().ok())
+            .collect::<Option<Vec<_>>>()?;
+        chain
+            .into_iter()
+            .rev()
+            .find(|address| !self.contains(*address))
+    }
+}
+
+fn prefix_matches(block: u128, address: u128, bits: u8, width: u32) -> bool {
+    if bits == 0 {
+        return true;
+    }
+    let shift = width - u32::from(bits);
+    (block >> shift) == (address >> shift)
+}
+
+#[cfg(test)]
+mod trusted_proxy_tests {
+    use super::*;
+
+    #[test]
+    fn addresses_and_blocks_are_trusted_and_nothing_else() {
+        let trusted = TrustedProxies::parse("10.1.0.0/16, 192.0.2.7, ::1, 2001:db8::/32").unwrap();
+        for yes in [
+            "10.1.200.3",
+            "192.0.2.7",
+            "::1",
+            "2001:db8:1::5",
+            "::ffff:10.1.0.9",
+        ] {
+            assert!(trusted.contains(yes.parse().unwrap()), "{yes}");
+        }
+        for no in ["10.2.0.1", "192.0.2.8", "::2", "2001:db9::1", "127.0.0.1"] {
+            assert!(!trusted.contains(no.parse().unwrap()), "{no}");
+        }
+        assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
+        assert!(TrustedProxies::parse("proxy.example").is_err());
+        assert!(!TrustedProxies::parse("")
+            .unwrap()
+            .contains("127.0.0.1".parse().unwrap()));
+        assert!(TrustedProxies::default().contains("127.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn the_client_is_the_right_most_address_that_is_not_a_proxy() {
+        let trusted = TrustedProxies::parse("10.0.0.0/8").unwrap();
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.4, 10.0.0.2".parse().unwrap(),
+        );
+        assert_eq!(
+            trusted.client_behind(&headers),
+            Some("198.51.100.4".parse().unwrap())
+        );
+        headers.insert("x-forwarded-for", "not-an-address".parse().unwrap());
+        assert_eq!(trusted.client_behind(&headers), None);
+        let forwarded = SecureRequest::decide(
+            false,
+            &"/".parse().unwrap(),
+            &{
+                let mut headers = axum::http::HeaderMap::new();
+                headers.insert("x-forwarded-proto", "https".parse().unwrap());
+                headers
+            },
+            false,
+        );
+        assert_eq!(forwarded, SecureRequest(false), "not from a trusted proxy");
     }
 }
