@@ -5,7 +5,9 @@
 //! proportion to those that do.
 
 use super::answer::Overall;
-use super::load::{ConversationFact, CustomerFact, ValueFact};
+#[cfg(test)]
+use super::load::ValueFact;
+use super::load::{ConversationFact, CustomerFact};
 use super::search::SearchIndex;
 use super::slot_index::SlotIndex;
 use crate::conversations::model::ConversationKind;
@@ -65,6 +67,13 @@ impl Dictionary {
             }
         };
         self.code_of.insert(value, code);
+        code
+    }
+
+    /// The code of `value`, counting `holders` more conversations that hold it (at least one).
+    fn acquire_many(&mut self, value: String, holders: u32) -> u32 {
+        let code = self.acquire(value);
+        self.refs[code as usize - 1] += holders.saturating_sub(1);
         code
     }
 
@@ -302,10 +311,36 @@ pub(super) struct FieldColumn {
 }
 
 impl FieldColumn {
+    #[cfg(test)]
     fn put(&mut self, slot: u32, value: String) {
         let code = self.dictionary.acquire(value);
         let old = self.cells.set(slot, code);
         self.dictionary.release(old);
+    }
+
+    /// `value` for every slot of `slots`: the dictionary is consulted once.
+    fn put_all(&mut self, slots: &[u32], value: String, len: usize) {
+        let Ok(holders) = u32::try_from(slots.len()) else {
+            return;
+        };
+        if holders == 0 {
+            return;
+        }
+        let code = self.dictionary.acquire_many(value, holders);
+        for &slot in slots {
+            let old = self.cells.set(slot, code);
+            self.dictionary.release(old);
+        }
+        // A field most conversations have becomes dense as soon as it is known to, rather
+        // than holding all its pending changes until the load ends.
+        if let Cells::Sparse {
+            pending, filled, ..
+        } = &self.cells
+        {
+            if !pending.is_empty() && *filled * 2 > len {
+                self.settle(len);
+            }
+        }
     }
 
     fn clear(&mut self, slot: u32) {
@@ -441,6 +476,7 @@ impl Facts {
         }
     }
 
+    #[cfg(test)]
     pub(super) fn put_value(&mut self, row: ValueFact) {
         if !self.touched.is_empty() {
             self.clear_touched();
@@ -452,6 +488,42 @@ impl Facts {
             .entry(row.field_id)
             .or_default()
             .put(slot, row.value);
+    }
+
+    /// One value of one field, held by the conversations `conversation_ids` (those not held
+    /// are skipped, as in [`Facts::put_value`]): a load reads values grouped this way, so
+    /// each distinct value is looked up once.
+    pub(super) fn put_values(
+        &mut self,
+        field_id: i64,
+        value: String,
+        conversation_ids: impl IntoIterator<Item = i64>,
+        slots: &mut Vec<u32>,
+    ) {
+        if !self.touched.is_empty() {
+            self.clear_touched();
+        }
+        slots.clear();
+        slots.extend(
+            conversation_ids
+                .into_iter()
+                .filter_map(|id| self.conversation_slot.get(id)),
+        );
+        let len = self.customer.len();
+        self.fields
+            .entry(field_id)
+            .or_default()
+            .put_all(slots, value, len);
+    }
+
+    /// Room for `conversations` more conversations, so that a load's columns are allocated
+    /// once rather than grown by doubling (which would hold twice their size at the peak).
+    pub(super) fn reserve_conversations(&mut self, conversations: usize) {
+        self.customer.reserve_exact(conversations);
+        self.occurred_at_ms.reserve_exact(conversations);
+        self.score.reserve_exact(conversations);
+        self.kind.reserve_exact(conversations);
+        self.representative.reserve_exact(conversations);
     }
 
     /// Rewritten conversations lose their old values before the new ones are applied.

@@ -491,10 +491,25 @@ async fn catch_up(db: &Db, org_id: i64, model: &OrgModel, stored: i64) -> StoreR
         let facts = model.read();
         (facts.version, facts.conversations())
     };
+    let started = Instant::now();
     let change = load::load(db, org_id, held, conversations).await?;
     match change {
-        Change::Replace(facts) => *model.write() = *facts,
-        Change::Apply(delta) => model.write().apply(delta),
+        Change::Replace(facts) => {
+            *model.write() = *facts;
+            tracing::debug!(
+                org_id,
+                seconds = started.elapsed().as_secs_f64(),
+                "read model loaded"
+            );
+        }
+        Change::Apply(delta) => {
+            let mut facts = model.write();
+            if let Err(error) = facts.apply(delta) {
+                // Half applied: nothing held is trusted, the next question loads afresh.
+                *facts = Facts::default();
+                return Err(error);
+            }
+        }
     }
     model.recount();
     Ok(true)
