@@ -3,7 +3,11 @@
 # dataset L through the release server's import command, measures, and writes docs/BENCHMARKS.md.
 # BENCH_ARGS passes options through (for example BENCH_ARGS="--customers 10000
 # --conversations 200000 --label S" for a quick run); BENCH_POSTGRES=1 also measures
-# PostgreSQL on the local server (or on the one TEST_POSTGRES_URL names).
+# PostgreSQL on the local server (or on the one TEST_POSTGRES_URL names). The run also adds
+# 1,000 small organisations to the SQLite database for the many-organisation figures and
+# imports 300,000 more conversations at the end (BENCH_ARGS="--tenants 0 --big-import 0" skips
+# both); `tools bench --postgres URL --postgres-reuse` measures a database that already holds
+# the dataset instead of importing it (docs/performance.md, "Loading an organisation").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"

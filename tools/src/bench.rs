@@ -4,6 +4,7 @@
 //! docs/BENCHMARKS.md. `make bench` runs it with a release build; docs/BENCHMARKS.md says how
 //! to read it.
 
+use crate::tenants::{measure_tenants, LargeOrg, TenantFigures, TenantPlan};
 use anyhow::Context as _;
 use app::conversations::model::ConversationKind;
 use app::customers::query::{
@@ -55,6 +56,10 @@ pub struct BenchArgs {
     /// Also measure on PostgreSQL: the server URL to create the benchmark database on.
     #[arg(long)]
     postgres: Option<String>,
+    /// With --postgres: the URL names a database that already holds the dataset (from an
+    /// earlier run, or copied from the SQLite one); it is measured without importing.
+    #[arg(long)]
+    postgres_reuse: bool,
     /// Where the dataset file and the SQLite database go.
     #[arg(long, default_value = "target/bench")]
     work_dir: PathBuf,
@@ -70,6 +75,14 @@ pub struct BenchArgs {
     /// The load generator (oha, installed with cargo by scripts/bench.sh).
     #[arg(long, default_value = "oha")]
     oha: String,
+    /// Small organisations (1,000 conversations each) beside the large one in the
+    /// many-organisation run; 0 skips it.
+    #[arg(long, default_value_t = 1_000)]
+    tenants: usize,
+    /// Conversations imported into the large organisation at the end, before timing the next
+    /// question; 0 skips it.
+    #[arg(long, default_value_t = 300_000)]
+    big_import: u32,
 }
 
 pub async fn run_bench(args: BenchArgs) -> BenchResult<()> {
@@ -101,17 +114,68 @@ pub async fn run_bench(args: BenchArgs) -> BenchResult<()> {
     let sqlite_path = args.work_dir.join(format!("bench-{}.db", args.label));
     crate::databases::remove_sqlite_files(&sqlite_path);
     let sqlite_url = format!("sqlite://{}", sqlite_path.display());
-    let sqlite = measure_backend("SQLite", &sqlite_url, &data, &args).await?;
+    let sqlite = measure_backend("SQLite", &sqlite_url, &data, &args, false).await?;
     report.backends.push(sqlite);
 
     if let Some(admin_url) = &args.postgres {
-        let url = recreate_postgres_database(admin_url).await?;
-        let postgres = measure_backend("PostgreSQL", &url, &data, &args).await?;
+        let url = if args.postgres_reuse {
+            admin_url.clone()
+        } else {
+            recreate_postgres_database(admin_url).await?
+        };
+        let postgres =
+            measure_backend("PostgreSQL", &url, &data, &args, args.postgres_reuse).await?;
         report.backends.push(postgres);
     }
 
     eprintln!("bench: HTTP load against the release server on SQLite");
     report.http = measure_http(&sqlite_url, &args)?;
+
+    if args.tenants > 0 {
+        let plan = TenantPlan {
+            server: &args.server,
+            sqlite_url: &sqlite_url,
+            log: args.work_dir.join("tenants-server.log"),
+            orgs: args.tenants,
+            conversations_each: 1_000,
+            customers_each: 100,
+            budget_mb: 256,
+            fields: bench_fields(),
+            write_rows: &|out, customers, conversations, seed| {
+                write_rows(out, customers, conversations, 0, seed)
+            },
+            isolation_seconds: 20,
+        };
+        let large = LargeOrg {
+            org_id: report.backends[0].org_id,
+            manager: MANAGER,
+            password: PASSWORD,
+        };
+        report.tenants = Some(measure_tenants(plan, large).await?);
+    }
+
+    // Last, as it grows the large organisation: a big import, then the next question.
+    if args.big_import > 0 {
+        let big = args.work_dir.join(format!(
+            "{}-{}-after-{}-fastrand.csv",
+            args.customers, args.big_import, args.conversations
+        ));
+        if !big.exists() {
+            write_dataset_from(
+                &big,
+                args.customers,
+                args.big_import,
+                args.conversations,
+                DATASET_SEED + 1,
+            )?;
+        }
+        for backend in &mut report.backends {
+            backend.after_import = Some(
+                measure_after_import(backend.name, &backend.url, backend.org_id, &big, &args)
+                    .await?,
+            );
+        }
+    }
     report.client = measure_client(&args.site_pkg)?;
     let text = report.render();
     if let Some(dir) = args.out.parent() {
@@ -211,20 +275,45 @@ fn customer_identity(index: u32) -> (String, String) {
 /// Writes the dataset as an import CSV. Customers get conversations unevenly (a few have
 /// hundreds, most a handful), over the year 2026, by 200 representatives.
 fn write_dataset(path: &Path, customers: u32, conversations: u32) -> BenchResult<()> {
+    write_dataset_from(path, customers, conversations, 0, DATASET_SEED)
+}
+
+/// The dataset's seed: every run measures the same data (Cargo.lock pins the generator).
+const DATASET_SEED: u64 = 0x5EED_2026;
+
+/// [`write_dataset`] with external ids from `first` on, drawn with `seed`.
+fn write_dataset_from(
+    path: &Path,
+    customers: u32,
+    conversations: u32,
+    first: u32,
+    seed: u64,
+) -> BenchResult<()> {
     let file = std::fs::File::create(path)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    write_rows(&mut out, customers, conversations, first, seed)?;
+    out.flush()?;
+    Ok(())
+}
+
+fn write_rows(
+    out: &mut impl Write,
+    customers: u32,
+    conversations: u32,
+    first: u32,
+    seed: u64,
+) -> BenchResult<()> {
     writeln!(
         out,
         "external_id,customer,customer_name,representative,title,type,occurred_at,score,\
          field.queue,field.region,field.tier,field.campaign"
     )?;
-    // Seeded, so every run measures the same data (Cargo.lock pins the generator's version).
-    let mut random = fastrand::Rng::with_seed(0x5EED_2026);
+    let mut random = fastrand::Rng::with_seed(seed);
     let year_start = 1_767_225_600_i64; // 2026-01-01T00:00:00Z
-    for n in 0..conversations {
+    for n in first..first.saturating_add(conversations) {
         // Every customer appears at least once; the rest are skewed towards low indices.
-        let customer = if n < customers {
-            n
+        let customer = if n - first < customers {
+            n - first
         } else {
             let u = random.f64();
             ((u * u) * f64::from(customers)) as u32 % customers
@@ -255,7 +344,6 @@ fn write_dataset(path: &Path, customers: u32, conversations: u32) -> BenchResult
             TIERS[random.u64(..TIERS.len() as u64) as usize],
         )?;
     }
-    out.flush()?;
     Ok(())
 }
 
@@ -264,8 +352,14 @@ fn write_dataset(path: &Path, customers: u32, conversations: u32) -> BenchResult
 
 struct BackendFigures {
     name: &'static str,
+    url: String,
+    org_id: i64,
     import_rows: u64,
-    import_seconds: f64,
+    /// `None` when the dataset was reused rather than imported.
+    import_seconds: Option<f64>,
+    /// A new holder's first question: the organisation's first load, then the page.
+    first_load_seconds: f64,
+    after_import: Option<AfterImport>,
     customers_listed: i64,
     rows: Vec<QueryFigures>,
 }
@@ -293,6 +387,7 @@ async fn measure_backend(
     url: &str,
     data: &Path,
     args: &BenchArgs,
+    reuse: bool,
 ) -> BenchResult<BackendFigures> {
     eprintln!("bench: {name}: setting up");
     // The first question waits for the read model's first load (seconds at L), which a
@@ -301,41 +396,56 @@ async fn measure_backend(
         .await?
         .with_query_budget(Duration::from_secs(600));
     db.migrate().await?;
-    let mut tx = db.begin().await?;
-    let org_id =
-        create_organisation(&mut tx, ORG, "Benchmark Contact Centre", "Europe/London").await?;
-    for (position, field) in bench_fields().iter().enumerate() {
-        define_field(&mut tx, org_id, field, position as i64).await?;
-    }
-    let hash = app::auth::password::hash_password(PASSWORD)?;
-    let manager = NewUser {
-        email: MANAGER,
-        name: "Bench Manager",
-        role: Role::Manager,
-        password_hash: Some(&hash),
-    };
-    upsert_user(&mut tx, org_id, &manager).await?;
-    tx.commit().await?;
+    let (org_id, import_seconds) = if reuse {
+        // A database an earlier run (or a copy of one) filled: measured as it is.
+        let org: app::db::IdRow = db
+            .fetch_optional(
+                &app::sql!("SELECT id FROM organisations WHERE slug = $1", ORG),
+                "finding the benchmark organisation",
+            )
+            .await?
+            .with_context(|| format!("no organisation `{ORG}` in the reused {name} database"))?;
+        eprintln!("bench: {name}: reusing the dataset in the database");
+        (org.id, None)
+    } else {
+        let mut tx = db.begin().await?;
+        let org_id =
+            create_organisation(&mut tx, ORG, "Benchmark Contact Centre", "Europe/London").await?;
+        for (position, field) in bench_fields().iter().enumerate() {
+            define_field(&mut tx, org_id, field, position as i64).await?;
+        }
+        let hash = app::auth::password::hash_password(PASSWORD)?;
+        let manager = NewUser {
+            email: MANAGER,
+            name: "Bench Manager",
+            role: Role::Manager,
+            password_hash: Some(&hash),
+        };
+        upsert_user(&mut tx, org_id, &manager).await?;
+        tx.commit().await?;
 
-    // The real import command, in its own process, as an operator would run it.
-    eprintln!("bench: {name}: importing {}", data.display());
-    let started = Instant::now();
-    let status = Command::new(&args.server)
-        .args(["import", "--org", ORG])
-        .arg(data)
-        .env("DATABASE_URL", url)
-        .env("RUST_LOG", "warn")
-        .stderr(Stdio::null())
-        .status()?;
-    let import_seconds = started.elapsed().as_secs_f64();
-    if !status.success() {
-        return Err(anyhow::anyhow!("the import into {name} failed ({status})"));
-    }
+        // The real import command, in its own process, as an operator would run it.
+        eprintln!("bench: {name}: importing {}", data.display());
+        let started = Instant::now();
+        let status = Command::new(&args.server)
+            .args(["import", "--org", ORG])
+            .arg(data)
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "warn")
+            .stderr(Stdio::null())
+            .status()?;
+        let import_seconds = started.elapsed().as_secs_f64();
+        if !status.success() {
+            return Err(anyhow::anyhow!("the import into {name} failed ({status})"));
+        }
+        eprintln!(
+            "bench: {name}: {} conversations in {import_seconds:.1}s ({:.0}/s)",
+            args.conversations,
+            f64::from(args.conversations) / import_seconds
+        );
+        (org_id, Some(import_seconds))
+    };
     let import_rows = u64::from(args.conversations);
-    eprintln!(
-        "bench: {name}: {import_rows} conversations in {import_seconds:.1}s ({:.0}/s)",
-        import_rows as f64 / import_seconds
-    );
 
     let default = CustomerQuery::default();
     let resolve = |query: CustomerQuery| {
@@ -350,10 +460,8 @@ async fn measure_backend(
     let loading = Instant::now();
     let models = ReadModels::default();
     let first_page = customers_page(&db, &models, org_id, &default_question, PAGE_SIZE).await?;
-    eprintln!(
-        "bench: {name}: read model first load and first page: {:.2} s",
-        loading.elapsed().as_secs_f64()
-    );
+    let first_load_seconds = loading.elapsed().as_secs_f64();
+    eprintln!("bench: {name}: read model first load and first page: {first_load_seconds:.2} s");
     let pages = first_page.page_count;
     let mut cases: Vec<(&'static str, String, CustomerQuery, f64)> = vec![(
         "default page",
@@ -515,10 +623,77 @@ async fn measure_backend(
     db.close().await;
     Ok(BackendFigures {
         name,
+        url: url.to_owned(),
+        org_id,
         import_rows,
         import_seconds,
+        first_load_seconds,
+        after_import: None,
         customers_listed: first_page.total,
         rows,
+    })
+}
+
+/// What the next question takes after a large import into the organisation.
+struct AfterImport {
+    rows: u32,
+    import_seconds: f64,
+    question_seconds: f64,
+}
+
+/// Loads the large organisation into a new holder, imports `data` with the real import
+/// command, and times the next question (which reads what the import wrote).
+async fn measure_after_import(
+    name: &'static str,
+    url: &str,
+    org_id: i64,
+    data: &Path,
+    args: &BenchArgs,
+) -> BenchResult<AfterImport> {
+    let db = Db::connect(url, 8)
+        .await?
+        .with_query_budget(Duration::from_secs(600));
+    let question = resolve_question(
+        &db,
+        org_id,
+        chrono_tz::UTC,
+        &CustomerQuery::default(),
+        Strictness::Strict,
+    )
+    .await?;
+    let models = ReadModels::default();
+    let before = customers_page(&db, &models, org_id, &question, PAGE_SIZE).await?;
+    eprintln!("bench: {name}: importing {}", data.display());
+    let started = Instant::now();
+    let status = Command::new(&args.server)
+        .args(["import", "--org", ORG])
+        .arg(data)
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::null())
+        .status()?;
+    let import_seconds = started.elapsed().as_secs_f64();
+    if !status.success() {
+        return Err(anyhow::anyhow!("the import into {name} failed ({status})"));
+    }
+    let asking = Instant::now();
+    let after = customers_page(&db, &models, org_id, &question, PAGE_SIZE).await?;
+    let question_seconds = asking.elapsed().as_secs_f64();
+    let interactions = |page: &app::page::Page<app::customers::store::CustomerSummary>| {
+        page.rows.iter().map(|row| row.interactions).sum::<i64>()
+    };
+    eprintln!(
+        "bench: {name}: next question after importing {} conversations: {question_seconds:.2} s \
+         (top page's interactions {} before, {} after)",
+        args.big_import,
+        interactions(&before),
+        interactions(&after)
+    );
+    db.close().await;
+    Ok(AfterImport {
+        rows: args.big_import,
+        import_seconds,
+        question_seconds,
     })
 }
 
@@ -573,7 +748,7 @@ where
     })
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -854,7 +1029,7 @@ fn run_oha(
     Ok((rps, p95_ms, errors))
 }
 
-fn peak_memory_mb(pid: u32) -> BenchResult<f64> {
+pub(crate) fn peak_memory_mb(pid: u32) -> BenchResult<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let kb: f64 = status
         .lines()
@@ -941,6 +1116,7 @@ struct Report {
     http_seconds: u32,
     backends: Vec<BackendFigures>,
     http: Option<HttpReport>,
+    tenants: Option<TenantFigures>,
     client: Vec<ClientFile>,
 }
 
@@ -956,6 +1132,7 @@ impl Report {
             http_seconds: args.http_seconds,
             backends: Vec::new(),
             http: None,
+            tenants: None,
             client: Vec::new(),
         }
     }
@@ -998,30 +1175,35 @@ impl Report {
         );
         let _ = writeln!(out, "|---|---:|---:|---:|---|");
         for backend in &self.backends {
-            let rate = backend.import_rows as f64 / backend.import_seconds;
+            let Some(seconds) = backend.import_seconds else {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | not measured: the dataset was reused (`--postgres-reuse`) |  |  |",
+                    backend.name,
+                    group(backend.import_rows)
+                );
+                continue;
+            };
+            let rate = backend.import_rows as f64 / seconds;
+            let (target, met) = if backend.name == "SQLite" {
+                ("100,000", rate >= 100_000.0)
+            } else {
+                ("50,000", rate >= 50_000.0)
+            };
             let _ = writeln!(
                 out,
                 "| {} | {} | {:.1} | {} | ≥ {}/s {} |",
                 backend.name,
                 group(backend.import_rows),
-                backend.import_seconds,
+                seconds,
                 group(rate as u64),
-                if backend.name == "SQLite" {
-                    "100,000"
-                } else {
-                    "50,000"
-                },
-                verdict(
-                    rate >= if backend.name == "SQLite" {
-                        100_000.0
-                    } else {
-                        50_000.0
-                    },
-                    false
-                )
+                target,
+                verdict(met, false)
             );
         }
         let _ = writeln!(out);
+
+        self.render_loading(&mut out);
 
         for backend in &self.backends {
             // PostgreSQL's targets: 5 ms for pages (SQLite 2 ms), twice SQLite's for the rest.
@@ -1108,12 +1290,16 @@ impl Report {
                 }
                 let _ = writeln!(
                     out,
-                    "\nServer peak memory (VmHWM) over all runs: {:.0} MB (target ≤ 150 MB {}).\n",
+                    "\nServer peak memory (VmHWM) over all runs, serving dataset {} from its first \
+                     load on: {:.0} MB (target ≤ 150 MB {}).\n",
+                    self.label,
                     http.peak_memory_mb,
                     verdict(http.peak_memory_mb <= 150.0, false)
                 );
             }
         }
+
+        self.render_tenants(&mut out);
 
         let _ = writeln!(out, "## Client bundle\n");
         let _ = writeln!(out, "| file | raw | gzip -9 | brotli -q 11 |");
@@ -1141,6 +1327,174 @@ impl Report {
             }
         }
         out
+    }
+}
+
+impl Report {
+    fn render_loading(&self, out: &mut String) {
+        let _ = writeln!(out, "## Loading an organisation\n");
+        let _ = writeln!(
+            out,
+            "A new read-model holder's first question at {} (the organisation's first load, then \
+             the page), and, at the end of the run, the next question after `server import` of \
+             more conversations into it (read as changed rows).\n",
+            self.label
+        );
+        let _ = writeln!(out, "| backend | measure | seconds | target |");
+        let _ = writeln!(out, "|---|---|---:|---|");
+        for backend in &self.backends {
+            let _ = writeln!(
+                out,
+                "| {} | first load and first page | {:.2} | ≤ 3 s {} |",
+                backend.name,
+                backend.first_load_seconds,
+                verdict(backend.first_load_seconds <= 3.0, false)
+            );
+            if let Some(after) = &backend.after_import {
+                let _ = writeln!(
+                    out,
+                    "| {} | import of {} conversations (`server import`) | {:.1} |  |",
+                    backend.name,
+                    group(u64::from(after.rows)),
+                    after.import_seconds
+                );
+                let _ = writeln!(
+                    out,
+                    "| {} | the next question after it | {:.2} | ≤ 1 s {} |",
+                    backend.name,
+                    after.question_seconds,
+                    verdict(after.question_seconds <= 1.0, false)
+                );
+            }
+        }
+        let _ = writeln!(out);
+    }
+
+    fn render_tenants(&self, out: &mut String) {
+        let Some(t) = &self.tenants else {
+            return;
+        };
+        let _ = writeln!(
+            out,
+            "## Many organisations (release server on SQLite, PLAYBOOK_READ_MODEL_MB={})\n",
+            t.budget_mb
+        );
+        let _ = writeln!(
+            out,
+            "The organisation of dataset {} and {} organisations of {} conversations each (added \
+             through the import functions in {:.0} s), each asked for its default page through \
+             `GET /api/v1/customers` with its API token. The mix: every small organisation once in \
+             a random order (its first question: cold), each followed at random by a question to the \
+             large organisation or to a small one asked before; four clients at once, {:.1} s in \
+             all. Loads and evictions are counted from the server's log (the holder logs each at \
+             debug).\n",
+            self.label,
+            group(t.orgs as u64),
+            group(u64::from(t.conversations_each)),
+            t.setup_seconds,
+            t.mix_seconds
+        );
+        let _ = writeln!(
+            out,
+            "| measure | requests | p50 ms | p95 ms | p99 ms | not 200 | target |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---|");
+        let row = |out: &mut String, label: &str, l: &crate::tenants::Latency, target: &str| {
+            let _ = writeln!(
+                out,
+                "| {label} | {} | {:.1} | {:.1} | {:.1} | {} | {target} |",
+                l.count, l.p50_ms, l.p95_ms, l.p99_ms, l.failed
+            );
+        };
+        row(
+            out,
+            "cold organisation's first question",
+            &t.cold,
+            &format!(
+                "p95 ≤ 50 ms {}",
+                verdict(t.cold.p95_ms <= 50.0 && t.cold.failed == 0, false)
+            ),
+        );
+        row(
+            out,
+            &format!("warm organisation's page (dataset {})", self.label),
+            &t.large,
+            "",
+        );
+        row(out, "small organisation asked again", &t.small_again, "");
+        let minutes = t.mix_seconds / 60.0;
+        let _ = writeln!(out);
+        let _ = writeln!(out, "| measure | figure | target |");
+        let _ = writeln!(out, "|---|---:|---|");
+        let _ = writeln!(
+            out,
+            "| server peak memory (VmHWM), mix and isolation runs | {:.0} MB | ≤ {} MB {} |",
+            t.peak_rss_mb,
+            t.budget_mb + 100,
+            verdict(t.peak_rss_mb <= (t.budget_mb + 100) as f64, false)
+        );
+        let _ = writeln!(
+            out,
+            "| loads per minute in the mix | {:.0} ({} in {:.1} s) |  |",
+            t.loads as f64 / minutes.max(f64::MIN_POSITIVE),
+            t.loads,
+            t.mix_seconds
+        );
+        let _ = writeln!(
+            out,
+            "| evictions per minute in the mix | {:.0} ({} in {:.1} s) |  |",
+            t.evictions as f64 / minutes.max(f64::MIN_POSITIVE),
+            t.evictions,
+            t.mix_seconds
+        );
+        let _ = writeln!(
+            out,
+            "| first start: to the first answer of the large organisation | {:.2} s |  |",
+            t.first_large_answer_seconds
+        );
+        let _ = writeln!(
+            out,
+            "| restart: to the first answer (a small organisation) | {:.0} ms |  |",
+            t.restart_first_small_ms
+        );
+        let _ = writeln!(
+            out,
+            "| restart: to the first answer of the large organisation (warmed in the background) | {:.2} s |  |",
+            t.restart_first_large_ms / 1000.0
+        );
+        let i = &t.isolation;
+        let _ = writeln!(
+            out,
+            "\nIsolation: for {:.0} s, 8 clients asked the large organisation a text filter with a \
+             search (`?q=son&f.campaign=spring-1`, {} answered, {} not 200) and 2 clients downloaded \
+             its CSV export ({} whole exports) without pause; meanwhile one client loaded a small \
+             organisation's whole `/customers` page and another signed in, one request at a time.\n",
+            i.seconds, i.heavy_done, i.heavy_failed, i.exports_done
+        );
+        let _ = writeln!(
+            out,
+            "| measure | requests | p50 ms | p95 ms | p99 ms | not 200 | target |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---|");
+        row(
+            out,
+            "another organisation's default page",
+            &i.page,
+            &format!(
+                "p95 ≤ 50 ms {}",
+                verdict(i.page.p95_ms <= 50.0 && i.page.failed == 0, false)
+            ),
+        );
+        row(
+            out,
+            "sign-in",
+            &i.sign_in,
+            &format!(
+                "p95 ≤ 150 ms {}",
+                verdict(i.sign_in.p95_ms <= 150.0 && i.sign_in.failed == 0, false)
+            ),
+        );
+        let _ = writeln!(out);
     }
 }
 
