@@ -142,11 +142,16 @@ async fn set_up(plan: &TenantPlan<'_>, large: &LargeOrg) -> BenchResult<(Vec<Sma
             .await
             .map_err(|error| anyhow::anyhow!("importing into {slug}: {error}"))?;
         smalls.push(Small {
-            token: create_token(&db, org_id, "bench").await?,
+            token: create_token(&db, org_id, "bench", Default::default()).await?,
         });
     }
-    let large_token =
-        create_token(&db, large.org_id, &format!("bench-{}", std::process::id())).await?;
+    let large_token = create_token(
+        &db,
+        large.org_id,
+        &format!("bench-{}", std::process::id()),
+        Default::default(),
+    )
+    .await?;
     db.close().await;
     Ok((smalls, large_token))
 }
