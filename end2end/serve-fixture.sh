@@ -13,7 +13,8 @@ if [[ ! -x "$server" || ! -x "$tools" || ! -f "$root/target/site/hash.txt" ]]; t
 fi
 work="$root/end2end/.e2e"
 mkdir -p "$work"
-rm -f "$work"/fixture.db "$work"/fixture.db-wal "$work"/fixture.db-shm
+# The database and the sign-in file attached beside it (fixture.db-auth), with their logs.
+rm -f "$work"/fixture.db "$work"/fixture.db-*
 node "$root/end2end/fixtures/dataset.mjs" "$work/dataset.json"
 export DATABASE_URL="sqlite://$work/fixture.db"
 "$tools" load-fixture "$work/dataset.json"
