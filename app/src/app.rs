@@ -3,7 +3,7 @@
 use crate::auth::view::{AccountMenu, AuthContext, HomePage, LoginPage};
 use crate::components::NotFoundMessage;
 use crate::conversations::view::ConversationPage;
-use crate::customers::view::CustomersPage;
+use crate::customers::view::CustomersRoute;
 use crate::error::AppError;
 use crate::representatives::view::RepresentativePage;
 use leptos::prelude::*;
@@ -111,7 +111,7 @@ pub fn App() -> impl IntoView {
                         path=path!("/customers")
                         view=|| view! {
                             <Title text="Customers" />
-                            <CustomersPage />
+                            <CustomersRoute />
                         }
                         ssr=SsrMode::Async
                     />

@@ -514,7 +514,7 @@ macro_rules! run_on {
     };
 }
 
-/// SQLite page cache per pooled connection, in MiB: the summary tables and their indexes at
+/// SQLite page cache per pooled connection, in MiB: the tables and their indexes at
 /// 100,000 customers are read mostly from the operating system's cache beyond this, and the
 /// server's memory stays small with a full pool.
 pub const SQLITE_CACHE_MIB: u32 = 8;

@@ -38,6 +38,7 @@ pub struct ErasedOrganisation {
 /// Deletes the organisation's customer `identifier` (compared trimmed, as it is stored) with
 /// every conversation of theirs and those conversations' field values; `None` when the
 /// organisation has no such customer (and nothing changed).
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn delete_customer(
     db: &Db,
     org_id: i64,
@@ -82,6 +83,7 @@ struct ConversationOf {
 /// values, and its customer when that was the customer's last conversation (a customer exists
 /// through their conversations: created on first sight, gone with the last); `None` when the
 /// organisation has no such conversation (and nothing changed).
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn delete_conversation(
     db: &Db,
     org_id: i64,
@@ -194,6 +196,7 @@ pub const ORGANISATION_TABLES: [&str; 12] = [
 /// commits a transaction over two files of a WAL database atomically per file, so a crash at
 /// the very moment of the commit could leave those rows behind. They name a person who no
 /// longer exists, and a session is only accepted with its person, so they grant nothing.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn delete_organisation(db: &Db, org_id: i64) -> StoreResult<Option<ErasedOrganisation>> {
     let erased = retry_transient(|| async {
         let mut tx = db.begin().await?;

@@ -113,10 +113,17 @@ pub const RETRY_AFTER_SECS: u32 = 5;
 /// Adds `Retry-After` to a 503 answer's headers.
 #[cfg(feature = "ssr")]
 pub fn ask_to_retry(headers: &mut axum::http::HeaderMap) {
-    headers.insert(
+    let (name, value) = retry_after();
+    headers.insert(name, value);
+}
+
+/// The `Retry-After` header of a 503 answer.
+#[cfg(feature = "ssr")]
+fn retry_after() -> (axum::http::HeaderName, axum::http::HeaderValue) {
+    (
         axum::http::header::RETRY_AFTER,
         axum::http::HeaderValue::from(RETRY_AFTER_SECS),
-    );
+    )
 }
 
 /// An error as a plain response outside the server functions (the CSV export): its status,
@@ -135,11 +142,7 @@ impl axum::response::IntoResponse for AppError {
     }
 }
 
-/// On the server, sets the response status from the error (see [`with_status`]); in the
-/// browser, where there is no response to mark, passes the error on.
-#[cfg(feature = "ssr")]
-pub use with_status as mark_status;
-
+/// In the browser, where there is no response to mark, passes the error on.
 #[cfg(not(feature = "ssr"))]
 pub fn mark_status(error: AppError) -> AppError {
     error
@@ -147,15 +150,13 @@ pub fn mark_status(error: AppError) -> AppError {
 
 /// Sets the HTTP status of the current server response from an error, then passes it on.
 #[cfg(feature = "ssr")]
-pub fn with_status(error: AppError) -> AppError {
+pub fn mark_status(error: AppError) -> AppError {
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         if let Ok(status) = axum::http::StatusCode::from_u16(error.status_code()) {
             response.set_status(status);
             if status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
-                response.insert_header(
-                    axum::http::header::RETRY_AFTER,
-                    axum::http::HeaderValue::from(RETRY_AFTER_SECS),
-                );
+                let (name, value) = retry_after();
+                response.insert_header(name, value);
             }
             if error == AppError::Loading {
                 // A page rendered while its figures load asks the browser to load it again,

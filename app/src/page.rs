@@ -23,6 +23,11 @@ pub struct Paging {
     pub page_count: u32,
 }
 
+/// How many rows come before the first of 1-based `page`, at `page_size` a page.
+pub fn offset_of(page: u32, page_size: u32) -> i64 {
+    i64::from(page.max(1) - 1) * i64::from(page_size)
+}
+
 impl Paging {
     pub fn new(requested: u32, total: i64, page_size: u32) -> Paging {
         let pages = (total.max(0) as u64).div_ceil(u64::from(page_size.max(1)));
@@ -36,7 +41,7 @@ impl Paging {
 
     /// How many rows come before this page's first, at `page_size` a page.
     pub fn offset(self, page_size: u32) -> i64 {
-        i64::from(self.page - 1) * i64::from(page_size)
+        offset_of(self.page, page_size)
     }
 
     /// The page placed here, holding `rows`.

@@ -4,8 +4,6 @@
 
 use crate::db::Db;
 use crate::error::AppError;
-use crate::orgs::model::Role;
-use chrono_tz::Tz;
 use leptos::prelude::use_context;
 
 /// Server state shared with every request through Leptos context.
@@ -46,16 +44,7 @@ impl AppState {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Viewer {
-    pub org_id: i64,
-    pub user_id: i64,
-    pub role: Role,
-    pub name: String,
-    pub email: String,
-    pub organisation: String,
-    pub time_zone: Tz,
-}
+pub use crate::auth::model::Viewer;
 
 pub fn app_state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| {

@@ -8,8 +8,8 @@ use app::conversations::import::{
     import_file, import_rows, parse_csv, parse_ndjson, FileFormat, ImportError, ImportOptions,
     ImportRow, ImportSummary,
 };
-use app::customers::query::CustomerQuery;
-use app::customers::store::{customer_page, resolve_filters, Conditions};
+use app::customers::query::{CustomerQuery, PAGE_SIZE};
+use app::customers::store::{customers_page, resolve_filters, Conditions};
 use app::db::Db;
 use app::limits::{MAX_FIELDS_PER_ORG, MAX_NEW_FIELDS_PER_BATCH};
 use app::orgs::model::{CustomField, FieldKind};
@@ -88,12 +88,13 @@ fn line_with_fields(id: &str, keys: &[String]) -> String {
 async fn snapshot(db: &Db, org_id: i64) -> Vec<(String, i64, i64)> {
     let fields = list_fields(db, org_id).await.expect("fields");
     let query = CustomerQuery::default();
-    let page = customer_page(
+    let page = customers_page(
         db,
         &app::customers::read_model::ReadModels::default(),
         org_id,
         &query,
         &Conditions::from(resolve_filters(&query, &fields)),
+        PAGE_SIZE,
     )
     .await
     .expect("page");

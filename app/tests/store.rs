@@ -7,10 +7,10 @@ mod support;
 use support::ConversationExt;
 
 use app::conversations::store::{find_conversation, write_conversations, NewConversation};
-use app::customers::query::{CustomerQuery, SortDir, SortKey};
+use app::customers::query::{CustomerQuery, SortDir, SortKey, HISTORY_PAGE_SIZE, PAGE_SIZE};
 use app::customers::read_model::ReadModels;
 use app::customers::store::{
-    customer_page, interaction_page, resolve_filters, Conditions, CustomerSummary,
+    customers_page, history_page, resolve_filters, Conditions, CustomerSummary,
 };
 use app::db::Db;
 use app::orgs::model::{CustomField, FieldKind};
@@ -94,12 +94,13 @@ async fn organisation(db: &Db, slug: &str) -> i64 {
 async fn page(db: &Db, org_id: i64, query: &CustomerQuery) -> Page<CustomerSummary> {
     let fields = list_fields(db, org_id).await.expect("fields");
     let filters = resolve_filters(query, &fields);
-    customer_page(
+    customers_page(
         db,
         &ReadModels::default(),
         org_id,
         query,
         &Conditions::from(filters),
+        PAGE_SIZE,
     )
     .await
     .expect("customer page")
@@ -231,7 +232,7 @@ on_both_backends! {
         let org_id = standard_dataset(db).await;
         let data = page(db, org_id, &CustomerQuery::default()).await;
         let ann_id = data.rows.iter().find(|r| r.identifier == "ann@example.com").expect("ann").id;
-        let history = interaction_page(db, org_id, ann_id, &Conditions::default(), 1).await.expect("history");
+        let history = history_page(db, org_id, ann_id, &Conditions::default(), 1, HISTORY_PAGE_SIZE).await.expect("history");
         assert_eq!(history.total, 3);
         let titles: Vec<&str> = history.rows.iter().map(|r| r.title.as_str()).collect();
         assert_eq!(titles, vec!["Conversation a3", "Conversation a2", "Conversation a1"]);
@@ -239,7 +240,7 @@ on_both_backends! {
 
         let fields = list_fields(db, org_id).await.expect("fields");
         let billing = resolve_filters(&CustomerQuery::default().with_filter("queue", "Billing"), &fields);
-        let filtered = interaction_page(db, org_id, ann_id, &Conditions::from(billing), 1).await.expect("filtered history");
+        let filtered = history_page(db, org_id, ann_id, &Conditions::from(billing), 1, HISTORY_PAGE_SIZE).await.expect("filtered history");
         let titles: Vec<&str> = filtered.rows.iter().map(|r| r.title.as_str()).collect();
         assert_eq!(titles, vec!["Conversation a3", "Conversation a1"], "the history agrees with the filtered row");
     }
@@ -269,9 +270,9 @@ on_both_backends! {
         }
         write_conversations(db, org_id, &history_batch).await.expect("write history");
         let customer_id = page(db, org_id, &CustomerQuery::default()).await.rows[0].id;
-        let last = interaction_page(db, org_id, customer_id, &Conditions::default(), 3).await.expect("history page 3");
+        let last = history_page(db, org_id, customer_id, &Conditions::default(), 3, HISTORY_PAGE_SIZE).await.expect("history page 3");
         assert_eq!((last.total, last.page_count, last.rows.len()), (20, 3, 4));
-        let clamped = interaction_page(db, org_id, customer_id, &Conditions::default(), 50).await.expect("history past end");
+        let clamped = history_page(db, org_id, customer_id, &Conditions::default(), 50, HISTORY_PAGE_SIZE).await.expect("history past end");
         assert_eq!(clamped.page, 3);
     }
 
@@ -290,8 +291,8 @@ on_both_backends! {
         let ann = acme_page.rows.iter().find(|r| r.identifier == "ann@example.com").expect("ann");
         assert_eq!(ann.interactions, 3);
         // Ids from another organisation are not found.
-        let acme_history = interaction_page(db, acme, ann.id, &Conditions::default(), 1).await.expect("history");
-        let leaked = interaction_page(db, other, ann.id, &Conditions::default(), 1).await.expect("history in other org");
+        let acme_history = history_page(db, acme, ann.id, &Conditions::default(), 1, HISTORY_PAGE_SIZE).await.expect("history");
+        let leaked = history_page(db, other, ann.id, &Conditions::default(), 1, HISTORY_PAGE_SIZE).await.expect("history in other org");
         assert_eq!(leaked.total, 0);
         let conversation_id = acme_history.rows[0].id;
         assert!(find_conversation(db, acme, conversation_id).await.expect("find").is_some());
@@ -333,7 +334,7 @@ on_both_backends! {
             .expect("write");
         let data = page(db, org_id, &CustomerQuery::default()).await;
         let ann_id = data.rows.iter().find(|r| r.identifier == "ann@example.com").expect("ann").id;
-        let newest = interaction_page(db, org_id, ann_id, &Conditions::default(), 1).await.expect("history");
+        let newest = history_page(db, org_id, ann_id, &Conditions::default(), 1, HISTORY_PAGE_SIZE).await.expect("history");
         let sam = newest.rows[0].representative_id;
         let (record, conversations) = representative_profile(db, org_id, sam, 1).await.expect("profile").expect("sam");
         assert_eq!((record.scored, record.score_sum, record.total), (1, 5000, 1));

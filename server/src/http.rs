@@ -110,8 +110,7 @@ pub fn router(
         provide_context(context_state.clone());
         leptos::nonce::provide_nonce();
     };
-    let api = app::api::routes::router(state.app.clone(), options.api_writes)
-        .with_state(state.app.clone());
+    let api = app::api::router(state.app.clone(), options.api_writes).with_state(state.app.clone());
     let export = axum::Router::new()
         .route(
             "/customers/export.csv",
@@ -715,8 +714,8 @@ async fn limit_body(request: Request, next: Next) -> Response {
 /// those made outside its handlers: the request timeout's 503 and a method a call does not
 /// take (405), which come without a body.
 pub(crate) async fn api_errors_as_json(request: Request, next: Next) -> Response {
-    use app::api::openapi::ErrorCode;
     use app::api::routes::ApiError;
+    use app::api::schema::ErrorCode;
     if !request.uri().path().starts_with("/api/v1/") {
         return next.run(request).await;
     }

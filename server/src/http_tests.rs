@@ -1945,7 +1945,7 @@ fn error_code(answer: &Answer) -> String {
     assert!(body["error"].is_string(), "{}", answer.body);
     let code = body["code"].as_str().unwrap_or_default().to_owned();
     assert!(
-        app::api::openapi::ErrorCode::ALL
+        app::api::schema::ErrorCode::ALL
             .iter()
             .any(|known| known.as_str() == code),
         "`{code}` is not a documented code: {}",

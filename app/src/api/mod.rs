@@ -5,4 +5,40 @@
 pub mod guard;
 pub mod openapi;
 pub mod routes;
+pub mod schema;
 pub mod tokens;
+
+#[cfg(feature = "ssr")]
+pub use served::router;
+
+/// The routes with the document that describes them: the document reads the routes, so it is
+/// served from here rather than from among them.
+#[cfg(feature = "ssr")]
+mod served {
+    use super::guard::WriteLimits;
+    use crate::session::AppState;
+    use axum::http::header;
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::get;
+    use axum::Router;
+
+    /// The `/api/v1` router; `limits` bound its writes (see [`super::guard`]).
+    pub fn router(state: AppState, limits: WriteLimits) -> Router<AppState> {
+        super::routes::router(state, limits).route("/openapi.json", get(openapi_json))
+    }
+
+    /// The OpenAPI document, made once per process (it is the same for every call).
+    async fn openapi_json() -> Response {
+        static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let document = DOCUMENT.get_or_init(|| {
+            super::openapi::document()
+                .to_json()
+                .expect("the OpenAPI document serialises")
+        });
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            document.as_str(),
+        )
+            .into_response()
+    }
+}

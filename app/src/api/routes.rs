@@ -4,7 +4,7 @@
 //! items, as the import reports bad rows.
 
 use super::guard::{WriteGuard, WriteLimits};
-use super::openapi::{CustomersParams, ErrorBody, ErrorCode, InteractionsParams, ItemError};
+use super::schema::{CustomersParams, ErrorBody, ErrorCode, InteractionsParams, ItemError};
 use super::tokens::{authenticate_token, ApiClient, TokenScope};
 use crate::auth::guard::TryLater;
 use crate::conversations::import::{
@@ -33,15 +33,10 @@ use serde::Serialize;
 use std::sync::Arc;
 use utoipa::ToSchema;
 
-/// Most conversations one call may carry.
-pub const MAX_ITEMS_PER_CALL: usize = 1000;
-/// Largest body of a conversations call.
-pub const MAX_INGEST_BYTES: usize = 4 * 1024 * 1024;
-/// Most rows a read returns per page.
-pub const MAX_PER_PAGE: u32 = 100;
-/// Rows of a customer's interactions per page when `per_page` is not given.
-pub const INTERACTIONS_PER_PAGE: u32 = 20;
-pub use crate::error::RETRY_AFTER_SECS;
+pub use super::schema::{
+    INTERACTIONS_PARAMETERS, INTERACTIONS_PER_PAGE, MAX_INGEST_BYTES, MAX_ITEMS_PER_CALL,
+    MAX_PER_PAGE, RETRY_AFTER_SECS, VIEW_PARAMETERS,
+};
 
 /// An error answer: a status, a code and a message for the caller.
 #[derive(Debug)]
@@ -218,24 +213,8 @@ pub fn router(state: AppState, limits: WriteLimits) -> Router<AppState> {
         .layer(Extension(guard))
         .layer(middleware::from_fn_with_state(state, require_token));
     Router::new()
-        .route("/openapi.json", get(openapi_json))
         .merge(authenticated)
         .fallback(|| async { ApiError::not_found("There is no such API call.") })
-}
-
-/// The OpenAPI document, made once per process (it is the same for every call).
-async fn openapi_json() -> Response {
-    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let document = DOCUMENT.get_or_init(|| {
-        super::openapi::document()
-            .to_json()
-            .expect("the OpenAPI document serialises")
-    });
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        document.as_str(),
-    )
-        .into_response()
 }
 
 async fn require_token(
@@ -310,8 +289,8 @@ pub struct Written {
     path = "/api/v1/conversations",
     tag = "conversations",
     summary = "Create or update conversations, all or nothing",
-    description = super::openapi::CONVERSATIONS_DESCRIPTION,
-    request_body(content = inline(super::openapi::ConversationBatch), content_type = "application/json"),
+    description = super::schema::CONVERSATIONS_DESCRIPTION,
+    request_body(content = inline(super::schema::ConversationBatch), content_type = "application/json"),
     responses(
         (status = 200, description = "Written", body = Written),
         (status = 400, description = "The body is not JSON or not a JSON array (`bad_request`)", body = ErrorBody),
@@ -390,7 +369,7 @@ impl From<Erased> for Deleted {
     path = "/api/v1/customers/{identifier}",
     tag = "customers",
     summary = "Erase a customer with all their conversations (Admin tokens only)",
-    description = super::openapi::DELETE_CUSTOMER_DESCRIPTION,
+    description = super::schema::DELETE_CUSTOMER_DESCRIPTION,
     params(
         ("identifier" = String, Path, description = "The customer's identifier, as `identifier` in /api/v1/customers"),
     ),
@@ -434,7 +413,7 @@ async fn delete_customer(
     path = "/api/v1/conversations/{external_id}",
     tag = "conversations",
     summary = "Erase one conversation (Admin tokens only)",
-    description = super::openapi::DELETE_CONVERSATION_DESCRIPTION,
+    description = super::schema::DELETE_CONVERSATION_DESCRIPTION,
     params(
         ("external_id" = String, Path, description = "The conversation's `external_id`"),
     ),
@@ -482,11 +461,6 @@ fn per_page(pairs: &[(String, String)], default: u32) -> Result<u32, ApiError> {
         },
     }
 }
-
-/// The parameters every Customers read takes besides the custom-field filters.
-pub const VIEW_PARAMETERS: [&str; 5] = ["period", "from", "to", "type", "rep"];
-/// The parameters the interactions call takes besides [`VIEW_PARAMETERS`] and the filters.
-pub const INTERACTIONS_PARAMETERS: [&str; 2] = ["page", "per_page"];
 
 /// Reads the query string strictly, and refuses filters on fields (or options) and
 /// representatives the organisation does not have, instead of ignoring them as the page does.
@@ -567,7 +541,7 @@ pub struct CustomersPage {
     path = "/api/v1/customers",
     tag = "customers",
     summary = "The Customers page as JSON",
-    description = super::openapi::CUSTOMERS_DESCRIPTION,
+    description = super::schema::CUSTOMERS_DESCRIPTION,
     params(CustomersParams),
     responses(
         (status = 200, description = "A page of customers", body = CustomersPage),
@@ -630,7 +604,7 @@ pub struct InteractionItem {
     pub score: f64,
     pub title: String,
     #[serde(rename = "type")]
-    #[schema(value_type = super::openapi::Channel)]
+    #[schema(value_type = super::schema::Channel)]
     pub kind: String,
 }
 
@@ -650,7 +624,7 @@ pub struct InteractionsPage {
     path = "/api/v1/customers/{identifier}/interactions",
     tag = "customers",
     summary = "A customer's scored conversations, newest first",
-    description = super::openapi::INTERACTIONS_DESCRIPTION,
+    description = super::schema::INTERACTIONS_DESCRIPTION,
     params(
         ("identifier" = String, Path, description = "The customer's identifier, as `identifier` in /api/v1/customers"),
         InteractionsParams,

@@ -92,3 +92,16 @@ mod tests {
         assert!(!Role::Representative.may_review());
     }
 }
+
+/// The signed-in person a request acts for, with their organisation.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Viewer {
+    pub org_id: i64,
+    pub user_id: i64,
+    pub role: crate::orgs::model::Role,
+    pub name: String,
+    pub email: String,
+    pub organisation: String,
+    pub time_zone: chrono_tz::Tz,
+}

@@ -48,7 +48,7 @@ fn try_later(wait: super::guard::TryLater) -> AppError {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.insert_header(header::RETRY_AFTER, HeaderValue::from(wait.seconds()));
     }
-    crate::error::with_status(AppError::TooManyAttempts(format!(
+    crate::error::mark_status(AppError::TooManyAttempts(format!(
         "Too many sign-in attempts. Please wait {} second{} and try again.",
         wait.seconds(),
         if wait.seconds() == 1 { "" } else { "s" }
@@ -59,7 +59,7 @@ fn try_later(wait: super::guard::TryLater) -> AppError {
 #[cfg(feature = "ssr")]
 fn busy(wait: super::guard::TryLater) -> AppError {
     use axum::http::{header, HeaderValue};
-    let error = crate::error::with_status(AppError::Busy);
+    let error = crate::error::mark_status(AppError::Busy);
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.insert_header(header::RETRY_AFTER, HeaderValue::from(wait.seconds()));
     }
@@ -71,12 +71,12 @@ fn busy(wait: super::guard::TryLater) -> AppError {
 pub async fn login(email: String, password: String, next: String) -> Result<(), AppError> {
     use super::model::{safe_next, MAX_EMAIL_CHARS, MAX_PASSWORD_CHARS};
     use super::service::{new_session_cookie, now_ms, sign_in_from, SignIn, INVALID_SIGN_IN};
-    use crate::error::with_status;
+    use crate::error::mark_status;
     use axum::http::{header, HeaderValue};
 
     let email = email.trim();
     if email.is_empty() || password.is_empty() {
-        return Err(with_status(AppError::BadRequest(
+        return Err(mark_status(AppError::BadRequest(
             "Enter your email and password.".to_owned(),
         )));
     }
@@ -85,7 +85,7 @@ pub async fn login(email: String, password: String, next: String) -> Result<(), 
         .sign_in_guard
         .admit(client_address(), email)
         .map_err(try_later)?;
-    let refused = || with_status(AppError::SignInRefused(INVALID_SIGN_IN.to_owned()));
+    let refused = || mark_status(AppError::SignInRefused(INVALID_SIGN_IN.to_owned()));
     let malformed = email.chars().count() > MAX_EMAIL_CHARS
         || password.chars().count() > MAX_PASSWORD_CHARS
         || email.chars().any(char::is_control);
@@ -107,14 +107,14 @@ pub async fn login(email: String, password: String, next: String) -> Result<(), 
     let source = super::service::source_key(client_address());
     let outcome = sign_in_from(&state.db, email, &password, &source, now_ms())
         .await
-        .map_err(|e| with_status(e.into()))?;
+        .map_err(|e| mark_status(e.into()))?;
     drop(slot);
     match outcome {
         SignIn::Started { token } => {
             let response = expect_context::<leptos_axum::ResponseOptions>();
             let cookie =
                 HeaderValue::from_str(&new_session_cookie(&token, served_over_https(&state)))
-                    .map_err(|_| with_status(AppError::Internal))?;
+                    .map_err(|_| mark_status(AppError::Internal))?;
             response.append_header(header::SET_COOKIE, cookie);
             leptos_axum::redirect(&safe_next(&next));
             Ok(())
@@ -128,7 +128,7 @@ pub async fn login(email: String, password: String, next: String) -> Result<(), 
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     use super::service::{expired_session_cookie, sign_out, token_from_cookies};
-    use crate::error::with_status;
+    use crate::error::mark_status;
     use axum::http::{header, HeaderValue};
 
     let state = crate::session::app_state()?;
@@ -143,7 +143,7 @@ pub async fn logout() -> Result<(), AppError> {
     if let Some(token) = token {
         sign_out(&state.db, &token)
             .await
-            .map_err(|e| with_status(e.into()))?;
+            .map_err(|e| mark_status(e.into()))?;
     }
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.append_header(
@@ -159,14 +159,14 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(endpoint = "logout_everywhere")]
 pub async fn logout_everywhere() -> Result<(), AppError> {
     use super::service::{expired_session_cookie, sign_out_everywhere};
-    use crate::error::with_status;
+    use crate::error::mark_status;
     use axum::http::{header, HeaderValue};
 
     let state = crate::session::app_state()?;
-    let viewer = crate::session::current_viewer().map_err(with_status)?;
+    let viewer = crate::session::current_viewer().map_err(mark_status)?;
     sign_out_everywhere(&state.db, viewer.org_id, viewer.user_id)
         .await
-        .map_err(|e| with_status(e.into()))?;
+        .map_err(|e| mark_status(e.into()))?;
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.append_header(
         header::SET_COOKIE,

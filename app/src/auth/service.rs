@@ -1,10 +1,10 @@
 //! The rules of signing in and of sessions, on top of the store: lock-out after repeated
 //! failures, idle expiry, and tokens that the database only ever sees as digests.
 
+use super::model::Viewer;
 use super::password::{spend_verification_time, verify_password};
 use super::store::{self, LockOutRule};
 use crate::db::{Db, StoreResult};
-use crate::session::Viewer;
 use blake2::{Blake2s256, Digest};
 use chrono_tz::Tz;
 use cookie::{Cookie, SameSite};
@@ -76,39 +76,7 @@ fn minutes_until(until_ms: i64, now_ms: i64) -> i64 {
 /// many. An email's accounts beyond this many (the newest) cannot sign in with a password.
 pub const VERIFICATIONS_PER_ATTEMPT: usize = 3;
 
-/// The key failed guesses on an email are counted under: a digest of the email as matched
-/// (trimmed, lower case), so the table holds no email in the clear.
-pub fn account_key(email: &str) -> String {
-    short_digest(&format!("account:{}", email.trim().to_lowercase()))
-}
-
-/// The key a client's guesses are counted under: its address, IPv6 grouped by /64 (one
-/// household or server gets a whole /64, and can rotate within it), as a digest.
-pub fn source_key(address: Option<std::net::IpAddr>) -> String {
-    use std::net::IpAddr;
-    match address.map(|a| match a {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(a, IpAddr::V4),
-        v4 => v4,
-    }) {
-        Some(IpAddr::V4(v4)) => short_digest(&format!("v4:{v4}")),
-        Some(IpAddr::V6(v6)) => {
-            let s = v6.segments();
-            short_digest(&format!(
-                "v6:{:x}:{:x}:{:x}:{:x}::/64",
-                s[0], s[1], s[2], s[3]
-            ))
-        }
-        None => "unknown".to_owned(),
-    }
-}
-
-fn short_digest(text: &str) -> String {
-    Blake2s256::digest(text.as_bytes())
-        .iter()
-        .take(12)
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use super::keys::{account_key, source_key};
 
 /// [`sign_in_from`] for a client whose address is not known (the command line, tests).
 pub async fn sign_in(db: &Db, email: &str, password: &str, now_ms: i64) -> StoreResult<SignIn> {

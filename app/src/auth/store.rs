@@ -1,6 +1,6 @@
 //! Store code for sign-in: accounts with their failed-attempt counters, and sessions.
 
-use crate::db::{Db, IdRow, StoreResult};
+use crate::db::{Db, StoreResult};
 use crate::orgs::model::Role;
 use crate::sql;
 
@@ -186,12 +186,7 @@ pub async fn delete_sessions_of(db: &Db, org_id: i64, user_id: i64) -> StoreResu
     db.execute(&sql, "ending a person's sessions").await
 }
 
-/// The id of the user with this email in the organisation.
-pub async fn find_user_id(db: &Db, org_id: i64, email: &str) -> StoreResult<Option<i64>> {
-    let sql = crate::orgs::store::user_id_by_email(org_id, email);
-    let row: Option<IdRow> = db.fetch_optional(&sql, "finding a user").await?;
-    Ok(row.map(|row| row.id))
-}
+pub use crate::orgs::store::find_user_id;
 
 /// Sets a user's password hash and clears any lock-out.
 pub async fn set_password_hash(db: &Db, org_id: i64, user_id: i64, hash: &str) -> StoreResult<()> {
@@ -214,7 +209,7 @@ pub async fn set_password_hash(db: &Db, org_id: i64, user_id: i64, hash: &str) -
         user_id
     );
     let email: String = db.scalar(&email, "finding a person's email").await?;
-    clear_guesses_on(db, &super::service::account_key(&email)).await
+    clear_guesses_on(db, &super::keys::account_key(&email)).await
 }
 
 pub async fn set_role(db: &Db, org_id: i64, user_id: i64, role: Role) -> StoreResult<()> {

@@ -5,7 +5,7 @@ pub fn range_label(page: u32, page_size: u32, shown: usize, total: i64) -> Strin
     if total <= 0 || shown == 0 {
         return format!("0 of {}", group_thousands(total.max(0)));
     }
-    let first = i64::from(page - 1) * i64::from(page_size) + 1;
+    let first = crate::page::offset_of(page, page_size) + 1;
     let last = first + shown as i64 - 1;
     format!(
         "{}–{} of {}",

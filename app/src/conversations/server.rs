@@ -9,17 +9,17 @@ use leptos::server_fn::codec::Json;
 pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
     use super::model::{format_score, ConversationKind};
     use super::store::find_conversation;
-    use crate::error::with_status;
+    use crate::error::mark_status;
     use crate::orgs::time::format_date_time;
     use crate::session::{app_state, current_reviewer};
 
     let state = app_state()?;
-    let viewer = current_reviewer().map_err(with_status)?;
+    let viewer = current_reviewer().map_err(mark_status)?;
     let found = find_conversation(&state.db, viewer.org_id, id)
         .await
-        .map_err(|e| with_status(e.into()))?;
+        .map_err(|e| mark_status(e.into()))?;
     let Some((record, fields)) = found else {
-        return Err(with_status(AppError::NotFound(
+        return Err(mark_status(AppError::NotFound(
             "The conversation".to_owned(),
         )));
     };

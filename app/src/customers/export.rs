@@ -138,6 +138,7 @@ async fn next_chunk(mut export: Export) -> Option<(Result<Bytes, std::io::Error>
 }
 
 /// `GET /customers/export.csv?<the page's query>`: Admins and Managers only.
+#[tracing::instrument(skip_all)]
 pub async fn export_csv(
     State(state): State<AppState>,
     viewer: Option<Extension<Viewer>>,

@@ -6,6 +6,8 @@ pub mod export;
 pub mod model;
 pub mod query;
 #[cfg(feature = "ssr")]
+pub mod question;
+#[cfg(feature = "ssr")]
 pub mod read_model;
 pub mod saved_views;
 #[cfg(feature = "ssr")]

@@ -24,7 +24,7 @@ pub struct CustomerRow {
 /// A page of the Customers table with the view it answers. Its JSON is the page's fields
 /// (`rows`, `total`, `page`, `page_count`) beside `query` and `bands`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CustomerPage {
+pub struct CustomersPage {
     /// The view that was applied: unknown filters dropped, the page clamped.
     pub query: CustomerQuery,
     #[serde(flatten)]
@@ -59,7 +59,7 @@ mod tests {
 
     #[test]
     fn a_customer_page_keeps_its_json_fields_side_by_side() {
-        let page = CustomerPage {
+        let page = CustomersPage {
             query: CustomerQuery::default(),
             customers: Page::new(Vec::new(), 0, 1, 30),
             bands: ScoreBands::default(),
@@ -76,6 +76,6 @@ mod tests {
             keys,
             ["bands", "page", "page_count", "query", "rows", "total"]
         );
-        assert_eq!(serde_json::from_value::<CustomerPage>(json).unwrap(), page);
+        assert_eq!(serde_json::from_value::<CustomersPage>(json).unwrap(), page);
     }
 }

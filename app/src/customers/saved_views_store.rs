@@ -34,6 +34,7 @@ impl From<ViewRow> for SavedView {
 }
 
 /// The person's saved views, by name (case-insensitively).
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn list_saved_views(db: &Db, org_id: i64, user_id: i64) -> StoreResult<Vec<SavedView>> {
     let sql = sql!(
         "SELECT id, name, query FROM saved_views WHERE org_id = $1 AND user_id = $2 \
@@ -48,6 +49,7 @@ pub async fn list_saved_views(db: &Db, org_id: i64, user_id: i64) -> StoreResult
 /// Saves `query` as the person's view `name`. A name they already have (in any case) is
 /// replaced: that view keeps its id and takes the new query and this spelling of the name. A
 /// new name past [`MAX_SAVED_VIEWS_PER_PERSON`] is refused.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn save_view(
     db: &Db,
     org_id: i64,
@@ -108,6 +110,7 @@ pub async fn save_view(
 /// Renames the person's view `id`; `None` when they have no such view (another person's or
 /// another organisation's view is not theirs). A name they use for another of their views is
 /// refused; the view's own name in another case is not.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn rename_saved_view(
     db: &Db,
     org_id: i64,
@@ -156,6 +159,7 @@ pub async fn rename_saved_view(
 }
 
 /// Deletes the person's view `id`; `false` when they have no such view.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn delete_saved_view(db: &Db, org_id: i64, user_id: i64, id: i64) -> StoreResult<bool> {
     let sql = sql!(
         "DELETE FROM saved_views WHERE org_id = $1 AND user_id = $2 AND id = $3",

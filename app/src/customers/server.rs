@@ -1,7 +1,7 @@
 //! Server functions of the Customers page. Each validates what it was sent, scopes every
 //! read to the viewer's organisation, and maps store errors to messages for people.
 
-use super::model::{CustomerPage, InteractionRow, RepresentativeOption};
+use super::model::{CustomersPage, InteractionRow, RepresentativeOption};
 use super::query::CustomerQuery;
 use super::saved_views::SavedView;
 use super::trend::Trend;
@@ -20,7 +20,7 @@ mod ssr {
     };
     pub use super::super::trend::{summary, MAX_TREND_POINTS};
     pub use crate::conversations::model::{format_average, format_score, ConversationKind};
-    pub use crate::error::with_status;
+    pub use crate::error::mark_status;
     pub use crate::orgs::store::list_fields;
     pub use crate::orgs::store::score_bands;
     pub use crate::orgs::time::{format_date, format_date_time, format_long_date, format_month};
@@ -43,9 +43,9 @@ async fn checked_question(
     use ssr::*;
     query
         .validate()
-        .map_err(|message| with_status(AppError::BadRequest(message)))?;
+        .map_err(|message| mark_status(AppError::BadRequest(message)))?;
     let state = app_state()?;
-    let viewer = current_reviewer().map_err(with_status)?;
+    let viewer = current_reviewer().map_err(mark_status)?;
     let question = question_for(&state.db, &viewer, query).await?;
     Ok((state, viewer, question))
 }
@@ -66,7 +66,7 @@ async fn question_for(
         Strictness::Lenient,
     )
     .await
-    .map_err(|e| with_status(e.into()))
+    .map_err(|e| mark_status(e.into()))
 }
 
 /// The representatives who have conversations in the organisation, for the type-ahead.
@@ -74,14 +74,14 @@ async fn question_for(
 pub async fn customer_representatives() -> Result<Vec<RepresentativeOption>, AppError> {
     use ssr::*;
     let state = app_state()?;
-    let viewer = current_reviewer().map_err(with_status)?;
+    let viewer = current_reviewer().map_err(mark_status)?;
     crate::representatives::store::representatives_with_conversations(
         &state.db,
         &state.read_models,
         viewer.org_id,
     )
     .await
-    .map_err(|e| with_status(e.into()))
+    .map_err(|e| mark_status(e.into()))
 }
 
 /// The organisation's custom fields, for the filter inputs.
@@ -89,16 +89,16 @@ pub async fn customer_representatives() -> Result<Vec<RepresentativeOption>, App
 pub async fn customer_fields() -> Result<Vec<CustomField>, AppError> {
     use ssr::*;
     let state = app_state()?;
-    let viewer = current_reviewer().map_err(with_status)?;
+    let viewer = current_reviewer().map_err(mark_status)?;
     let fields = list_fields(&state.db, viewer.org_id)
         .await
-        .map_err(|e| with_status(e.into()))?;
+        .map_err(|e| mark_status(e.into()))?;
     Ok(fields.into_iter().map(|stored| stored.field).collect())
 }
 
 /// One page of the Customers table for a view.
 #[server(endpoint = "customers", input = Json)]
-pub async fn list_customers(query: CustomerQuery) -> Result<CustomerPage, AppError> {
+pub async fn list_customers(query: CustomerQuery) -> Result<CustomersPage, AppError> {
     use ssr::*;
     let (state, viewer, question) = checked_question(&query).await?;
     let data = customers_page(
@@ -109,13 +109,13 @@ pub async fn list_customers(query: CustomerQuery) -> Result<CustomerPage, AppErr
         PAGE_SIZE,
     )
     .await
-    .map_err(|e| with_status(e.into()))?;
+    .map_err(|e| mark_status(e.into()))?;
     let bands = score_bands(&state.db, viewer.org_id)
         .await
-        .map_err(|e| with_status(e.into()))?;
+        .map_err(|e| mark_status(e.into()))?;
     let mut applied = question.applied;
     applied.page = data.page;
-    Ok(CustomerPage {
+    Ok(CustomersPage {
         query: applied,
         customers: data.map(|row| CustomerRow {
             id: row.id,
@@ -149,10 +149,10 @@ pub async fn list_interactions(
         HISTORY_PAGE_SIZE,
     )
     .await
-    .map_err(|e| with_status(e.into()))?;
+    .map_err(|e| mark_status(e.into()))?;
     let bands = score_bands(&state.db, viewer.org_id)
         .await
-        .map_err(|e| with_status(e.into()))?;
+        .map_err(|e| mark_status(e.into()))?;
     Ok(data.map(|row| InteractionRow {
         conversation_id: row.id,
         title: row.title,
@@ -179,10 +179,10 @@ pub async fn customer_trend(customer_id: i64, query: CustomerQuery) -> Result<Tr
         MAX_TREND_POINTS,
     )
     .await
-    .map_err(|e| with_status(e.into()))?;
+    .map_err(|e| mark_status(e.into()))?;
     let bands = score_bands(&state.db, viewer.org_id)
         .await
-        .map_err(|e| with_status(e.into()))?;
+        .map_err(|e| mark_status(e.into()))?;
     let zone = viewer.time_zone;
     let label = |point: Option<&super::trend::TrendPoint>| {
         point.map_or_else(String::new, |point| format_date(point.at_ms, zone))
@@ -206,10 +206,10 @@ pub async fn customer_trend(customer_id: i64, query: CustomerQuery) -> Result<Tr
 pub async fn list_saved_views() -> Result<Vec<SavedView>, AppError> {
     use ssr::*;
     let state = app_state()?;
-    let viewer = current_reviewer().map_err(with_status)?;
+    let viewer = current_reviewer().map_err(mark_status)?;
     super::saved_views_store::list_saved_views(&state.db, viewer.org_id, viewer.user_id)
         .await
-        .map_err(|e| with_status(e.into()))
+        .map_err(|e| mark_status(e.into()))
 }
 
 /// Saves a view under a name; a name the person already uses is replaced.
@@ -218,14 +218,14 @@ pub async fn save_view(name: String, query: CustomerQuery) -> Result<SavedView, 
     use ssr::*;
     query
         .validate()
-        .map_err(|message| with_status(AppError::BadRequest(message)))?;
+        .map_err(|message| mark_status(AppError::BadRequest(message)))?;
     let name = super::saved_views::clean_view_name(&name)
-        .map_err(|message| with_status(AppError::BadRequest(message)))?;
+        .map_err(|message| mark_status(AppError::BadRequest(message)))?;
     let state = app_state()?;
-    let viewer = current_reviewer().map_err(with_status)?;
+    let viewer = current_reviewer().map_err(mark_status)?;
     super::saved_views_store::save_view(&state.db, viewer.org_id, viewer.user_id, &name, &query)
         .await
-        .map_err(|e| with_status(e.into()))
+        .map_err(|e| mark_status(e.into()))
 }
 
 /// Renames one of the person's saved views.
@@ -233,13 +233,13 @@ pub async fn save_view(name: String, query: CustomerQuery) -> Result<SavedView, 
 pub async fn rename_saved_view(id: i64, name: String) -> Result<SavedView, AppError> {
     use ssr::*;
     let name = super::saved_views::clean_view_name(&name)
-        .map_err(|message| with_status(AppError::BadRequest(message)))?;
+        .map_err(|message| mark_status(AppError::BadRequest(message)))?;
     let state = app_state()?;
-    let viewer = current_reviewer().map_err(with_status)?;
+    let viewer = current_reviewer().map_err(mark_status)?;
     super::saved_views_store::rename_saved_view(&state.db, viewer.org_id, viewer.user_id, id, &name)
         .await
-        .map_err(|e| with_status(e.into()))?
-        .ok_or_else(|| with_status(AppError::NotFound("The saved view".to_owned())))
+        .map_err(|e| mark_status(e.into()))?
+        .ok_or_else(|| mark_status(AppError::NotFound("The saved view".to_owned())))
 }
 
 /// Deletes one of the person's saved views.
@@ -247,14 +247,14 @@ pub async fn rename_saved_view(id: i64, name: String) -> Result<SavedView, AppEr
 pub async fn delete_saved_view(id: i64) -> Result<(), AppError> {
     use ssr::*;
     let state = app_state()?;
-    let viewer = current_reviewer().map_err(with_status)?;
+    let viewer = current_reviewer().map_err(mark_status)?;
     let deleted =
         super::saved_views_store::delete_saved_view(&state.db, viewer.org_id, viewer.user_id, id)
             .await
-            .map_err(|e| with_status(e.into()))?;
+            .map_err(|e| mark_status(e.into()))?;
     if deleted {
         Ok(())
     } else {
-        Err(with_status(AppError::NotFound("The saved view".to_owned())))
+        Err(mark_status(AppError::NotFound("The saved view".to_owned())))
     }
 }

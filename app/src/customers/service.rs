@@ -4,14 +4,11 @@
 
 use super::query::{CustomerQuery, Day, Period};
 use super::read_model::{Conditions, ReadModels};
-use super::store::{
-    applied_query, customer_page_sized, interaction_page_sized, resolve_filters, CustomerSummary,
-    InteractionRecord,
-};
+use super::store::{self, applied_query, resolve_filters, CustomerSummary, InteractionRecord};
 use super::trend::TrendPoint;
-use crate::db::{Db, IdRow, StoreError};
+use crate::db::{Db, StoreError};
 use crate::orgs::model::FieldKind;
-use crate::orgs::store::{list_fields, user_id_by_email, StoredField};
+use crate::orgs::store::{find_user_id, list_fields, StoredField};
 use crate::orgs::time::day_start_ms;
 use crate::page::Page;
 use chrono::{Datelike, Months, NaiveDate, Utc};
@@ -55,6 +52,7 @@ pub struct Question {
 
 /// Resolves `query` for the organisation: its fields and representative, and the period as
 /// UTC bounds of whole days in the organisation's time zone, as of today there.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn resolve_question(
     db: &Db,
     org_id: i64,
@@ -78,14 +76,8 @@ pub async fn resolve_question(
     let representative_id = if query.rep.is_empty() {
         None
     } else {
-        let found: Option<IdRow> = db
-            .fetch_optional(
-                &user_id_by_email(org_id, &query.rep),
-                "finding a representative",
-            )
-            .await?;
-        match (found, strictness) {
-            (Some(row), _) => Some(row.id),
+        match (find_user_id(db, org_id, &query.rep).await?, strictness) {
+            (Some(id), _) => Some(id),
             (None, Strictness::Strict) => {
                 return Err(QuestionError::Refused(format!(
                     "The organisation has no representative `{}`",
@@ -129,6 +121,7 @@ fn unknown_filter_message(query: &CustomerQuery, fields: &[StoredField], key: &s
 }
 
 /// One page of customers for a resolved question; the page number is the applied view's.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn customers_page(
     db: &Db,
     models: &ReadModels,
@@ -136,7 +129,7 @@ pub async fn customers_page(
     question: &Question,
     page_size: u32,
 ) -> Result<Page<CustomerSummary>, StoreError> {
-    customer_page_sized(
+    store::customers_page(
         db,
         models,
         org_id,
@@ -148,6 +141,7 @@ pub async fn customers_page(
 }
 
 /// One page of a customer's history under a resolved question.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn history_page(
     db: &Db,
     org_id: i64,
@@ -156,7 +150,7 @@ pub async fn history_page(
     page: u32,
     page_size: u32,
 ) -> Result<Page<InteractionRecord>, StoreError> {
-    interaction_page_sized(
+    store::history_page(
         db,
         org_id,
         customer_id,
@@ -169,6 +163,7 @@ pub async fn history_page(
 
 /// The points of a customer's score trend under a resolved question: the latest `limit`,
 /// oldest first, and how many count in all.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn trend_points(
     db: &Db,
     org_id: i64,

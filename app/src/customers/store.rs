@@ -1,7 +1,7 @@
 //! The Customers page's queries. Only scored conversations count; while filters are active,
 //! only the conversations that match every filter count, for the rows and the histories alike.
 
-use super::query::{CustomerQuery, SortDir, SortKey, HISTORY_PAGE_SIZE, PAGE_SIZE};
+use super::query::{CustomerQuery, SortDir, SortKey};
 pub use super::read_model::Conditions;
 use super::read_model::{PageQuestion, ReadModels};
 use super::trend::TrendPoint;
@@ -12,20 +12,7 @@ use crate::page::{Page, Paging};
 use crate::sql;
 use crate::text::fold;
 
-/// How one active filter matches a conversation's value for its field.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Matcher {
-    /// A select field: the value equals this option.
-    Equals(String),
-    /// A text field: the folded value contains this folded text.
-    Contains(String),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResolvedFilter {
-    pub field_id: i64,
-    pub matcher: Matcher,
-}
+pub use super::question::{CustomerSummary, Matcher, ResolvedFilter};
 
 /// Turns the query's filters into store filters against the organisation's fields. Unknown
 /// keys, and select values that are not among the field's options, are dropped: such a filter
@@ -36,13 +23,11 @@ pub fn resolve_filters(query: &CustomerQuery, fields: &[StoredField]) -> Vec<Res
         .iter()
         .filter_map(|(key, value)| {
             let stored = fields.iter().find(|stored| &stored.field.key == key)?;
+            if !stored.field.accepts_filter(value) {
+                return None;
+            }
             let matcher = match stored.field.kind {
-                FieldKind::Select => stored
-                    .field
-                    .options
-                    .iter()
-                    .any(|option| option == value)
-                    .then(|| Matcher::Equals(value.clone()))?,
+                FieldKind::Select => Matcher::Equals(value.clone()),
                 FieldKind::Text => Matcher::Contains(fold(value)),
             };
             Some(ResolvedFilter {
@@ -58,11 +43,9 @@ pub fn resolve_filters(query: &CustomerQuery, fields: &[StoredField]) -> Vec<Res
 pub fn applied_query(query: &CustomerQuery, fields: &[StoredField]) -> CustomerQuery {
     let mut applied = query.clone();
     applied.filters.retain(|key, value| {
-        fields.iter().any(|stored| {
-            &stored.field.key == key
-                && (stored.field.kind == FieldKind::Text
-                    || stored.field.options.iter().any(|option| option == value))
-        })
+        fields
+            .iter()
+            .any(|stored| &stored.field.key == key && stored.field.accepts_filter(value))
     });
     applied
 }
@@ -193,18 +176,6 @@ fn push_filter_match(sql: &mut Sql, alias: &str, filter: &ResolvedFilter) {
     };
 }
 
-/// One customer's aggregates over the conversations that count.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct CustomerSummary {
-    pub id: i64,
-    pub identifier: String,
-    pub display_name: Option<String>,
-    pub interactions: i64,
-    pub first_ms: i64,
-    pub latest_ms: i64,
-    pub score_sum: i64,
-}
-
 fn sort_expression(key: SortKey) -> &'static str {
     match key {
         SortKey::Interactions => "COUNT(*)",
@@ -220,17 +191,6 @@ fn direction_sql(dir: SortDir) -> &'static str {
         SortDir::Desc => "DESC",
         SortDir::Asc => "ASC",
     }
-}
-
-/// One page of the Customers table.
-pub async fn customer_page(
-    db: &Db,
-    models: &ReadModels,
-    org_id: i64,
-    query: &CustomerQuery,
-    conditions: &Conditions,
-) -> StoreResult<Page<CustomerSummary>> {
-    customer_page_sized(db, models, org_id, query, conditions, PAGE_SIZE).await
 }
 
 /// The question a page of `page_size` customers asks of the read model.
@@ -253,7 +213,8 @@ pub fn page_question(
 /// answered by the organisation's read model (see `read_model`), or, for an organisation
 /// larger than the read model's whole memory budget, by grouping in SQL within the query
 /// budget.
-pub async fn customer_page_sized(
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
+pub async fn customers_page(
     db: &Db,
     models: &ReadModels,
     org_id: i64,
@@ -306,7 +267,7 @@ fn window(total: i64, requested_page: u32, page_size: u32) -> Window {
     let paging = Paging::new(requested_page, total, page_size);
     let (page, page_count) = (paging.page, paging.page_count);
     let size = i64::from(page_size);
-    let offset = i64::from(page - 1) * size;
+    let offset = paging.offset(page_size);
     let rows = (total - offset).clamp(0, size);
     let after = (total - offset - rows).max(0);
     if after < offset {
@@ -332,6 +293,7 @@ fn window(total: i64, requested_page: u32, page_size: u32) -> Window {
 /// request time, within the query budget: how an organisation larger than the read model's
 /// memory budget is answered, the reference the store tests recount the read model's figures
 /// with, and the benchmark's baseline.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn grouped_page(
     db: &Db,
     org_id: i64,
@@ -433,19 +395,10 @@ fn customer_conversations(
     sql
 }
 
-/// One page of a customer's interaction history: the conversations that count, newest first.
-pub async fn interaction_page(
-    db: &Db,
-    org_id: i64,
-    customer_id: i64,
-    conditions: &Conditions,
-    page: u32,
-) -> StoreResult<Page<InteractionRecord>> {
-    interaction_page_sized(db, org_id, customer_id, conditions, page, HISTORY_PAGE_SIZE).await
-}
-
-/// [`interaction_page`] with `page_size` conversations a page.
-pub async fn interaction_page_sized(
+/// One page of a customer's interaction history, `page_size` conversations a page: the
+/// conversations that count, newest first.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
+pub async fn history_page(
     db: &Db,
     org_id: i64,
     customer_id: i64,
@@ -485,6 +438,7 @@ pub async fn interaction_page_sized(
 
 /// The latest `limit` scored conversations of a customer that count under `conditions`, as
 /// (time, score) oldest first, with how many count in all: the points of the row's trend.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn trend_points(
     db: &Db,
     org_id: i64,
@@ -528,6 +482,7 @@ struct TrendRow {
 }
 
 /// The id of the customer with this identifier in the organisation.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn find_customer_id(db: &Db, org_id: i64, identifier: &str) -> StoreResult<Option<i64>> {
     let sql = sql!(
         "SELECT id FROM customers WHERE org_id = $1 AND identifier = $2",

@@ -33,6 +33,18 @@ pub struct CustomField {
     pub options: Vec<String>,
 }
 
+impl CustomField {
+    /// Whether a filter on this field with `value` can be applied: any text for a text field,
+    /// one of the choices for a select field. A filter that could not be shown on the page
+    /// must not narrow the results either.
+    pub fn accepts_filter(&self, value: &str) -> bool {
+        match self.kind {
+            FieldKind::Text => true,
+            FieldKind::Select => self.options.iter().any(|option| option == value),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
     Admin,

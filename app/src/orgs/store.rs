@@ -54,6 +54,7 @@ pub fn is_org_slug(slug: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create_organisation(
     tx: &mut Tx,
     slug: &str,
@@ -85,19 +86,13 @@ pub async fn create_organisation(
     tx.scalar(&sql, "creating an organisation").await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn find_organisation(db: &Db, slug: &str) -> StoreResult<Option<Organisation>> {
     let sql = sql!(
         "SELECT id, slug, name, time_zone FROM organisations WHERE slug = $1",
         slug
     );
     db.fetch_optional(&sql, "finding an organisation").await
-}
-
-/// The organisation created first: the one a single-tenant installation serves.
-pub async fn first_organisation(db: &Db) -> StoreResult<Option<Organisation>> {
-    let sql = sql!("SELECT id, slug, name, time_zone FROM organisations ORDER BY id LIMIT 1");
-    db.fetch_optional(&sql, "finding the first organisation")
-        .await
 }
 
 #[derive(sqlx::FromRow)]
@@ -107,6 +102,7 @@ struct BandsRow {
 }
 
 /// The organisation's score bands; the default ones for an organisation that does not exist.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn score_bands(db: &Db, org_id: i64) -> StoreResult<ScoreBands> {
     let sql = sql!(
         "SELECT score_band_low AS low, score_band_high AS high FROM organisations WHERE id = $1",
@@ -121,6 +117,7 @@ pub async fn score_bands(db: &Db, org_id: i64) -> StoreResult<ScoreBands> {
 
 /// Sets the organisation's score bands; refuses bands out of range or out of order, and an
 /// organisation that does not exist.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn set_score_bands(db: &Db, org_id: i64, bands: ScoreBands) -> StoreResult<()> {
     let bands = ScoreBands::new(bands.low, bands.high).map_err(StoreError::Invalid)?;
     let sql = sql!(
@@ -137,6 +134,7 @@ pub async fn set_score_bands(db: &Db, org_id: i64, bands: ScoreBands) -> StoreRe
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn count_organisations(db: &Db) -> StoreResult<i64> {
     db.scalar(
         &sql!("SELECT COUNT(*) FROM organisations"),
@@ -145,14 +143,17 @@ pub async fn count_organisations(db: &Db) -> StoreResult<i64> {
     .await
 }
 
-/// The query for the id of the organisation's user with this email (emails are stored
-/// trimmed and lower-cased), read into an [`crate::db::IdRow`].
-pub fn user_id_by_email(org_id: i64, email: &str) -> Sql {
-    sql!(
+/// The id of the organisation's user with this email (emails are stored trimmed and
+/// lower-cased).
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
+pub async fn find_user_id(db: &Db, org_id: i64, email: &str) -> StoreResult<Option<i64>> {
+    let sql = sql!(
         "SELECT id FROM users WHERE org_id = $1 AND email = $2",
         org_id,
         email.trim().to_lowercase(),
-    )
+    );
+    let row: Option<crate::db::IdRow> = db.fetch_optional(&sql, "finding a user").await?;
+    Ok(row.map(|row| row.id))
 }
 
 pub struct NewUser<'a> {
@@ -163,6 +164,7 @@ pub struct NewUser<'a> {
 }
 
 /// Adds a user, or updates the name and role of the one with that email.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn upsert_user(tx: &mut Tx, org_id: i64, user: &NewUser<'_>) -> StoreResult<i64> {
     let email = user.email.trim().to_lowercase();
     check_text("email", &email, MAX_IDENTIFIER_CHARS)?;
@@ -187,6 +189,7 @@ pub async fn upsert_user(tx: &mut Tx, org_id: i64, user: &NewUser<'_>) -> StoreR
 }
 
 /// Defines a custom field, or updates the label, kind and options of the one with that key.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn define_field(
     tx: &mut Tx,
     org_id: i64,
@@ -254,6 +257,7 @@ pub async fn define_field(
 
 /// Creates an organisation with its people and its custom fields (positioned in the order
 /// given), all in `tx`: how the demo and the browser tests' fixture start one.
+#[tracing::instrument(skip_all)]
 pub async fn create_organisation_with(
     tx: &mut Tx,
     slug: &str,
@@ -288,6 +292,7 @@ pub struct DeletedField {
 /// or before, the organisation's other writers, never between their reading the fields and
 /// writing values) and marks that version as one the read models must load afresh: the
 /// values that disappear are not rows a read model could read as changed.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn delete_field(db: &Db, org_id: i64, key: &str) -> StoreResult<Option<DeletedField>> {
     retry_transient(|| async {
         let mut tx = db.begin().await?;
@@ -335,6 +340,7 @@ pub async fn delete_field(db: &Db, org_id: i64, key: &str) -> StoreResult<Option
 }
 
 /// The organisation's custom fields, in display order, with their options.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn list_fields(db: &Db, org_id: i64) -> StoreResult<Vec<StoredField>> {
     let rows: Vec<FieldRow> = db
         .fetch_all(&fields_sql(org_id), "listing custom fields")
@@ -346,6 +352,7 @@ pub async fn list_fields(db: &Db, org_id: i64) -> StoreResult<Vec<StoredField>> 
 }
 
 /// [`list_fields`] inside a transaction.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn list_fields_in(tx: &mut Tx, org_id: i64) -> StoreResult<Vec<StoredField>> {
     let rows: Vec<FieldRow> = tx
         .fetch_all(&fields_sql(org_id), "listing custom fields")
@@ -474,6 +481,7 @@ pub const MAX_LOOKALIKES_PER_COLUMN: i64 = 1_000;
 
 /// Every stored value (up to [`MAX_LOOKALIKES_PER_COLUMN`] per column) that holds a
 /// look-alike character; nothing is changed.
+#[tracing::instrument(skip_all)]
 pub async fn lookalike_values(db: &Db) -> StoreResult<Vec<LookalikeValue>> {
     let mut found = Vec::new();
     for &(what, table, column, row_key) in CHECKED_TEXT {

@@ -10,17 +10,17 @@ pub async fn get_representative(id: i64, page: u32) -> Result<RepresentativeProf
     use super::model::ProfileConversation;
     use super::store::representative_profile;
     use crate::conversations::model::{format_average, format_score, ConversationKind};
-    use crate::error::with_status;
+    use crate::error::mark_status;
     use crate::orgs::time::format_date_time;
     use crate::session::{app_state, current_reviewer};
 
     let state = app_state()?;
-    let viewer = current_reviewer().map_err(with_status)?;
+    let viewer = current_reviewer().map_err(mark_status)?;
     let found = representative_profile(&state.db, viewer.org_id, id, page.max(1))
         .await
-        .map_err(|e| with_status(e.into()))?;
+        .map_err(|e| mark_status(e.into()))?;
     let Some((record, conversations)) = found else {
-        return Err(with_status(AppError::NotFound(
+        return Err(mark_status(AppError::NotFound(
             "The representative".to_owned(),
         )));
     };

@@ -8,7 +8,7 @@ use super::selection::Selection;
 use super::work::Deadline;
 use super::{Conditions, PageQuestion};
 use crate::customers::query::{SortDir, SortKey};
-use crate::customers::store::{CustomerSummary, Matcher};
+use crate::customers::question::{CustomerSummary, Matcher};
 use crate::db::StoreResult;
 use crate::page::{Page, Paging};
 use std::cmp::Ordering;

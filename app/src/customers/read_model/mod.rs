@@ -20,7 +20,7 @@ mod work;
 
 use crate::conversations::model::ConversationKind;
 use crate::customers::query::{SortDir, SortKey};
-use crate::customers::store::{CustomerSummary, ResolvedFilter};
+use crate::customers::question::{CustomerSummary, ResolvedFilter};
 use crate::db::{Db, StoreError, StoreResult};
 use crate::page::Page;
 use columns::Facts;
@@ -237,6 +237,7 @@ impl ReadModels {
     }
 
     /// One page of customers; `None` when the organisation is answered from SQL instead.
+    #[tracing::instrument(skip_all, fields(org_id = org_id))]
     pub async fn page(
         &self,
         db: &Db,
@@ -260,6 +261,7 @@ impl ReadModels {
 
     /// Every customer of the view in order, at one version: what an export streams. `None`
     /// when the organisation is answered from SQL instead.
+    #[tracing::instrument(skip_all, fields(org_id = org_id))]
     pub async fn listing(
         &self,
         db: &Db,
@@ -283,6 +285,7 @@ impl ReadModels {
 
     /// The ids of the representatives with at least one conversation, ascending; `None` when
     /// the organisation is answered from SQL instead.
+    #[tracing::instrument(skip_all, fields(org_id = org_id))]
     pub async fn representatives_with_conversations(
         &self,
         db: &Db,
@@ -452,6 +455,7 @@ impl ReadModels {
     /// Loads, within the budget and one after another, the organisations questioned most
     /// recently (as the database remembers across restarts); never evicts to do so. Run in
     /// the background at start: the server answers meanwhile.
+    #[tracing::instrument(skip_all)]
     pub async fn warm(&self, db: &Db) -> StoreResult<usize> {
         let recent = load::recently_questioned(db, 1_000).await?;
         let unbounded = db.clone().with_query_budget(Duration::from_secs(3_600));

@@ -1,0 +1,258 @@
+//! The customers table: sortable headers, rows that open in place, the empty state.
+
+use super::history::InteractionHistory;
+use super::legend::BandLegend;
+use super::pager::CustomerPager;
+use crate::components::{group_thousands, BandMark};
+use crate::customers::model::{CustomerRow, CustomersPage};
+use crate::customers::query::{CustomerQuery, RowFocus, SortDir, SortKey};
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
+
+#[component]
+pub(super) fn SortHeader(
+    label: &'static str,
+    key: SortKey,
+    query: Memo<CustomerQuery>,
+) -> impl IntoView {
+    let sorted_dir = move || query.with(|q| (q.sort == key).then_some(q.dir));
+    let aria_sort = move || {
+        sorted_dir().map(|dir| match dir {
+            SortDir::Desc => "descending",
+            SortDir::Asc => "ascending",
+        })
+    };
+    let indicator = move || match sorted_dir() {
+        Some(SortDir::Desc) => "▼",
+        Some(SortDir::Asc) => "▲",
+        None => "↕",
+    };
+    view! {
+        <th scope="col" class="numeric sortable" aria-sort=aria_sort>
+            // A link to the sorted view: it works before the client wakes, and after, the
+            // router follows it in place (data-noscroll keeps the scroll position).
+            <a
+                class="sort-button"
+                class:sorted=move || sorted_dir().is_some()
+                href=move || query.with(|q| q.with_sort_clicked(key).href())
+                data-noscroll=""
+            >
+                {label}
+                <span class="sort-indicator" aria-hidden="true">
+                    {indicator}
+                </span>
+            </a>
+        </th>
+    }
+}
+
+#[component]
+pub(super) fn CustomerTable(
+    page: CustomersPage,
+    query: Memo<CustomerQuery>,
+    focus: Memo<RowFocus>,
+) -> impl IntoView {
+    if page.customers.rows.is_empty() {
+        return view! { <EmptyState query=page.query total=page.customers.total /> }.into_any();
+    }
+    let applied = page.query.clone();
+    let rows = page.customers.rows.clone();
+    let bands = page.bands;
+    let asked = focus.get_untracked();
+    let missing = asked
+        .open
+        .clone()
+        .filter(|open| !rows.iter().any(|row| &row.identifier == open));
+    view! {
+        {missing.map(|identifier| view! {
+            <p class="notice" role="status">
+                {format!("Customer “{identifier}” is not on this page of results.")}
+            </p>
+        })}
+        <BandLegend bands=bands />
+        <div class="table-wrap">
+            <table class="customers" aria-label="Customers">
+                <thead>
+                    <tr>
+                        <th scope="col" class="customer-col">
+                            "Customer"
+                        </th>
+                        <SortHeader label="Interactions" key=SortKey::Interactions query=query />
+                        <SortHeader label="First Interaction" key=SortKey::First query=query />
+                        <SortHeader label="Latest Interaction" key=SortKey::Latest query=query />
+                        <SortHeader label="Avg Score" key=SortKey::Score query=query />
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|row| {
+                            let open = asked.open.as_deref() == Some(row.identifier.as_str());
+                            let hpage = if open { asked.hpage } else { 1 };
+                            view! {
+                                <CustomerRowView
+                                    row=row
+                                    applied=applied.clone()
+                                    query=query
+                                    open=open
+                                    hpage=hpage
+                                />
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <CustomerPager page=page />
+    }
+    .into_any()
+}
+
+#[component]
+pub(super) fn EmptyState(query: CustomerQuery, total: i64) -> impl IntoView {
+    let message = match (query.search.is_empty(), !query.has_conditions()) {
+        (true, true) if total == 0 => {
+            "No customers yet: customers appear here once a conversation with them is scored."
+                .to_owned()
+        }
+        (false, true) => format!("No customers match “{}”.", query.search),
+        (true, false) => "No customers have conversations matching these filters.".to_owned(),
+        _ => format!("No customers match “{}” with these filters.", query.search),
+    };
+    let clear = CustomerQuery::default();
+    view! {
+        <div class="empty-state" role="status">
+            <p>{message}</p>
+            <a class="button" href=clear.href()>
+                "Show all customers"
+            </a>
+        </div>
+    }
+}
+
+#[component]
+pub(super) fn CustomerRowView(
+    row: CustomerRow,
+    /// The view the server applied: the history and trend are read under it.
+    applied: CustomerQuery,
+    /// The view in the address, which opening a row extends with `open=`.
+    query: Memo<CustomerQuery>,
+    open: bool,
+    hpage: u32,
+) -> impl IntoView {
+    let expanded = RwSignal::new(false);
+    // A row the address opens is opened in the browser, once the page is live: its history
+    // and trend then load as for a click. (Rendered open by the server, their resources
+    // would be created in a second render pass there and no longer match the client's.)
+    Effect::new(move |_| {
+        if open {
+            expanded.set(true);
+        }
+    });
+    let identifier = row.identifier.clone();
+    // The address names the row last opened (and its history page), so it can be sent on.
+    let show_in_address = {
+        let identifier = identifier.clone();
+        move |open: bool, hpage: u32| {
+            let current = query.get_untracked();
+            let address = if open {
+                RowFocus::href(&current, &identifier, hpage)
+            } else {
+                current.href()
+            };
+            go_to_address(&address);
+        }
+    };
+    let toggle = {
+        let show_in_address = show_in_address.clone();
+        move || {
+            let open = !expanded.get_untracked();
+            expanded.set(open);
+            show_in_address(open, 1);
+        }
+    };
+    let toggle_by_key = toggle.clone();
+    let toggle_href = {
+        let identifier = identifier.clone();
+        move || {
+            let current = query.get();
+            if expanded.get() {
+                current.href()
+            } else {
+                RowFocus::href(&current, &identifier, 1)
+            }
+        }
+    };
+    let customer_id = row.id;
+    let history_id = format!("history-{customer_id}");
+    view! {
+        // Click anywhere on the row opens it; the button in its first cell is the control that
+        // keyboards and screen readers use (the disclosure pattern).
+        <tr class="customer-row" class:expanded=move || expanded.get() on:click=move |_| toggle()>
+            <td class="customer-col">
+                // A link to the address that opens (or closes) the row, so it works before
+                // the client wakes; once awake, the row opens in place (the click reaches the
+                // row) and the link only says where. A disclosure button to assistive
+                // technology, which Space works too.
+                <a
+                    class="row-toggle"
+                    role="button"
+                    href=toggle_href
+                    data-noscroll=""
+                    aria-expanded=move || expanded.get().to_string()
+                    aria-controls=history_id.clone()
+                    on:click=|event| event.prevent_default()
+                    on:keydown=move |event: web_sys::KeyboardEvent| {
+                        if event.key() == " " {
+                            event.prevent_default();
+                            toggle_by_key();
+                        }
+                    }
+                >
+                    <span class="chevron" aria-hidden="true"></span>
+                    <span class="customer-name">
+                        <span class="identifier">{row.identifier.clone()}</span>
+                        {row.display_name.clone().map(|name| view! { <span class="display-name">{name}</span> })}
+                    </span>
+                </a>
+            </td>
+            <td class="numeric">{group_thousands(row.interactions)}</td>
+            <td class="numeric">{row.first_interaction.clone()}</td>
+            <td class="numeric">{row.latest_interaction.clone()}</td>
+            <td class="numeric">
+                {row.avg_score.clone()}
+                {row.avg_band.map(|band| view! { <BandMark band=band /> })}
+            </td>
+        </tr>
+        <Show when=move || expanded.get()>
+            <tr class="history-row" id=history_id.clone()>
+                <td colspan="5">
+                    <InteractionHistory
+                        customer_id=customer_id
+                        identifier=identifier.clone()
+                        query=applied.clone()
+                        first_page=hpage
+                        on_page=Callback::new({
+                            let show_in_address = show_in_address.clone();
+                            move |page: u32| show_in_address(true, page)
+                        })
+                    />
+                </td>
+            </tr>
+        </Show>
+    }
+}
+
+/// Replaces the address without a new history entry or a scroll.
+pub(super) fn go_to_address(address: &str) {
+    let navigate = use_navigate();
+    navigate(
+        address,
+        NavigateOptions {
+            replace: true,
+            scroll: false,
+            ..Default::default()
+        },
+    );
+}
