@@ -4,7 +4,7 @@
 # client in target/site. These are the steps cargo-leptos performs, without
 # cargo-leptos (a 20-minute install): cargo for both, wasm-bindgen, then wasm-opt.
 #
-# The client's files get content hashes in their names (custs.<hash>.js, .wasm, .css), listed
+# The client's files get content hashes in their names (playbook.<hash>.js, .wasm, .css), listed
 # in target/site/hash.txt, so the server can let browsers keep them for a year; each is also
 # written precompressed (.br, .gz) for the server to hand out by content negotiation.
 # Usage: scripts/build.sh [server|client|all]
@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 part="${1:-all}"
-name=custs
+name=playbook
 site=target/site
 say() { printf '==> %s\n' "$*"; }
 
@@ -38,6 +38,14 @@ build_client() {
   mkdir -p "$stage/pkg"
   wasm-bindgen --target web --no-typescript --out-dir "$stage/pkg" --out-name "$name" \
     "$input"
+  # The version scripts/install-tools.sh installed.
+  local terser
+  terser=$(compgen -G "$HOME/.cache/playbook-tools/terser-*/node_modules/.bin/terser" | tail -1 || true)
+  if [[ -n "$terser" && -x "$terser" ]]; then
+    say "terser: the JavaScript glue, minified"
+    "$terser" "$stage/pkg/$name.js" --module --compress --mangle --output "$stage/pkg/$name.min.js"
+    mv "$stage/pkg/$name.min.js" "$stage/pkg/$name.js"
+  fi
   say "wasm-opt -Oz"
   wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
     "$stage/pkg/${name}_bg.wasm" -o "$stage/pkg/${name}_bg.opt.wasm"

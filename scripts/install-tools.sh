@@ -37,6 +37,19 @@ if ! wasm-opt --version 2>/dev/null | grep -q "version 1[1-9][0-9]"; then
   ln -sf "$BINARYEN_DIR/node_modules/binaryen/bin/wasm-opt" "$HOME/.cargo/bin/wasm-opt"
   wasm-opt --version
 fi
+# terser (npm, plain JavaScript) minifies wasm-bindgen's JavaScript glue: the browser audit
+# flagged it as unminified.
+TERSER_VERSION=5.51.4
+TERSER_DIR="$HOME/.cache/playbook-tools/terser-$TERSER_VERSION"
+if [[ ! -x "$TERSER_DIR/node_modules/.bin/terser" ]]; then
+  if command -v npm >/dev/null; then
+    say "installing terser $TERSER_VERSION (npm)"
+    mkdir -p "$TERSER_DIR"
+    npm install --prefix "$TERSER_DIR" --no-audit --no-fund --loglevel=error "terser@$TERSER_VERSION"
+  else
+    say "npm is missing: the client's JavaScript glue will not be minified"
+  fi
+fi
 # brotli (Debian's package) precompresses the client files at build time; without it they are
 # precompressed with gzip only.
 if ! command -v brotli >/dev/null && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then

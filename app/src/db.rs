@@ -104,14 +104,7 @@ impl StoreError {
     /// the same time (a deadlock, a serialization failure, SQLite busy or locked): the same
     /// work, tried again, can succeed.
     pub fn is_transient(&self) -> bool {
-        let StoreError::Database {
-            source: sqlx::Error::Database(error),
-            ..
-        } = self
-        else {
-            return false;
-        };
-        match error.code().as_deref() {
+        match self.database_code().as_deref() {
             // PostgreSQL: serialization_failure, deadlock_detected.
             Some("40001" | "40P01") => true,
             // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes.
@@ -124,6 +117,8 @@ impl StoreError {
 }
 
 impl StoreError {
+    /// The database's own error code, when the database answered with one: the one place
+    /// the classifications below read it from.
     fn database_code(&self) -> Option<String> {
         match self {
             StoreError::Database {
@@ -146,8 +141,8 @@ impl StoreError {
                 | sqlx::Error::PoolClosed
                 | sqlx::Error::WorkerCrashed
                 | sqlx::Error::Protocol(_) => true,
-                sqlx::Error::Database(error) => error
-                    .code()
+                sqlx::Error::Database(_) => self
+                    .database_code()
                     .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
                 _ => false,
             },
@@ -175,14 +170,7 @@ impl StoreError {
     /// Whether the database stopped the statement: PostgreSQL query_canceled (57014, what
     /// statement_timeout raises), SQLite SQLITE_INTERRUPT (9).
     fn is_cancelled(&self) -> bool {
-        let StoreError::Database {
-            source: sqlx::Error::Database(error),
-            ..
-        } = self
-        else {
-            return false;
-        };
-        matches!(error.code().as_deref(), Some("57014" | "9"))
+        matches!(self.database_code().as_deref(), Some("57014" | "9"))
     }
 }
 

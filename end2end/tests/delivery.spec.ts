@@ -19,7 +19,7 @@ test.describe('delivery of the client', () => {
     for (const [kind, response] of files) {
       const headers = response.headers();
       expect(response.status(), kind).toBe(200);
-      expect(new URL(response.url()).pathname, kind).toMatch(new RegExp(`^/pkg/custs\\.[0-9a-f]{16}\\.${kind}$`));
+      expect(new URL(response.url()).pathname, kind).toMatch(new RegExp(`^/pkg/playbook\\.[0-9a-f]{16}\\.${kind}$`));
       expect(headers['content-encoding'], kind).toMatch(/^(br|gzip)$/);
       expect(headers['cache-control'], kind).toBe('public, max-age=31536000, immutable');
       expect(headers['vary']?.toLowerCase(), kind).toContain('accept-encoding');

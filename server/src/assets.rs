@@ -107,14 +107,14 @@ mod tests {
 
     #[test]
     fn hashed_names_are_the_builds_pattern_only() {
-        assert!(is_hashed_name("custs.f997ea64c8d85597.wasm"));
-        assert!(is_hashed_name("custs.5d434c9257974426.css"));
-        assert!(!is_hashed_name("custs.wasm"));
-        assert!(!is_hashed_name("custs_bg.wasm"));
+        assert!(is_hashed_name("playbook.f997ea64c8d85597.wasm"));
+        assert!(is_hashed_name("playbook.5d434c9257974426.css"));
+        assert!(!is_hashed_name("playbook.wasm"));
+        assert!(!is_hashed_name("playbook_bg.wasm"));
         assert!(!is_hashed_name("favicon.svg"));
         assert!(!is_hashed_name(".f997ea64c8d85597.wasm"));
-        assert!(!is_hashed_name("custs.F997EA64C8D85597.wasm"));
-        assert!(!is_hashed_name("custs.f997ea64c8d8559.wasm"));
+        assert!(!is_hashed_name("playbook.F997EA64C8D85597.wasm"));
+        assert!(!is_hashed_name("playbook.f997ea64c8d8559.wasm"));
     }
 
     #[test]
@@ -122,11 +122,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("playbook-assets-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut options = LeptosOptions::builder()
-            .output_name("custs")
+            .output_name("playbook")
             .site_root(dir.to_string_lossy().into_owned())
             .build();
         let files = ClientFiles::configure(&mut options);
-        assert_eq!(&*files.stylesheet, "/pkg/custs.css");
+        assert_eq!(&*files.stylesheet, "/pkg/playbook.css");
         assert!(!files.hashed && !options.hash_files);
 
         std::fs::write(
@@ -135,7 +135,7 @@ mod tests {
         )
         .unwrap();
         let files = ClientFiles::configure(&mut options);
-        assert_eq!(&*files.stylesheet, "/pkg/custs.5d434c9257974426.css");
+        assert_eq!(&*files.stylesheet, "/pkg/playbook.5d434c9257974426.css");
         assert!(files.hashed && options.hash_files);
         assert!(Path::new(&*options.hash_file).is_absolute());
         std::fs::remove_dir_all(&dir).unwrap();

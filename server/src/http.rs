@@ -117,16 +117,18 @@ pub fn router(
             get(app::customers::export::export_csv),
         )
         .with_state(state.app.clone());
+    // The icon and robots.txt, like the client files, answer conditional requests (Leptos's
+    // fallback file handler would ignore If-Modified-Since).
+    let site_files = app::auth::routes::PUBLIC_FILES
+        .into_iter()
+        .fold(Router::new(), |router, path| {
+            router.route_service(path, assets::file_service(&*leptos_options.site_root))
+        });
     Router::new()
         .route("/healthz", get(healthz))
         .nest_service("/api/v1", api)
         .merge(export)
-        // The icon, like the client files, answers conditional requests (Leptos's fallback
-        // file handler would ignore If-Modified-Since).
-        .route_service(
-            "/favicon.svg",
-            assets::file_service(&*leptos_options.site_root),
-        )
+        .merge(site_files)
         .nest_service(
             &format!("/{}", leptos_options.site_pkg_dir),
             assets::file_service(
@@ -250,7 +252,7 @@ fn compression(
 
 /// Paths whose answers are the same for everyone and hold nothing private.
 fn is_public_asset(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.svg"
+    path.starts_with("/pkg/") || app::auth::routes::PUBLIC_FILES.contains(&path)
 }
 
 /// Headers on every answer: no sniffing, no referrer to other sites, no framing; `no-store` on everything
@@ -329,7 +331,7 @@ fn site_options() -> Result<LeptosOptions, anyhow::Error> {
         .parse()
         .context("LEPTOS_SITE_ADDR")?;
     Ok(LeptosOptions::builder()
-        .output_name(var("LEPTOS_OUTPUT_NAME", "custs"))
+        .output_name(var("LEPTOS_OUTPUT_NAME", "playbook"))
         .site_root(var("LEPTOS_SITE_ROOT", "target/site"))
         .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
         .site_addr(site_addr)
@@ -810,8 +812,8 @@ mod tests {
         assert_eq!(loggable_path("/api/v1/customers"), "/api/v1/customers");
         assert_eq!(loggable_path("/conversations/12"), "/conversations/12");
         assert_eq!(
-            loggable_path("/pkg/custs.a1b2.wasm"),
-            "/pkg/custs.a1b2.wasm"
+            loggable_path("/pkg/playbook.a1b2.wasm"),
+            "/pkg/playbook.a1b2.wasm"
         );
         assert_eq!(
             loggable_path("/customers/zoe@example.com"),

@@ -112,7 +112,7 @@ async fn app_serving(
     load_text(&db, &fixture(), "fixture")
         .await
         .expect("fixture");
-    let options = LeptosOptions::builder().output_name("custs").build();
+    let options = LeptosOptions::builder().output_name("playbook").build();
     TestApp {
         router: router(state(db.clone()), options, unhashed_client(), serve),
         db,
@@ -129,7 +129,7 @@ struct Answer {
 /// The client files of a build without content hashes (`cargo leptos watch`, say).
 fn unhashed_client() -> ClientFiles {
     ClientFiles {
-        stylesheet: "/pkg/custs.css".into(),
+        stylesheet: "/pkg/playbook.css".into(),
         hashed: false,
     }
 }
@@ -1213,7 +1213,7 @@ fn every_answer_carries_the_security_headers_and_private_ones_are_never_stored()
             );
         }
         // Public files may be cached; they carry the other headers all the same.
-        let file = app.page("/pkg/custs.css", None).await;
+        let file = app.page("/pkg/playbook.css", None).await;
         assert_ne!(
             file.headers
                 .get(header::CACHE_CONTROL)
@@ -1638,7 +1638,7 @@ fn a_database_connection_ended_under_a_request_gives_a_clean_503_then_normal_ans
         let app = TestApp {
             router: router(
                 AppState::new(db.clone(), false),
-                LeptosOptions::builder().output_name("custs").build(),
+                LeptosOptions::builder().output_name("playbook").build(),
                 unhashed_client(),
                 ServeOptions::default(),
             ),
@@ -1705,16 +1705,21 @@ fn hashed_site(dir: &std::path::Path) {
     let pkg = dir.join("pkg");
     std::fs::create_dir_all(&pkg).expect("site dir");
     for (file, contents) in [
-        ("custs.1111111111111111.wasm", "raw wasm"),
-        ("custs.1111111111111111.wasm.br", "brotli wasm"),
-        ("custs.1111111111111111.wasm.gz", "gzip wasm"),
-        ("custs.2222222222222222.js", "raw js"),
-        ("custs.2222222222222222.js.br", "brotli js"),
-        ("custs.3333333333333333.css", "raw css"),
+        ("playbook.1111111111111111.wasm", "raw wasm"),
+        ("playbook.1111111111111111.wasm.br", "brotli wasm"),
+        ("playbook.1111111111111111.wasm.gz", "gzip wasm"),
+        ("playbook.2222222222222222.js", "raw js"),
+        ("playbook.2222222222222222.js.br", "brotli js"),
+        ("playbook.3333333333333333.css", "raw css"),
     ] {
         std::fs::write(pkg.join(file), contents).expect("site file");
     }
     std::fs::write(dir.join("favicon.svg"), "<svg/>").expect("icon");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../public/robots.txt"),
+        dir.join("robots.txt"),
+    )
+    .expect("robots.txt");
     std::fs::write(
         dir.join("hash.txt"),
         "js: 2222222222222222\nwasm: 1111111111111111\ncss: 3333333333333333\n",
@@ -1728,7 +1733,7 @@ fn client_files_arrive_precompressed_under_hashed_names_kept_a_year() {
         let site = std::env::temp_dir().join(format!("playbook-site-{}", std::process::id()));
         hashed_site(&site);
         let mut options = LeptosOptions::builder()
-            .output_name("custs")
+            .output_name("playbook")
             .site_root(site.to_string_lossy().into_owned())
             .build();
         let client = ClientFiles::configure(&mut options);
@@ -1754,7 +1759,7 @@ fn client_files_arrive_precompressed_under_hashed_names_kept_a_year() {
             }
             request.body(Body::empty()).expect("request")
         };
-        let wasm = "/pkg/custs.1111111111111111.wasm";
+        let wasm = "/pkg/playbook.1111111111111111.wasm";
 
         // The best variant the browser accepts, under the file's own type.
         let answer = app.send(get(wasm, Some("gzip, deflate, br, zstd"))).await;
@@ -1781,14 +1786,14 @@ fn client_files_arrive_precompressed_under_hashed_names_kept_a_year() {
         assert!(!answer.headers.contains_key(header::CONTENT_ENCODING));
         // A file without a gzip variant goes out as it is, never compressed again on the fly.
         let answer = app
-            .send(get("/pkg/custs.2222222222222222.js", Some("gzip")))
+            .send(get("/pkg/playbook.2222222222222222.js", Some("gzip")))
             .await;
         assert_eq!(answer.body, "raw js");
         assert!(!answer.headers.contains_key(header::CONTENT_ENCODING));
 
         // An old build's name is gone, not served as a page.
         let answer = app
-            .send(get("/pkg/custs.9999999999999999.wasm", Some("br")))
+            .send(get("/pkg/playbook.9999999999999999.wasm", Some("br")))
             .await;
         assert_eq!(answer.status, StatusCode::NOT_FOUND);
         assert_ne!(
@@ -1798,6 +1803,11 @@ fn client_files_arrive_precompressed_under_hashed_names_kept_a_year() {
                 .map(|v| v.to_str().unwrap()),
             Some(assets::IMMUTABLE)
         );
+
+        // Crawlers are kept out of the whole app, before any sign-in.
+        let robots = app.send(get("/robots.txt", None)).await;
+        assert_eq!(robots.status, StatusCode::OK);
+        assert!(robots.body.contains("Disallow: /\n"), "{}", robots.body);
 
         // A file without a hash in its name is revalidated by its date.
         let icon = app.send(get("/favicon.svg", None)).await;
@@ -1816,13 +1826,13 @@ fn client_files_arrive_precompressed_under_hashed_names_kept_a_year() {
         // Pages name the hashed files, and are themselves compressed when the browser accepts it.
         let page = app.page("/login", None).await;
         for name in [
-            "/pkg/custs.2222222222222222.js",
-            "/pkg/custs.1111111111111111.wasm",
-            "/pkg/custs.3333333333333333.css",
+            "/pkg/playbook.2222222222222222.js",
+            "/pkg/playbook.1111111111111111.wasm",
+            "/pkg/playbook.3333333333333333.css",
         ] {
             assert!(page.body.contains(name), "{name} in {}", page.body);
         }
-        assert!(!page.body.contains("/pkg/custs.css"));
+        assert!(!page.body.contains("/pkg/playbook.css"));
         let compressed = app
             .send(
                 Request::get("/login")

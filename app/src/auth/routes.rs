@@ -12,12 +12,15 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
+/// The site's own files outside `/pkg/` (from `public/`), the same for everyone.
+pub const PUBLIC_FILES: [&str; 2] = ["/favicon.svg", "/robots.txt"];
+
 /// Paths anyone may fetch: the sign-in page, the health check, static files, and server
 /// functions (which check the session themselves).
 fn is_public(path: &str) -> bool {
     path == "/login"
         || path == "/healthz"
-        || path == "/favicon.svg"
+        || PUBLIC_FILES.contains(&path)
         || path.starts_with("/pkg/")
         || path.starts_with("/api/")
 }
