@@ -77,33 +77,35 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// The answer to a store error, made once where a server function or the export answers: it
+/// is logged here (never where it is converted), its status is set on the response, and the
+/// person gets the message of its class.
 #[cfg(feature = "ssr")]
-impl From<crate::db::StoreError> for AppError {
-    fn from(error: crate::db::StoreError) -> Self {
-        use crate::db::Failure;
-        match error.failure() {
-            Failure::Refused(reason) => AppError::BadRequest(reason.to_owned()),
-            Failure::OverBudget => {
-                tracing::warn!(%error, "a question ran past its budget and was stopped");
-                AppError::TooBroad
-            }
-            Failure::Loading => AppError::Loading,
-            Failure::Busy => {
-                tracing::warn!(%error, "database busy or out of reach");
-                AppError::Busy
-            }
-            Failure::BadValue => {
-                tracing::warn!(%error, "the database refused a value");
-                AppError::BadRequest(
-                    "The request holds a value that cannot be stored or searched for.".to_owned(),
-                )
-            }
-            Failure::Internal => {
-                tracing::error!(%error, "store error");
-                AppError::Internal
-            }
+pub fn answer(error: crate::db::StoreError) -> AppError {
+    use crate::db::Failure;
+    let answer = match error.failure() {
+        Failure::Refused(reason) => AppError::BadRequest(reason.to_owned()),
+        Failure::OverBudget => {
+            tracing::warn!(%error, "a question ran past its budget and was stopped");
+            AppError::TooBroad
         }
-    }
+        Failure::Loading => AppError::Loading,
+        Failure::Busy => {
+            tracing::warn!(%error, "database busy or out of reach");
+            AppError::Busy
+        }
+        Failure::BadValue => {
+            tracing::warn!(%error, "the database refused a value");
+            AppError::BadRequest(
+                "The request holds a value that cannot be stored or searched for.".to_owned(),
+            )
+        }
+        Failure::Internal => {
+            tracing::error!(%error, "store error");
+            AppError::Internal
+        }
+    };
+    mark_status(answer)
 }
 
 /// Seconds a 503 answer asks the caller to wait (`Retry-After`): the start-up load, a busy or

@@ -107,7 +107,7 @@ pub async fn login(email: String, password: String, next: String) -> Result<(), 
     let source = super::service::source_key(client_address());
     let outcome = sign_in_from(&state.db, email, &password, &source, now_ms())
         .await
-        .map_err(|e| mark_status(e.into()))?;
+        .map_err(crate::error::answer)?;
     drop(slot);
     match outcome {
         SignIn::Started { token } => {
@@ -128,7 +128,6 @@ pub async fn login(email: String, password: String, next: String) -> Result<(), 
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     use super::service::{expired_session_cookie, sign_out, token_from_cookies};
-    use crate::error::mark_status;
     use axum::http::{header, HeaderValue};
 
     let state = crate::session::app_state()?;
@@ -143,7 +142,7 @@ pub async fn logout() -> Result<(), AppError> {
     if let Some(token) = token {
         sign_out(&state.db, &token)
             .await
-            .map_err(|e| mark_status(e.into()))?;
+            .map_err(crate::error::answer)?;
     }
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.append_header(
@@ -166,7 +165,7 @@ pub async fn logout_everywhere() -> Result<(), AppError> {
     let viewer = crate::session::current_viewer().map_err(mark_status)?;
     sign_out_everywhere(&state.db, viewer.org_id, viewer.user_id)
         .await
-        .map_err(|e| mark_status(e.into()))?;
+        .map_err(crate::error::answer)?;
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.append_header(
         header::SET_COOKIE,

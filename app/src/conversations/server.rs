@@ -17,7 +17,7 @@ pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
     let viewer = current_reviewer().map_err(mark_status)?;
     let found = find_conversation(&state.db, viewer.org_id, id)
         .await
-        .map_err(|e| mark_status(e.into()))?;
+        .map_err(crate::error::answer)?;
     let Some((record, fields)) = found else {
         return Err(mark_status(AppError::NotFound(
             "The conversation".to_owned(),

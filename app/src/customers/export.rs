@@ -164,7 +164,8 @@ pub async fn export_csv(
     let rows = match state
         .read_models
         .listing(&state.db, viewer.org_id, listing)
-        .await?
+        .await
+        .map_err(crate::error::answer)?
     {
         Some(rows) => Rows::Pinned { rows, next: 0 },
         None => Rows::Paged {

@@ -81,7 +81,7 @@ pub async fn customer_representatives() -> Result<Vec<RepresentativeOption>, App
         viewer.org_id,
     )
     .await
-    .map_err(|e| mark_status(e.into()))
+    .map_err(crate::error::answer)
 }
 
 /// The organisation's custom fields, for the filter inputs.
@@ -92,7 +92,7 @@ pub async fn customer_fields() -> Result<Vec<CustomField>, AppError> {
     let viewer = current_reviewer().map_err(mark_status)?;
     let fields = list_fields(&state.db, viewer.org_id)
         .await
-        .map_err(|e| mark_status(e.into()))?;
+        .map_err(crate::error::answer)?;
     Ok(fields.into_iter().map(|stored| stored.field).collect())
 }
 
@@ -109,10 +109,10 @@ pub async fn list_customers(query: CustomerQuery) -> Result<CustomersPage, AppEr
         PAGE_SIZE,
     )
     .await
-    .map_err(|e| mark_status(e.into()))?;
+    .map_err(crate::error::answer)?;
     let bands = score_bands(&state.db, viewer.org_id)
         .await
-        .map_err(|e| mark_status(e.into()))?;
+        .map_err(crate::error::answer)?;
     let mut applied = question.applied;
     applied.page = data.page;
     Ok(CustomersPage {
@@ -149,10 +149,10 @@ pub async fn list_interactions(
         HISTORY_PAGE_SIZE,
     )
     .await
-    .map_err(|e| mark_status(e.into()))?;
+    .map_err(crate::error::answer)?;
     let bands = score_bands(&state.db, viewer.org_id)
         .await
-        .map_err(|e| mark_status(e.into()))?;
+        .map_err(crate::error::answer)?;
     Ok(data.map(|row| InteractionRow {
         conversation_id: row.id,
         title: row.title,
@@ -179,10 +179,10 @@ pub async fn customer_trend(customer_id: i64, query: CustomerQuery) -> Result<Tr
         MAX_TREND_POINTS,
     )
     .await
-    .map_err(|e| mark_status(e.into()))?;
+    .map_err(crate::error::answer)?;
     let bands = score_bands(&state.db, viewer.org_id)
         .await
-        .map_err(|e| mark_status(e.into()))?;
+        .map_err(crate::error::answer)?;
     let zone = viewer.time_zone;
     let label = |point: Option<&super::trend::TrendPoint>| {
         point.map_or_else(String::new, |point| format_date(point.at_ms, zone))
@@ -209,7 +209,7 @@ pub async fn list_saved_views() -> Result<Vec<SavedView>, AppError> {
     let viewer = current_reviewer().map_err(mark_status)?;
     super::saved_views_store::list_saved_views(&state.db, viewer.org_id, viewer.user_id)
         .await
-        .map_err(|e| mark_status(e.into()))
+        .map_err(crate::error::answer)
 }
 
 /// Saves a view under a name; a name the person already uses is replaced.
@@ -225,7 +225,7 @@ pub async fn save_view(name: String, query: CustomerQuery) -> Result<SavedView, 
     let viewer = current_reviewer().map_err(mark_status)?;
     super::saved_views_store::save_view(&state.db, viewer.org_id, viewer.user_id, &name, &query)
         .await
-        .map_err(|e| mark_status(e.into()))
+        .map_err(crate::error::answer)
 }
 
 /// Renames one of the person's saved views.
@@ -238,7 +238,7 @@ pub async fn rename_saved_view(id: i64, name: String) -> Result<SavedView, AppEr
     let viewer = current_reviewer().map_err(mark_status)?;
     super::saved_views_store::rename_saved_view(&state.db, viewer.org_id, viewer.user_id, id, &name)
         .await
-        .map_err(|e| mark_status(e.into()))?
+        .map_err(crate::error::answer)?
         .ok_or_else(|| mark_status(AppError::NotFound("The saved view".to_owned())))
 }
 
@@ -251,7 +251,7 @@ pub async fn delete_saved_view(id: i64) -> Result<(), AppError> {
     let deleted =
         super::saved_views_store::delete_saved_view(&state.db, viewer.org_id, viewer.user_id, id)
             .await
-            .map_err(|e| mark_status(e.into()))?;
+            .map_err(crate::error::answer)?;
     if deleted {
         Ok(())
     } else {

@@ -35,7 +35,7 @@ impl From<QuestionError> for crate::error::AppError {
     fn from(error: QuestionError) -> Self {
         match error {
             QuestionError::Refused(message) => crate::error::AppError::BadRequest(message),
-            QuestionError::Store(error) => error.into(),
+            QuestionError::Store(error) => crate::error::answer(error),
         }
     }
 }

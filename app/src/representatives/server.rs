@@ -18,7 +18,7 @@ pub async fn get_representative(id: i64, page: u32) -> Result<RepresentativeProf
     let viewer = current_reviewer().map_err(mark_status)?;
     let found = representative_profile(&state.db, viewer.org_id, id, page.max(1))
         .await
-        .map_err(|e| mark_status(e.into()))?;
+        .map_err(crate::error::answer)?;
     let Some((record, conversations)) = found else {
         return Err(mark_status(AppError::NotFound(
             "The representative".to_owned(),
