@@ -185,36 +185,40 @@ impl StoreError {
 /// Attempts a transaction gets before a transient failure is reported.
 pub const TRANSIENT_ATTEMPTS: u32 = 6;
 
+/// The waits after transient failures: 10, 20, 40, 80, 160 ms, each spread by up to 10 ms so
+/// that writers that collided do not collide again in step.
+pub const TRANSIENT_BACKOFF: crate::retry::Backoff = crate::retry::Backoff {
+    first: Duration::from_millis(10),
+    most: Duration::from_millis(1280),
+    spread: Duration::from_millis(10),
+};
+
 /// Runs `work` (a whole transaction) again when it fails with a transient error, up to
 /// [`TRANSIENT_ATTEMPTS`] times in all, waiting a little longer after each failure.
-pub async fn retry_transient<T, F, Fut>(mut work: F) -> StoreResult<T>
+pub async fn retry_transient<T, F, Fut>(work: F) -> StoreResult<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = StoreResult<T>>,
 {
-    let mut attempt = 1;
-    loop {
-        match work().await {
-            Err(error) if error.is_retryable() && attempt < TRANSIENT_ATTEMPTS => {
-                back_off(attempt, &error).await;
-                attempt += 1;
-            }
-            result => return result,
-        }
-    }
+    crate::retry::retry(TRANSIENT_BACKOFF, work, |error, attempt, _| {
+        should_retry(error, attempt)
+    })
+    .await
 }
 
-/// The wait after the `attempt`th transient failure: 10, 20, 40, 80, 160 ms, spread by the
-/// clock's nanoseconds so that writers that collided do not collide again in step.
+/// The wait after the `attempt`th transient failure, said in the log.
 pub async fn back_off(attempt: u32, error: &StoreError) {
     tracing::warn!(attempt, %error, "retrying a transaction after a transient conflict");
-    let spread = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::from(d.subsec_nanos() % 10));
-    tokio::time::sleep(Duration::from_millis(
-        (10 << attempt.min(8).saturating_sub(1)) + spread,
-    ))
-    .await;
+    tokio::time::sleep(TRANSIENT_BACKOFF.pause(attempt)).await;
+}
+
+/// Whether a transaction that failed so, on its `attempt`th try, gets another; said in the log.
+pub fn should_retry(error: &StoreError, attempt: u32) -> bool {
+    let again = error.is_retryable() && attempt < TRANSIENT_ATTEMPTS;
+    if again {
+        tracing::warn!(attempt, %error, "retrying a transaction after a transient conflict");
+    }
+    again
 }
 
 /// Adds what was being done to a sqlx error.

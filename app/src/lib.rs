@@ -28,6 +28,8 @@ pub mod erasure;
 #[cfg(feature = "ssr")]
 pub mod hash_list;
 #[cfg(feature = "ssr")]
+pub mod retry;
+#[cfg(feature = "ssr")]
 pub mod session;
 
 pub use app::{shell, App};

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-const LOW_MODULES: [&str; 7] = [
+const LOW_MODULES: [&str; 8] = [
     "db.rs",
     "page.rs",
     "limits.rs",
@@ -13,6 +13,7 @@ const LOW_MODULES: [&str; 7] = [
     "error.rs",
     "versions.rs",
     "hash_list.rs",
+    "retry.rs",
 ];
 
 const FEATURES: [&str; 9] = [

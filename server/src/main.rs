@@ -206,9 +206,13 @@ async fn open_patiently(
     patience: Duration,
 ) -> Result<Db, anyhow::Error> {
     let started = std::time::Instant::now();
-    let mut pause = Duration::from_millis(250);
-    loop {
-        let attempt = async {
+    let backoff = app::retry::Backoff {
+        first: Duration::from_millis(250),
+        most: Duration::from_secs(5),
+        spread: Duration::ZERO,
+    };
+    let attempt = || async move {
+        let connected = async {
             let db = Db::connect_with(url, connect).await?;
             db.migrate().await?;
             Ok::<Db, app::db::StoreError>(db)
@@ -218,27 +222,26 @@ async fn open_patiently(
         let attempt_time = patience
             .saturating_sub(started.elapsed())
             .clamp(Duration::from_millis(500), Duration::from_secs(3));
-        let outcome = match tokio::time::timeout(attempt_time, attempt).await {
+        match tokio::time::timeout(attempt_time, connected).await {
             Ok(outcome) => outcome,
             Err(_) => Err(app::db::StoreError::Unreachable {
                 waited_ms: attempt_time.as_millis(),
             }),
-        };
-        match outcome {
-            Ok(db) => return Ok(db),
-            Err(error) if error.is_unavailable() && started.elapsed() + pause <= patience => {
-                tracing::warn!(
-                    %error,
-                    retry_in_ms = pause.as_millis() as u64,
-                    waited_secs = started.elapsed().as_secs(),
-                    "the database cannot be reached yet; trying again"
-                );
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(5));
-            }
-            Err(error) => return Err(error.into()),
         }
-    }
+    };
+    let again = |error: &app::db::StoreError, _attempt: u32, pause: Duration| {
+        let again = error.is_unavailable() && started.elapsed() + pause <= patience;
+        if again {
+            tracing::warn!(
+                %error,
+                retry_in_ms = pause.as_millis() as u64,
+                waited_secs = started.elapsed().as_secs(),
+                "the database cannot be reached yet; trying again"
+            );
+        }
+        again
+    };
+    Ok(app::retry::retry(backoff, attempt, again).await?)
 }
 
 /// Opens the database for a one-off command, runs it, and closes the pool whatever the outcome.
