@@ -537,6 +537,11 @@ pub struct ConnectOptions {
     /// ([`StoreError::is_lock_timeout`]). The server sets it so
     /// that a long import makes API writes answer 503 quickly instead of hanging.
     pub lock_wait: Option<Duration>,
+    /// `Some`: a statement waits at most this long for a free connection of the pool, then
+    /// fails with `PoolTimedOut` ([`StoreError::is_unavailable`]: a 503 with Retry-After). The
+    /// server keeps it short ([`SERVER_ACQUIRE_WAIT`]) so that a request never queues for long
+    /// behind heavy reads. `None`: 30 s on SQLite, 10 s on PostgreSQL, for commands and tests.
+    pub acquire_wait: Option<Duration>,
 }
 
 impl ConnectOptions {
@@ -545,9 +550,14 @@ impl ConnectOptions {
             max_connections,
             sqlite_cache_mib: SQLITE_CACHE_MIB,
             lock_wait: None,
+            acquire_wait: None,
         }
     }
 }
+
+/// How long the server's requests wait for a pooled connection before the answer is 503 with
+/// Retry-After (`PLAYBOOK_DB_ACQUIRE_WAIT_MS`).
+pub const SERVER_ACQUIRE_WAIT: Duration = Duration::from_secs(2);
 
 /// The file that holds an SQLite database's sign-in state (sessions and failed attempts),
 /// attached to every connection as `auth`. Its own file has its own write lock, so signing in
@@ -599,6 +609,7 @@ impl Db {
             max_connections,
             sqlite_cache_mib: cache_mib,
             lock_wait,
+            acquire_wait,
         } = connect;
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
@@ -625,6 +636,7 @@ impl Db {
             );
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
+                .acquire_timeout(acquire_wait.unwrap_or(Duration::from_secs(30)))
                 .after_connect(move |connection, _| {
                     let attach = attach.clone();
                     Box::pin(async move {
@@ -647,7 +659,7 @@ impl Db {
                 lock_wait.map(|wait| format!("SET lock_timeout = {}", wait.as_millis()));
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(acquire_wait.unwrap_or(Duration::from_secs(10)))
                 .after_connect(move |connection, _| {
                     let lock_timeout = lock_timeout.clone();
                     Box::pin(async move {

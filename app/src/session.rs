@@ -10,6 +10,11 @@ use leptos::prelude::use_context;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
+    /// The pool that signing in, signing out and each request's session check use: the
+    /// server gives them a small one of their own, so that heavy reads holding every
+    /// connection of `db` cannot keep people from signing in or being recognised. By default
+    /// (commands, tests) the same pool as `db`.
+    pub sign_in_db: Db,
     /// Every organisation's Customers read model, within one memory budget.
     pub read_models: std::sync::Arc<crate::customers::read_model::ReadModels>,
     /// Mark session cookies `Secure` even when the request does not say it came over https.
@@ -24,12 +29,18 @@ impl AppState {
     /// The state with read models of the default memory budget.
     pub fn new(db: Db, secure_cookies: bool) -> AppState {
         AppState {
+            sign_in_db: db.clone(),
             db,
             read_models: Default::default(),
             secure_cookies,
             sign_in_guard: Default::default(),
             trusted_proxies: Default::default(),
         }
+    }
+
+    /// The same state with a pool of its own for sign-in and session checks.
+    pub fn with_sign_in_db(self, sign_in_db: Db) -> AppState {
+        AppState { sign_in_db, ..self }
     }
 
     /// The same state holding `read_models` (the server's, with its configured budget).

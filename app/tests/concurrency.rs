@@ -165,6 +165,12 @@ async fn recomputed(db: &Db, org_id: i64, query: &CustomerQuery) -> Page<Custome
         .expect("grouped page")
 }
 
+async fn representative_id(db: &Db, org_id: i64, email: &str) -> i64 {
+    let mut sql = Sql::new("SELECT id FROM users WHERE org_id = $1 AND email = $2");
+    sql.arg(org_id).arg(email);
+    db.scalar(&sql, "finding a person").await.expect("person")
+}
+
 async fn scored_conversations(db: &Db, org_id: i64) -> i64 {
     let mut sql = Sql::new(
         "SELECT COUNT(*) FROM conversations WHERE org_id = $1 AND score_hundredths IS NOT NULL",
@@ -433,6 +439,15 @@ async fn questions_past_their_budget_are_stopped(test: &TestDb) {
         matches!(history, Err(app::db::StoreError::OverBudget { .. })),
         "a filtered count over 20,000 conversations does not fit in 1 ms: {history:?}"
     );
+    // The representative profile runs under the same budget: rep0 handled 6,667 of them.
+    let rep0 = representative_id(db, org_id, "rep0@race.example").await;
+    let profile =
+        app::representatives::store::representative_profile(&hurried, org_id, rep0, 100).await;
+    assert!(
+        matches!(profile, Err(app::db::StoreError::OverBudget { .. })),
+        "a profile over 6,667 conversations does not fit in 1 ms: {:?}",
+        profile.as_ref().map(|_| "answered")
+    );
     // The load went on without the question that started it: later questions are no
     // longer told it is loading (within 1 ms they may still run past their budget).
     let mut loaded = false;
@@ -463,6 +478,26 @@ async fn questions_past_their_budget_are_stopped(test: &TestDb) {
             .await
             .expect("a history within budget");
     assert_eq!(history.total, 20_000 - 20_000 / 7 - 1);
+    // Within budget, the last page is read from the oldest end: complete, newest first, ending
+    // with the representative's oldest conversation.
+    let (record, page) =
+        app::representatives::store::representative_profile(&relaxed, org_id, rep0, u32::MAX)
+            .await
+            .expect("a profile within budget")
+            .expect("rep0");
+    assert_eq!(record.total, 6_667);
+    assert_eq!((page.page, page.page_count), (334, 334));
+    assert_eq!(page.rows.len(), 7);
+    assert!(page
+        .rows
+        .windows(2)
+        .all(|pair| (pair[0].occurred_at_ms, pair[0].id) > (pair[1].occurred_at_ms, pair[1].id)));
+    let mut oldest = Sql::new(
+        "SELECT MIN(occurred_at_ms) FROM conversations WHERE org_id = $1 AND representative_id = $2",
+    );
+    oldest.arg(org_id).arg(rep0);
+    let oldest: i64 = db.scalar(&oldest, "oldest").await.expect("oldest");
+    assert_eq!(page.rows.last().map(|row| row.occurred_at_ms), Some(oldest));
     relaxed.close().await;
 }
 

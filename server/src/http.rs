@@ -44,8 +44,12 @@ pub const CONNECTION_WAIT: Duration = Duration::from_millis(500);
 /// whose pings go unanswered for [`H2_KEEP_ALIVE_TIMEOUT`] is closed.
 const H2_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(20);
 const H2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(10);
-/// After the drain time, how long aborted connections and the database pool get to close.
-pub const CLOSE_DEADLINE: Duration = Duration::from_secs(3);
+/// After the drain time, how long aborted connections get to end.
+pub const ABORT_DEADLINE: Duration = Duration::from_secs(1);
+/// Then how long the database pools get to close (connections still borrowed by work that was
+/// cut off are left to the operating system). With [`ABORT_DEADLINE`] and the runtime's own
+/// exit wait (`RUNTIME_EXIT_WAIT` in main.rs), the process ends within drain + 4 s.
+pub const CLOSE_DEADLINE: Duration = Duration::from_secs(2);
 
 /// How the server treats connections and requests.
 #[derive(Clone, Copy, Debug)]
@@ -340,6 +344,7 @@ fn site_options() -> Result<LeptosOptions, anyhow::Error> {
 
 pub async fn serve(
     db: Db,
+    sign_in_db: Db,
     addr: Option<SocketAddr>,
     options: ServeOptions,
 ) -> Result<(), anyhow::Error> {
@@ -355,8 +360,9 @@ pub async fn serve(
     let read_models = std::sync::Arc::new(app::customers::read_model::ReadModels::new(
         options.read_model_bytes,
     ));
-    let state =
-        AppState::new(db.clone(), options.secure_cookies).with_read_models(read_models.clone());
+    let state = AppState::new(db.clone(), options.secure_cookies)
+        .with_read_models(read_models.clone())
+        .with_sign_in_db(sign_in_db.clone());
     let state = match options.trusted_proxies {
         Some(trusted) => AppState {
             trusted_proxies: std::sync::Arc::new(trusted.clone()),
@@ -364,7 +370,10 @@ pub async fn serve(
         },
         None => state,
     };
-    let sweeper = tokio::spawn(sweep_idle_sessions(db.clone(), state.sign_in_guard.clone()));
+    let sweeper = tokio::spawn(sweep_idle_sessions(
+        sign_in_db.clone(),
+        state.sign_in_guard.clone(),
+    ));
     let router = router(state, leptos_options, client, options);
     // Ready at once: the organisations questioned most recently are warmed in the
     // background, within the budget; any other loads on its first question.
@@ -387,7 +396,10 @@ pub async fn serve(
     sweeper.abort();
     warm_up.abort();
     tracing::info!("shutting down: closing the database");
-    close_within(&db, CLOSE_DEADLINE).await;
+    tokio::join!(
+        close_within(&db, CLOSE_DEADLINE),
+        close_within(&sign_in_db, CLOSE_DEADLINE)
+    );
     Ok(())
 }
 
@@ -526,7 +538,7 @@ fn refuse(stream: tokio::net::TcpStream) {
 
 /// Serves connections until a shutdown signal, then lets requests in flight finish for at most
 /// the drain time, after which every connection still open is aborted (within
-/// [`CLOSE_DEADLINE`]). Unlike `axum::serve`: a connection must send its first request's
+/// [`ABORT_DEADLINE`]). Unlike `axum::serve`: a connection must send its first request's
 /// headers within the header timeout of being accepted (HTTP/1 or HTTP/2, so a socket that
 /// sends nothing is closed), one with no request in flight is closed after the idle timeout,
 /// HTTP/2 connections are pinged, at most `max_connections` are open at once, and each
@@ -640,7 +652,7 @@ pub async fn accept_until_shutdown(
         ),
     }
     connections.abort_all();
-    if tokio::time::timeout(CLOSE_DEADLINE, async {
+    if tokio::time::timeout(ABORT_DEADLINE, async {
         while connections.join_next().await.is_some() {}
     })
     .await

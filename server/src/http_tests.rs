@@ -3065,3 +3065,84 @@ fn silent_and_idle_connections_are_closed_on_http1_and_http2() {
         server.await.unwrap();
     })
 }
+
+#[test]
+fn with_every_main_connection_held_sign_in_and_sessions_work_and_the_rest_is_503_with_retry_after()
+{
+    use std::time::{Duration, Instant};
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let mut connect = ConnectOptions::new(2);
+        connect.acquire_wait = Some(app::db::SERVER_ACQUIRE_WAIT);
+        let temp = TestDb::sqlite_with(connect).await;
+        let db = temp.db.clone();
+        load_text(&db, &fixture(), "fixture")
+            .await
+            .expect("fixture");
+        let sign_in_db = Db::connect_with(
+            &temp.url,
+            ConnectOptions {
+                max_connections: 1,
+                ..connect
+            },
+        )
+        .await
+        .expect("the sign-in pool");
+        let state = AppState::new(db.clone(), false).with_sign_in_db(sign_in_db.clone());
+        let options = LeptosOptions::builder().output_name("custs").build();
+        let app = TestApp {
+            router: router(state, options, unhashed_client(), ServeOptions::default()),
+            db: db.clone(),
+            _temp: temp,
+        };
+        let cookie = app.cookie("manager@acme.example").await;
+        // Heavy reads hold every connection of the main pool.
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            let mut tx = db.begin().await.expect("a connection");
+            tx.scalar::<i64>(
+                &app::db::Sql::new("SELECT COUNT(*) FROM conversations"),
+                "reading",
+            )
+            .await
+            .expect("read");
+            held.push(tx);
+        }
+        // A question needs the main pool: after about 2 s, 503 with Retry-After.
+        let started = Instant::now();
+        let answer = app.call("customers", DEFAULT_QUERY, Some(&cookie)).await;
+        let waited = started.elapsed();
+        assert_eq!(
+            answer.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            answer.body
+        );
+        assert_eq!(answer.headers[header::RETRY_AFTER], "5");
+        assert!(
+            waited >= Duration::from_millis(1_800) && waited < Duration::from_secs(4),
+            "{waited:?}"
+        );
+        // The session check passed (a 401 otherwise) and answers at once: signing in too.
+        let started = Instant::now();
+        let (status, body, _) = attempt(&app, "admin@acme.example", PASSWORD).await;
+        assert!(
+            status.is_success() || status.is_redirection(),
+            "{status}: {body}"
+        );
+        let answer = app.form("logout", "", &[("cookie", &cookie)]).await;
+        assert!(
+            answer.status.is_success() || answer.status.is_redirection(),
+            "{}: {}",
+            answer.status,
+            answer.body
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        drop(held);
+        sign_in_db.close().await;
+    })
+}

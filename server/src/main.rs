@@ -51,6 +51,15 @@ enum Command {
         /// Most database connections in the pool.
         #[arg(long, env = "PLAYBOOK_DB_CONNECTIONS", default_value_t = 8)]
         db_connections: u32,
+        /// Database connections of their own for signing in, signing out and each request's
+        /// session check, apart from the main pool, so that heavy reads holding every main
+        /// connection cannot keep people from signing in.
+        #[arg(long, env = "PLAYBOOK_SIGN_IN_DB_CONNECTIONS", default_value_t = 2)]
+        sign_in_db_connections: u32,
+        /// How long a request waits for a free database connection, in milliseconds, before
+        /// it is answered 503 with Retry-After.
+        #[arg(long, env = "PLAYBOOK_DB_ACQUIRE_WAIT_MS", default_value_t = app::db::SERVER_ACQUIRE_WAIT.as_millis() as u64)]
+        db_acquire_wait_ms: u64,
         /// How long one Customers question may take, in milliseconds, before the database
         /// stops it and the user is asked to narrow it.
         #[arg(long, env = "PLAYBOOK_QUERY_BUDGET_MS", default_value_t = 5_000)]
@@ -155,13 +164,23 @@ fn keep_large_allocations_returnable() {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// At exit, how long work still running on the runtime's blocking threads (a read-model load
+/// or a password verification cut off by shutdown) may hold the process; its async tasks are
+/// dropped at once.
+const RUNTIME_EXIT_WAIT: Duration = Duration::from_secs(1);
+
 fn main() -> ExitCode {
     keep_large_allocations_returnable();
     match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime.block_on(async_main()),
+        Ok(runtime) => {
+            let code = runtime.block_on(async_main());
+            // Dropping the runtime would wait for every blocking job, however long.
+            runtime.shutdown_timeout(RUNTIME_EXIT_WAIT);
+            code
+        }
         Err(error) => {
             eprintln!("error: could not start the async runtime: {error}");
             ExitCode::FAILURE
@@ -262,6 +281,8 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
             demo,
             secure_cookies,
             db_connections,
+            sign_in_db_connections,
+            db_acquire_wait_ms,
             query_budget_ms,
             lock_wait_ms,
             request_timeout_secs,
@@ -280,6 +301,7 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
                 .map_err(|problem| anyhow::anyhow!("PLAYBOOK_TRUSTED_PROXIES: {problem}"))?;
             let mut connect = ConnectOptions::new(db_connections);
             connect.lock_wait = Some(Duration::from_millis(lock_wait_ms));
+            connect.acquire_wait = Some(Duration::from_millis(db_acquire_wait_ms.max(1)));
             let db = open_patiently(
                 &cli.database_url,
                 connect,
@@ -287,6 +309,15 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
             )
             .await?
             .with_query_budget(Duration::from_millis(query_budget_ms));
+            // Opened after the main pool has migrated the schema, on the same database.
+            let sign_in_db = Db::connect_with(
+                &cli.database_url,
+                ConnectOptions {
+                    max_connections: sign_in_db_connections.max(1),
+                    ..connect
+                },
+            )
+            .await?;
             if demo && app::orgs::store::count_organisations(&db).await? == 0 {
                 tracing::info!("empty database: creating the demo organisation (a few seconds)");
                 seed_demo(&db, DemoOptions::default()).await?;
@@ -313,7 +344,7 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
                     &*Box::leak(origin.trim_end_matches('/').to_owned().into_boxed_str())
                 }),
             };
-            http::serve(db, addr, options).await
+            http::serve(db, sign_in_db, addr, options).await
         }
         Command::Import(args) => {
             // One import is one transaction: a page cache that holds what it changes keeps

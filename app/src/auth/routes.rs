@@ -45,7 +45,7 @@ pub async fn resolve_session(
     let mut stale_cookie = false;
     let mut refreshed_cookie = None;
     if let Some(token) = &token {
-        match authenticate(&state.db, token, now_ms()).await {
+        match authenticate(&state.sign_in_db, token, now_ms()).await {
             Ok(Some(session)) => {
                 request.extensions_mut().insert(session.viewer);
                 refreshed_cookie = session

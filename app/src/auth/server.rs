@@ -105,7 +105,7 @@ pub async fn login(email: String, password: String, next: String) -> Result<(), 
         return Err(refused());
     }
     let source = super::service::source_key(client_address());
-    let outcome = sign_in_from(&state.db, email, &password, &source, now_ms())
+    let outcome = sign_in_from(&state.sign_in_db, email, &password, &source, now_ms())
         .await
         .map_err(crate::error::answer)?;
     drop(slot);
@@ -140,7 +140,7 @@ pub async fn logout() -> Result<(), AppError> {
             .map(str::to_owned)
     });
     if let Some(token) = token {
-        sign_out(&state.db, &token)
+        sign_out(&state.sign_in_db, &token)
             .await
             .map_err(crate::error::answer)?;
     }
@@ -163,7 +163,7 @@ pub async fn logout_everywhere() -> Result<(), AppError> {
 
     let state = crate::session::app_state()?;
     let viewer = crate::session::current_viewer().map_err(mark_status)?;
-    sign_out_everywhere(&state.db, viewer.org_id, viewer.user_id)
+    sign_out_everywhere(&state.sign_in_db, viewer.org_id, viewer.user_id)
         .await
         .map_err(crate::error::answer)?;
     let response = expect_context::<leptos_axum::ResponseOptions>();

@@ -231,19 +231,19 @@ pub async fn customers_page(
 
 /// Where a page starts, and whether to read it in the mirror order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Window {
-    page: u32,
-    page_count: u32,
+pub(crate) struct Window {
+    pub(crate) page: u32,
+    pub(crate) page_count: u32,
     offset: i64,
     limit: i64,
     /// Read from the far end in the opposite order, then reverse: an index scan then steps
     /// over at most half of the rows, so the last page costs what the first one does.
-    mirrored: bool,
+    pub(crate) mirrored: bool,
 }
 
 /// Appends the window's LIMIT and OFFSET to `sql` (ordered in the window's direction), runs
 /// it, and answers the rows in page order.
-async fn fetch_window<R: crate::db::AnyRow>(
+pub(crate) async fn fetch_window<R: crate::db::AnyRow>(
     tx: &mut Tx,
     sql: &mut Sql,
     window: &Window,
@@ -263,7 +263,7 @@ async fn fetch_window<R: crate::db::AnyRow>(
     Ok(rows)
 }
 
-fn window(total: i64, requested_page: u32, page_size: u32) -> Window {
+pub(crate) fn window(total: i64, requested_page: u32, page_size: u32) -> Window {
     let paging = Paging::new(requested_page, total, page_size);
     let (page, page_count) = (paging.page, paging.page_count);
     let size = i64::from(page_size);

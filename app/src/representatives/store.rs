@@ -1,6 +1,7 @@
 use super::model::PROFILE_PAGE_SIZE;
-use crate::db::{Db, StoreResult};
-use crate::page::{Page, Paging};
+use crate::customers::store::{fetch_window, window};
+use crate::db::{Db, StoreResult, Tx};
+use crate::page::Page;
 use crate::sql;
 
 #[derive(sqlx::FromRow)]
@@ -25,46 +26,54 @@ pub struct ProfileConversationRecord {
 
 /// A user of the organisation with their conversation totals, and one page of their
 /// conversations (scored or not), newest first. `None` for an id outside the organisation.
+///
+/// The totals and the page are read in one transaction under the query budget, paged as a
+/// customer's history is (late pages read from the oldest end): a person with a long record
+/// costs a bounded time and gives the connection back, never a long scan that holds the pool.
 pub async fn representative_profile(
     db: &Db,
     org_id: i64,
     user_id: i64,
     page: u32,
 ) -> StoreResult<Option<(RepresentativeRecord, Page<ProfileConversationRecord>)>> {
-    let sql = sql!(
-        "SELECT u.id, u.name, u.email, \
-         (SELECT COUNT(*) FROM conversations v WHERE v.org_id = u.org_id AND v.representative_id = u.id \
-            AND v.score_hundredths IS NOT NULL) AS scored, \
-         (SELECT CAST(COALESCE(SUM(v.score_hundredths), 0) AS BIGINT) FROM conversations v \
-            WHERE v.org_id = u.org_id AND v.representative_id = u.id) AS score_sum, \
-         (SELECT COUNT(*) FROM conversations v WHERE v.org_id = u.org_id AND v.representative_id = u.id) AS total \
-         FROM users u WHERE u.org_id = $1 AND u.id = $2",
+    let person = sql!(
+        "SELECT u.id, u.name, u.email, COUNT(v.score_hundredths) AS scored, CAST(COALESCE(SUM(v.score_hundredths), 0) AS BIGINT) AS score_sum, COUNT(v.id) AS total FROM users u LEFT JOIN conversations v ON v.org_id = u.org_id AND v.representative_id = u.id WHERE u.org_id = $1 AND u.id = $2 GROUP BY u.id, u.name, u.email",
         org_id,
         user_id,
     );
-    let Some(record) = db
-        .fetch_optional::<RepresentativeRecord>(&sql, "reading a representative")
-        .await?
-    else {
-        return Ok(None);
-    };
-    let paging = Paging::new(page, record.total, PROFILE_PAGE_SIZE);
-    let page = paging.page;
-    let list = sql!(
-        "SELECT v.id, v.title, v.kind, v.occurred_at_ms, c.identifier AS customer_identifier, \
-         v.score_hundredths \
-         FROM conversations v JOIN customers c ON c.id = v.customer_id AND c.org_id = v.org_id \
-         WHERE v.org_id = $1 AND v.representative_id = $2 \
-         ORDER BY v.occurred_at_ms DESC, v.id DESC LIMIT $3 OFFSET $4",
+    let mut list = sql!(
+        "SELECT v.id, v.title, v.kind, v.occurred_at_ms, c.identifier AS customer_identifier, v.score_hundredths FROM conversations v JOIN customers c ON c.id = v.customer_id AND c.org_id = v.org_id WHERE v.org_id = $1 AND v.representative_id = $2",
         org_id,
         user_id,
-        i64::from(PROFILE_PAGE_SIZE),
-        i64::from(page - 1) * i64::from(PROFILE_PAGE_SIZE),
     );
-    let conversations = db
-        .fetch_all(&list, "listing a representative's conversations")
+    db.read_within_budget(async |tx: &mut Tx| {
+        let Some(record) = tx
+            .fetch_optional::<RepresentativeRecord>(&person, "reading a representative")
+            .await?
+        else {
+            return Ok(None);
+        };
+        let window = window(record.total, page, PROFILE_PAGE_SIZE);
+        let direction = if window.mirrored { "ASC" } else { "DESC" };
+        list.push(&format!(
+            " ORDER BY v.occurred_at_ms {direction}, v.id {direction}"
+        ));
+        let rows = fetch_window(
+            tx,
+            &mut list,
+            &window,
+            "listing a representative's conversations",
+        )
         .await?;
-    Ok(Some((record, paging.with_rows(conversations))))
+        let page = Page {
+            rows,
+            total: record.total,
+            page: window.page,
+            page_count: window.page_count,
+        };
+        Ok(Some((record, page)))
+    })
+    .await
 }
 
 /// The organisation's users who handled at least one conversation, by name: the choices of
