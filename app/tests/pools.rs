@@ -9,7 +9,6 @@ mod support;
 use app::auth::password::hash_password;
 use app::auth::service::{authenticate, sign_in, SignIn};
 use app::db::{ConnectOptions, Db, Failure, Sql, Tx, SERVER_ACQUIRE_WAIT};
-use app::error::AppError;
 use app::orgs::model::Role;
 use app::orgs::store::{create_organisation, upsert_user, NewUser};
 use std::time::{Duration, Instant};
@@ -48,7 +47,7 @@ async fn a_statement_waits_about_2_s_for_a_connection_then_is_answered_503(test:
     let error = outcome.expect_err("no connection was free");
     assert!(error.is_unavailable(), "{error}");
     assert_eq!(error.failure(), Failure::Busy);
-    let answer = AppError::from(error);
+    let answer = app::error::answer(error);
     assert_eq!(answer.status_code(), 503);
     assert!(
         waited >= Duration::from_millis(1_800) && waited < Duration::from_secs(4),
