@@ -1148,7 +1148,7 @@ async fn import_staged<S: RowSource>(
             break;
         }
     }
-    bulk_store::analyse_staging(&mut tx).await?;
+    bulk_store::prepare_write(&mut tx, summary.rows).await?;
     bulk_store::take_repeats(&mut tx, |repeat| {
         if repeat.differs != 0 {
             errors.add(
