@@ -2,10 +2,11 @@
 //! the same checked shape. A file (or a call) is written all or nothing; a bad one reports
 //! every bad row (up to [`MAX_REPORTED_ERRORS`]) with its line, its field and why.
 //!
-//! A file is streamed: read a chunk of rows at a time ([`CHUNK_ROWS`]) and each chunk written
-//! as it comes, all inside one transaction, so that memory stays flat however long the file.
-//! Once a row is bad nothing more is written, but the rest of the file is still read and
-//! checked, to report every bad row; then the transaction is rolled back.
+//! A file is streamed: read a chunk of rows at a time ([`CHUNK_ROWS`]) and each chunk staged
+//! in temporary tables as it comes, all inside one transaction, so that memory stays flat
+//! however long the file; once all of it is read and nothing is wrong, the staged rows are
+//! written set-wise ([`bulk_store`]). A bad row does not stop the reading: every bad row is
+//! reported, and the transaction is rolled back.
 
 use super::bulk_store::{self, Staging};
 use super::model::ConversationKind;
