@@ -810,6 +810,28 @@ impl Db {
         })
     }
 
+    /// A transaction for a bulk load, which fills temporary staging tables. On SQLite they go
+    /// to a temporary file rather than memory (the pool's connections keep theirs in memory,
+    /// for sorts): the setting is made before the transaction, as SQLite requires, and the
+    /// connection is closed afterwards instead of going back to the pool with it.
+    pub async fn begin_bulk(&self) -> StoreResult<Tx> {
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let mut connection = pool.acquire().await.context("starting a bulk load")?;
+                sqlx::query("PRAGMA temp_store = FILE")
+                    .execute(&mut *connection)
+                    .await
+                    .context("keeping the staging tables on disk")?;
+                connection.close_on_drop();
+                let tx = sqlx::Transaction::begin(connection, None)
+                    .await
+                    .context("starting a transaction")?;
+                Ok(Tx::Sqlite(tx))
+            }
+            Pool::Postgres(_) => self.begin().await,
+        }
+    }
+
     pub async fn fetch_all<R: AnyRow>(
         &self,
         sql: &Sql,
@@ -940,6 +962,26 @@ impl Tx {
             Tx::Postgres(tx) => stream_on!(Postgres, &mut **tx),
         }
         Ok(())
+    }
+
+    /// Runs `COPY … FROM STDIN` with `data` in COPY's text format: PostgreSQL's fastest way
+    /// in. Answers the rows copied. SQLite has no COPY; a caller asks only on PostgreSQL.
+    pub async fn copy_in(
+        &mut self,
+        statement: &'static str,
+        data: &[u8],
+        context: &'static str,
+    ) -> StoreResult<u64> {
+        let Tx::Postgres(tx) = self else {
+            return Err(StoreError::internal(context, "COPY is PostgreSQL's alone"));
+        };
+        let mut copy = tx.copy_in_raw(statement).await.context(context)?;
+        if let Err(error) = copy.send(data).await {
+            // The connection is usable again only once the COPY is ended one way or the other.
+            let _ = copy.abort("the data could not be sent").await;
+            return Err(error).context(context);
+        }
+        copy.finish().await.context(context)
     }
 
     pub async fn execute(&mut self, sql: &Sql, context: &'static str) -> StoreResult<u64> {

@@ -1,7 +1,9 @@
 //! `server import`, `server field define` and `server field delete`: getting an organisation's
 //! conversations in, and the fields they carry.
 
-use app::conversations::import::{import_file, FileFormat, ImportError, ImportOptions};
+use app::conversations::import::{
+    import_file_as, FileFormat, ImportDesign, ImportError, ImportOptions,
+};
 use app::db::Db;
 use app::orgs::model::{CustomField, FieldKind};
 use app::orgs::store::{define_field, delete_field, find_organisation, list_fields};
@@ -26,6 +28,10 @@ pub struct ImportArgs {
     /// Check the files and report what would change, writing nothing.
     #[arg(long)]
     dry_run: bool,
+    /// How to write: staged (the default), staged-inserts or chunked; only to measure the
+    /// designs against each other (docs/performance.md).
+    #[arg(long, hide = true, default_value = "staged", value_parser = parse_design)]
+    design: ImportDesign,
     /// NDJSON (.ndjson, .jsonl) or CSV (.csv) files; each is streamed and written all or
     /// nothing, in one transaction.
     #[arg(required = true)]
@@ -58,6 +64,11 @@ pub enum FieldCommand {
         #[arg(long)]
         key: String,
     },
+}
+
+fn parse_design(name: &str) -> Result<ImportDesign, String> {
+    ImportDesign::parse(name)
+        .ok_or_else(|| format!("`{name}` is not a design: staged, staged-inserts or chunked"))
 }
 
 async fn org_id(db: &Db, slug: &str) -> Result<i64, anyhow::Error> {
@@ -199,7 +210,16 @@ pub async fn run_import(db: &Db, args: ImportArgs) -> CliResult {
                 last_report = Instant::now();
             }
         };
-        let result = import_file(db, org_id, format, options, &mut open, &mut progress).await;
+        let result = import_file_as(
+            db,
+            org_id,
+            format,
+            options,
+            args.design,
+            &mut open,
+            &mut progress,
+        )
+        .await;
         if let Some(bar) = &bar {
             bar.finish_and_clear();
         }

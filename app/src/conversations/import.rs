@@ -2,11 +2,13 @@
 //! the same checked shape. A file (or a call) is written all or nothing; a bad one reports
 //! every bad row (up to [`MAX_REPORTED_ERRORS`]) with its line, its field and why.
 //!
-//! A file is streamed: read a chunk of rows at a time ([`CHUNK_ROWS`]) and each chunk written
-//! as it comes, all inside one transaction, so that memory stays flat however long the file.
-//! Once a row is bad nothing more is written, but the rest of the file is still read and
-//! checked, to report every bad row; then the transaction is rolled back.
+//! A file is streamed: read a chunk of rows at a time ([`CHUNK_ROWS`]) and each chunk staged
+//! in temporary tables as it comes, all inside one transaction, so that memory stays flat
+//! however long the file; once all of it is read and nothing is wrong, the staged rows are
+//! written set-wise ([`bulk_store`]). A bad row does not stop the reading: every bad row is
+//! reported, and the transaction is rolled back.
 
+use super::bulk_store::{self, Staging};
 use super::model::ConversationKind;
 use super::store::{write_part, NewConversation, PartWrite, WriteSummary};
 use crate::db::{back_off, Db, Sql, StoreError, Tx, TRANSIENT_ATTEMPTS};
@@ -328,20 +330,51 @@ fn check_row(raw: RawRow, errors: &mut Collector) -> Option<NewConversation> {
     })
 }
 
-/// Checks every row and refuses repeated external ids, keeping all the rows: for inputs that
-/// are whole in memory anyway.
+/// Whether two rows say the same about their conversation: customer, representative, title,
+/// type, time, score and field values. (The customer's and representative's names are
+/// theirs, not the conversation's.)
+fn same_conversation(a: &NewConversation, b: &NewConversation) -> bool {
+    let sorted = |conversation: &NewConversation| {
+        let mut fields = conversation.fields.clone();
+        fields.sort();
+        fields
+    };
+    a.external_id == b.external_id
+        && a.customer == b.customer
+        && a.representative == b.representative
+        && a.title == b.title
+        && a.kind == b.kind
+        && a.occurred_at_ms == b.occurred_at_ms
+        && a.score_hundredths == b.score_hundredths
+        && sorted(a) == sorted(b)
+}
+
+/// The error of a line that repeats an earlier line's external id with other values. A
+/// repeat that says the same is accepted, in one chunk or across chunks: one rule.
+fn repeat_message(external_id: &str, first: u64) -> String {
+    format!("`{external_id}` is already on line {first} with other values")
+}
+
+/// Checks every row and refuses an external id repeated with other values (see
+/// [`same_conversation`]), keeping all the rows: for inputs that are whole in memory anyway.
 fn check_all(raws: impl IntoIterator<Item = RawRow>, errors: &mut Collector) -> Vec<ImportRow> {
-    let mut rows = Vec::new();
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut rows: Vec<ImportRow> = Vec::new();
+    // The position in `rows` of each external id's first row.
+    let mut seen: HashMap<String, usize> = HashMap::new();
     for raw in raws {
         let line = raw.line;
         if let Some(conversation) = check_row(raw, errors) {
-            if let Some(first) = seen.insert(conversation.external_id.clone(), line) {
-                errors.add(
-                    line,
-                    Some("external_id"),
-                    format!("`{}` is already on line {first}", conversation.external_id),
-                );
+            if let Some(first) = seen.get(&conversation.external_id) {
+                let first = &rows[*first];
+                if !same_conversation(&first.conversation, &conversation) {
+                    errors.add(
+                        line,
+                        Some("external_id"),
+                        repeat_message(&conversation.external_id, first.line),
+                    );
+                }
+            } else {
+                seen.insert(conversation.external_id.clone(), rows.len());
             }
             rows.push(ImportRow { line, conversation });
         }
@@ -873,10 +906,36 @@ impl RowSource for CheckedRows<'_> {
     }
 }
 
-/// Writes checked rows in one transaction, a chunk at a time. Unknown field keys become text
-/// fields (up to the limits of [`crate::limits`]); a select field's value must be one of its
-/// options. A dry run does all of it, then rolls back. A transaction that fails only because
-/// of concurrent writers is tried again.
+/// How an import writes. [`ImportDesign::Staged`] is the one used; the others are kept to
+/// measure it against (`server import --design`, docs/performance.md).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ImportDesign {
+    /// Rows staged in temporary tables (`COPY` on PostgreSQL), then written set-wise.
+    #[default]
+    Staged,
+    /// As `Staged`, but PostgreSQL's staging tables are filled by multi-row inserts.
+    StagedByInserts,
+    /// Each chunk written by 100-row multi-`VALUES` statements as it is read (the design
+    /// before staging). Its repeat rule is older: a repeat within one chunk is refused.
+    Chunked,
+}
+
+impl ImportDesign {
+    /// The design a name (`staged`, `staged-inserts`, `chunked`) says.
+    pub fn parse(name: &str) -> Option<ImportDesign> {
+        match name {
+            "staged" => Some(ImportDesign::Staged),
+            "staged-inserts" => Some(ImportDesign::StagedByInserts),
+            "chunked" => Some(ImportDesign::Chunked),
+            _ => None,
+        }
+    }
+}
+
+/// Writes checked rows in one transaction. Unknown field keys become text fields (up to the
+/// limits of [`crate::limits`]); a select field's value must be one of its options. A dry run
+/// does all of it, then rolls back. A transaction that fails only because of concurrent
+/// writers is tried again.
 pub async fn import_rows(
     db: &Db,
     org_id: i64,
@@ -889,21 +948,49 @@ pub async fn import_rows(
         ..ImportOptions::default()
     };
     let mut source = || -> Result<_, ImportError> { Ok(CheckedRows { rows }) };
-    with_retries(db, org_id, options, &mut source, progress).await
+    with_retries(
+        db,
+        org_id,
+        options,
+        ImportDesign::default(),
+        &mut source,
+        progress,
+    )
+    .await
 }
 
 /// Reads a file with [`import_rows`]'s rules, streaming it: `open` gives a reader from the
 /// start of the file, and is called again when the transaction is tried again after a
 /// conflict with concurrent writers (what was read is not kept, so it is read again).
-/// Repeated external ids are refused as in [`parse_ndjson`], except a repeat of a
-/// conversation that an earlier chunk left unchanged (see
-/// [`write_part`](super::store::write_part)); within one chunk, the later row's line names
-/// the earlier one.
+/// An external id may come again on a later line only saying the same (see
+/// [`same_conversation`]); a repeat with other values is an error naming the first line.
 pub async fn import_file<R: BufRead + Send>(
     db: &Db,
     org_id: i64,
     format: FileFormat,
     options: ImportOptions,
+    open: &mut (dyn FnMut() -> io::Result<R> + Send),
+    progress: &mut (dyn FnMut(usize) + Send),
+) -> Result<ImportSummary, ImportError> {
+    import_file_as(
+        db,
+        org_id,
+        format,
+        options,
+        ImportDesign::default(),
+        open,
+        progress,
+    )
+    .await
+}
+
+/// [`import_file`] written the way `design` says: for measuring the designs.
+pub async fn import_file_as<R: BufRead + Send>(
+    db: &Db,
+    org_id: i64,
+    format: FileFormat,
+    options: ImportOptions,
+    design: ImportDesign,
     open: &mut (dyn FnMut() -> io::Result<R> + Send),
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<ImportSummary, ImportError> {
@@ -913,20 +1000,30 @@ pub async fn import_file<R: BufRead + Send>(
             "the file could not be opened: {error}"
         )))),
     };
-    with_retries(db, org_id, options, &mut source, progress).await
+    with_retries(db, org_id, options, design, &mut source, progress).await
 }
 
 async fn with_retries<S: RowSource>(
     db: &Db,
     org_id: i64,
     options: ImportOptions,
+    design: ImportDesign,
     source: &mut (dyn FnMut() -> Result<S, ImportError> + Send),
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<ImportSummary, ImportError> {
     let mut attempt = 1;
     loop {
         let mut rows = source()?;
-        match import_once(db, org_id, &mut rows, options, progress).await {
+        let result = match design {
+            ImportDesign::Staged => {
+                import_staged(db, org_id, &mut rows, options, Staging::Copy, progress).await
+            }
+            ImportDesign::StagedByInserts => {
+                import_staged(db, org_id, &mut rows, options, Staging::Inserts, progress).await
+            }
+            ImportDesign::Chunked => import_chunked(db, org_id, &mut rows, options, progress).await,
+        };
+        match result {
             Err(ImportError::Store(error))
                 if error.is_retryable() && attempt < TRANSIENT_ATTEMPTS =>
             {
@@ -940,6 +1037,155 @@ async fn with_retries<S: RowSource>(
             result => return result,
         }
     }
+}
+
+/// The organisation's fields as an import checks against them.
+struct KnownFields {
+    count: usize,
+    ids: HashMap<String, i64>,
+    select_options: HashMap<String, Vec<String>>,
+}
+
+impl KnownFields {
+    async fn read(tx: &mut Tx, org_id: i64) -> Result<KnownFields, ImportError> {
+        let existing = list_fields_in(tx, org_id).await?;
+        Ok(KnownFields {
+            count: existing.len(),
+            ids: existing
+                .iter()
+                .map(|f| (f.field.key.clone(), f.id))
+                .collect(),
+            select_options: existing
+                .into_iter()
+                .filter(|f| f.field.kind == FieldKind::Select)
+                .map(|f| (f.field.key, f.field.options))
+                .collect(),
+        })
+    }
+
+    /// Reports a select value that is not an option, and notes keys the organisation lacks.
+    fn check(
+        &self,
+        line: u64,
+        conversation: &NewConversation,
+        new_keys: &mut NewKeys,
+        errors: &mut Collector,
+    ) {
+        for (key, value) in &conversation.fields {
+            if let Some(allowed) = self.select_options.get(key) {
+                if !allowed.iter().any(|option| option == value) {
+                    errors.add(
+                        line,
+                        Some(&format!("fields.{key}")),
+                        format!(
+                            "`{value}` is not one of the options: {}",
+                            allowed.join(", ")
+                        ),
+                    );
+                }
+            } else if !self.ids.contains_key(key) {
+                new_keys.note(key);
+            }
+        }
+    }
+
+    /// Defines the new keys not defined yet, as text fields after the existing ones.
+    async fn define(
+        &mut self,
+        tx: &mut Tx,
+        org_id: i64,
+        new_keys: &mut NewKeys,
+    ) -> Result<(), ImportError> {
+        while new_keys.defined < new_keys.order.len() {
+            let key = &new_keys.order[new_keys.defined];
+            let field = CustomField {
+                key: key.clone(),
+                label: key.replace('_', " "),
+                kind: FieldKind::Text,
+                options: Vec::new(),
+            };
+            let position = (self.count + new_keys.defined) as i64;
+            let id = define_field(tx, org_id, &field, position).await?;
+            self.ids.insert(key.clone(), id);
+            new_keys.defined += 1;
+        }
+        Ok(())
+    }
+}
+
+/// The staged design: every good row is checked and staged as it is read (memory holds one
+/// chunk), then repeats are found among the staged rows, and only when nothing is wrong are
+/// new fields defined and the rows written set-wise (see [`bulk_store`]).
+async fn import_staged<S: RowSource>(
+    db: &Db,
+    org_id: i64,
+    source: &mut S,
+    options: ImportOptions,
+    staging: Staging,
+    progress: &mut (dyn FnMut(usize) + Send),
+) -> Result<ImportSummary, ImportError> {
+    // The version is claimed first, so that this organisation's other writers wait here and
+    // the fields read next cannot change before this transaction ends.
+    let mut tx = db.begin_bulk().await?;
+    let version = claim_write_version(&mut tx, org_id).await?;
+    let mut fields = KnownFields::read(&mut tx, org_id).await?;
+    bulk_store::create_staging(&mut tx).await?;
+    let mut errors = Collector::new();
+    let mut new_keys = NewKeys::default();
+    let mut summary = ImportSummary::default();
+    let mut chunk = Chunk::default();
+    let mut done = 0;
+    loop {
+        let end = source.fill(options.chunk_rows.max(1), &mut chunk, &mut errors);
+        summary.rows += chunk.conversations.len() as u64;
+        for (line, conversation) in chunk.lines.iter().zip(&chunk.conversations) {
+            fields.check(*line, conversation, &mut new_keys, &mut errors);
+        }
+        // Staged even after an error, so that repeats among the good rows are reported too.
+        bulk_store::stage(&mut tx, &chunk.lines, &chunk.conversations, staging).await?;
+        done += chunk.conversations.len();
+        progress(done);
+        if end {
+            break;
+        }
+    }
+    bulk_store::prepare_write(&mut tx, summary.rows).await?;
+    bulk_store::take_repeats(&mut tx, |repeat| {
+        if repeat.differs != 0 {
+            errors.add(
+                repeat.line as u64,
+                Some("external_id"),
+                repeat_message(&repeat.external_id, repeat.first_line as u64),
+            );
+        }
+    })
+    .await?;
+    summary.new_fields = new_keys.order.len();
+    let problem = match errors.finish(()) {
+        Err(errors) => Some(ImportError::Rows(errors)),
+        Ok(()) => new_keys.problem(fields.count).map(ImportError::Fields),
+    };
+    if let Some(problem) = problem {
+        tx.rollback().await?;
+        return Err(problem);
+    }
+    fields.define(&mut tx, org_id, &mut new_keys).await?;
+    let written = bulk_store::write_staged(&mut tx, org_id, version).await?;
+    summary.written = WriteSummary {
+        created: written.created,
+        updated: written.updated,
+        // Identical repeats are among them: each is a conversation already so.
+        skipped: summary
+            .rows
+            .saturating_sub(written.created + written.updated),
+    };
+    bulk_store::drop_staging(&mut tx).await?;
+    if options.dry_run {
+        tx.rollback().await?;
+    } else {
+        tx.commit().await?;
+    }
+    Ok(summary)
 }
 
 /// The field keys an import uses that the organisation lacks, in the order first seen (the
@@ -1005,7 +1251,8 @@ impl NewKeys {
     }
 }
 
-async fn import_once<S: RowSource>(
+/// The chunked design (see [`ImportDesign::Chunked`]).
+async fn import_chunked<S: RowSource>(
     db: &Db,
     org_id: i64,
     source: &mut S,
@@ -1180,7 +1427,9 @@ mod tests {
             GOOD.replace(r#""title": "Hello", "#, "")
                 .replace("c1", "c4"),
             GOOD.replace("chat", "fax").replace("c1", "c5"),
-            GOOD.to_owned(),
+            GOOD.replace("Hello", "Other"),
+            // The same conversation again, though its customer's name differs: accepted.
+            GOOD.replace("Zoë", "Zoe"),
         ];
         let mut bytes = lines.join("\n").into_bytes();
         bytes.extend_from_slice(b"\n\xff\xfe\n");
@@ -1193,8 +1442,8 @@ mod tests {
                 "line 4: score: 101 is not between 0 and 100",
                 "line 5: title: is required",
                 "line 6: type: `fax` is not voice, chat or email",
-                "line 7: external_id: `c1` is already on line 1",
-                "line 8: is not valid UTF-8",
+                "line 7: external_id: `c1` is already on line 1 with other values",
+                "line 9: is not valid UTF-8",
             ]
         );
     }

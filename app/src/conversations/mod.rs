@@ -2,6 +2,8 @@
 //! conversation page.
 
 #[cfg(feature = "ssr")]
+pub mod bulk_store;
+#[cfg(feature = "ssr")]
 pub mod import;
 pub mod model;
 pub mod server;
