@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 const LOW_MODULES: [&str; 8] = [
-    "db.rs",
+    "db",
     "page.rs",
     "limits.rs",
     "text.rs",
@@ -62,8 +62,16 @@ fn features_named(path: &Path) -> Vec<String> {
 #[test]
 fn the_low_modules_import_no_feature() {
     for module in LOW_MODULES {
-        let named = features_named(&source_dir().join(module));
-        assert!(named.is_empty(), "{module} imports {named:?}");
+        let path = source_dir().join(module);
+        let files = if path.is_dir() {
+            rust_files(&path)
+        } else {
+            vec![path]
+        };
+        for file in files {
+            let named = features_named(&file);
+            assert!(named.is_empty(), "{} imports {named:?}", file.display());
+        }
     }
 }
 

@@ -4,7 +4,8 @@
 //! rather than kept, and an array is refused as soon as it holds more items than allowed,
 //! before the items past the limit are read.
 
-use super::{shown, Collector, RawRow, TEXT_COLUMNS};
+use super::checks::{shown, Collector, RawRow};
+use super::TEXT_COLUMNS;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
