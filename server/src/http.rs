@@ -70,6 +70,10 @@ pub struct ServeOptions {
     pub idle_timeout: Duration,
     /// Most connections open at once; past it, new ones wait briefly, then are refused.
     pub max_connections: usize,
+    /// The largest file the Import page takes, in bytes.
+    pub import_max_bytes: u64,
+    /// Where uploads wait while they are imported; `None`: the system's temporary directory.
+    pub import_dir: Option<&'static std::path::Path>,
 }
 
 impl Default for ServeOptions {
@@ -85,6 +89,8 @@ impl Default for ServeOptions {
             public_origin: None,
             idle_timeout: Duration::from_secs(60),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            import_max_bytes: app::conversations::import_jobs::DEFAULT_MAX_UPLOAD_MB * 1024 * 1024,
+            import_dir: None,
         }
     }
 }
@@ -117,6 +123,27 @@ pub fn router(
             "/customers/export.csv",
             get(app::customers::export::export_csv),
         )
+        .with_state(state.app.clone());
+    let origin_policy = crate::origin::OriginPolicy {
+        public_origin: options.public_origin,
+    };
+    // The Import page's upload: signed in and checked for forgery like the rest, but outside
+    // the usual body limit and request timeout (it has its own limit, and a large file takes
+    // as long as the network needs).
+    let upload = axum::Router::new()
+        .route(
+            app::conversations::import_upload::UPLOAD_PATH,
+            axum::routing::post(app::conversations::import_upload::upload_import),
+        )
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(middleware::from_fn_with_state(
+            state.app.clone(),
+            resolve_session,
+        ))
+        .layer(middleware::from_fn_with_state(
+            origin_policy,
+            crate::origin::refuse_forged,
+        ))
         .with_state(state.app.clone());
     Router::new()
         .route("/healthz", get(healthz))
@@ -151,13 +178,12 @@ pub fn router(
             resolve_session,
         ))
         .layer(middleware::from_fn_with_state(
-            crate::origin::OriginPolicy {
-                public_origin: options.public_origin,
-            },
+            origin_policy,
             crate::origin::refuse_forged,
         ))
         .layer(middleware::from_fn(limit_body))
         .layer(request_timeout(options))
+        .merge(upload)
         .layer(middleware::from_fn(api_errors_as_json))
         .layer(middleware::from_fn_with_state(
             state.app.clone(),
@@ -354,8 +380,20 @@ pub async fn serve(
     let read_models = std::sync::Arc::new(app::customers::read_model::ReadModels::new(
         options.read_model_bytes,
     ));
-    let state =
-        AppState::new(db.clone(), options.secure_cookies).with_read_models(read_models.clone());
+    let import_settings = app::conversations::import_jobs::ImportSettings {
+        max_upload_bytes: options.import_max_bytes,
+        dir: options
+            .import_dir
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(std::env::temp_dir),
+        ..Default::default()
+    };
+    let state = AppState {
+        import_jobs: std::sync::Arc::new(app::conversations::import_jobs::ImportJobs::new(
+            import_settings,
+        )),
+        ..AppState::new(db.clone(), options.secure_cookies).with_read_models(read_models.clone())
+    };
     let state = match options.trusted_proxies {
         Some(trusted) => AppState {
             trusted_proxies: std::sync::Arc::new(trusted.clone()),
