@@ -3055,3 +3055,6 @@ fn silent_and_idle_connections_are_closed_on_http1_and_http2() {
         server.await.unwrap();
     })
 }
+
+/// The Import page: its upload, jobs and status.
+mod import_page;
