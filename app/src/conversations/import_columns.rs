@@ -232,9 +232,7 @@ const SYNONYMS: [(&str, &[&str]); 9] = [
 /// `field.<key>` as they are, common synonyms whatever their case and spacing, else left out.
 pub fn guess_target(name: &str) -> String {
     let trimmed = name.trim().trim_start_matches('\u{feff}');
-    if trimmed
-        .strip_prefix(FIELD_PREFIX)
-        .is_some_and(|key| is_key(key))
+    if trimmed.strip_prefix(FIELD_PREFIX).is_some_and(is_key)
         || PLAYBOOK_COLUMNS.iter().any(|(known, _)| *known == trimmed)
     {
         return trimmed.to_owned();

@@ -411,7 +411,7 @@ fn a_slow_upload_is_not_cut_by_the_request_timeout() {
         let body = form_body("slow.csv", foreign_csv(20, None).as_bytes(), None);
         let parts = body
             .chunks(body.len() / 4 + 1)
-            .map(|chunk| axum::body::Bytes::copy_from_slice(chunk))
+            .map(axum::body::Bytes::copy_from_slice)
             .collect();
         let request = Request::post("/import/upload")
             .header(
