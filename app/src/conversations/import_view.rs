@@ -105,7 +105,8 @@ fn ImportState(page: ImportPageState) -> impl IntoView {
         </div>
         {running.then(|| view! {
             // Without wasm nothing polls: the page reloads itself while the job runs.
-            <noscript><meta http-equiv="refresh" content="3" /></noscript>
+            // Its content is opaque to hydration (with scripting on, a noscript holds text).
+            <noscript inner_html=r#"<meta http-equiv="refresh" content="3">"#></noscript>
         })}
         {page.job.map(|job| view! { <JobPanel job=job /> })}
     }
