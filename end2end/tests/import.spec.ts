@@ -43,7 +43,7 @@ test('a CSV with its own column names is mapped, previewed as read, imported, an
   await expect(page).toHaveURL(/\/import$/);
   await expect(page.getByRole('heading', { name: 'Import conversations' })).toBeVisible();
   await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
-  await expect(page.getByText('holds the database's write lock')).toBeVisible();
+  await expect(page.getByText("holds the database's write lock")).toBeVisible();
 
   await chooseFile(page, 'calls.csv', callsCsv(25, 'map'));
   // The obvious columns are guessed; the others are left out.
@@ -125,6 +125,21 @@ test('reloading the page during and after an import shows that job, not a second
   await page.reload();
   await expect(job(page)).toHaveAttribute('data-job', id ?? '');
   await expect(job(page)).toContainText('20000 conversations written (20000 new, 0 changed)');
+});
+
+test('on a phone the page and its header fit the screen, with a preview', async ({ page }) => {
+  await page.setViewportSize({ width: 360, height: 740 });
+  await signInAs(page, ADMIN);
+  await open(page, '/import');
+  await chooseFile(page, 'calls.csv', callsCsv(3, 'phone'));
+  await expect(page.getByRole('region', { name: 'Preview of the first rows' }).locator('tbody tr')).toHaveCount(3);
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+  }));
+  expect(scrollWidth, `the page is ${scrollWidth}px wide in a ${innerWidth}px window`).toBeLessThanOrEqual(innerWidth);
+  const banner = await page.getByRole('banner').boundingBox();
+  expect((banner?.x ?? 0) + (banner?.width ?? 0)).toBeLessThanOrEqual(innerWidth);
 });
 
 test('Managers and Representatives are refused the page and the upload', async ({ page }) => {
