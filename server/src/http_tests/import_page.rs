@@ -432,3 +432,59 @@ fn a_slow_upload_is_not_cut_by_the_request_timeout() {
         assert_eq!(state["job"]["outcome"]["Imported"]["rows"], 20);
     })
 }
+
+#[test]
+fn the_preview_reads_the_start_of_a_file_and_ndjson_imports_too() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let test = import_app(1 << 20, ServeOptions::default()).await;
+        let cookie = test.app.cookie("admin@acme.example").await;
+        let sample = foreign_csv(30, Some(3));
+        let call = serde_json::json!({
+            "format": "Csv",
+            "sample": sample,
+            "truncated": true,
+            "mapping": [{"source": "Recording URL", "target": "field.recording"}],
+        });
+        let answer = test
+            .app
+            .call("import_preview", &call.to_string(), Some(&cookie))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        let preview = json_of(&answer);
+        assert_eq!(preview["columns"][0]["target"], "external_id");
+        assert_eq!(preview["columns"][7]["target"], "field.recording");
+        assert_eq!(preview["problems"], serde_json::json!([]));
+        assert_eq!(preview["rows"].as_array().map(Vec::len), Some(20));
+        assert_eq!(preview["rows"][1]["line"], 3);
+        assert!(preview["rows"][1]["problems"][0]
+            .as_str()
+            .is_some_and(|p| p.contains("fax")));
+        assert_eq!(preview["rows"][0]["cells"][7], "recording: https://rec.example/0");
+
+        let ndjson = r#"{"external_id": "nd-1", "customer": "nd@example.com", "representative": "rep@acme.example", "title": "Hello", "type": "chat", "occurred_at": "2026-03-14T09:30:00Z"}"#;
+        let answer = test
+            .app
+            .send(upload_request(
+                Some(&cookie),
+                form_body("calls.jsonl", format!("{ndjson}\n").as_bytes(), None),
+                "application/json",
+            ))
+            .await;
+        assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
+        let state = test.finished_status(&cookie).await;
+        assert_eq!(state["job"]["outcome"]["Imported"]["created"], 1, "{state}");
+        // Another kind of file is refused before anything is stored.
+        let answer = test
+            .app
+            .send(upload_request(
+                Some(&cookie),
+                form_body("calls.xlsx", b"PK", None),
+                "application/json",
+            ))
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert!(answer.body.contains("CSV"), "{}", answer.body);
+        assert_eq!(test.files_left(), 0);
+    })
+}
