@@ -388,6 +388,10 @@ pub async fn serve(
             .unwrap_or_else(std::env::temp_dir),
         ..Default::default()
     };
+    let stale = app::conversations::import_jobs::remove_stale_uploads(&import_settings.dir);
+    if stale > 0 {
+        tracing::info!(stale, dir = %import_settings.dir.display(), "removed uploads left by a stopped import");
+    }
     let state = AppState {
         import_jobs: std::sync::Arc::new(app::conversations::import_jobs::ImportJobs::new(
             import_settings,

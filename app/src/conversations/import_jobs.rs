@@ -237,6 +237,37 @@ impl Drop for UploadedFile {
     }
 }
 
+/// Uploads older than this found at start are left over from a server that stopped mid-import.
+pub const STALE_UPLOAD: Duration = Duration::from_secs(24 * 3600);
+
+/// Removes uploads left in `dir` by a server that stopped while importing (a crash, a kill):
+/// this process's own are removed when their import ends. Only files named as uploads and
+/// untouched for [`STALE_UPLOAD`] go, so another server sharing the directory keeps its own.
+/// Answers how many were removed.
+pub fn remove_stale_uploads(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with("playbook-import-") && name.ends_with(".part")) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age >= STALE_UPLOAD);
+        if stale && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// Counts the bytes read through it into the job.
 struct Counted<R> {
     inner: R,
@@ -407,6 +438,29 @@ mod tests {
         std::thread::sleep(Duration::from_millis(80));
         assert!(jobs.is_empty(), "finished jobs are pruned after a while");
         assert_eq!(jobs.current(1), None);
+    }
+
+    #[test]
+    fn only_uploads_left_for_a_day_are_removed_at_start() {
+        let dir = std::env::temp_dir().join(format!("playbook-stale-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let old = dir.join("playbook-import-1-2-3-4.part");
+        let fresh = dir.join("playbook-import-1-2-4-5.part");
+        let other = dir.join("notes.part");
+        for path in [&old, &fresh, &other] {
+            std::fs::write(path, b"x").expect("write");
+        }
+        let day_ago = std::time::SystemTime::now() - STALE_UPLOAD - Duration::from_secs(60);
+        for path in [&old, &other] {
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .and_then(|file| file.set_modified(day_ago))
+                .expect("age");
+        }
+        assert_eq!(remove_stale_uploads(&dir), 1);
+        assert!(!old.exists() && fresh.exists() && other.exists());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test]
