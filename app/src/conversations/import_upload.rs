@@ -68,13 +68,18 @@ fn wants_page(headers: &HeaderMap) -> bool {
 }
 
 /// Reads the `mapping` field: the page's choice of what each column is read as.
-async fn read_mapping(field: Field<'_>) -> Result<Vec<MappedColumn>, UploadError> {
-    let text = field.text().await.map_err(|_| UploadError::CutOff)?;
-    if text.len() > MAX_MAPPING_BYTES {
-        return Err(UploadError::Bad(
-            "The column mapping is too long.".to_owned(),
-        ));
+async fn read_mapping(mut field: Field<'_>) -> Result<Vec<MappedColumn>, UploadError> {
+    // Read a chunk at a time, so that an oversized field is refused before it is all in memory.
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|_| UploadError::CutOff)? {
+        if bytes.len() + chunk.len() > MAX_MAPPING_BYTES {
+            return Err(UploadError::Bad(
+                "The column mapping is too long.".to_owned(),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
     }
+    let text = String::from_utf8_lossy(&bytes);
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }

@@ -486,5 +486,17 @@ fn the_preview_reads_the_start_of_a_file_and_ndjson_imports_too() {
         assert_eq!(answer.status, StatusCode::BAD_REQUEST);
         assert!(answer.body.contains("CSV"), "{}", answer.body);
         assert_eq!(test.files_left(), 0);
+        // A mapping field past its limit is refused as it arrives.
+        let long = format!("[{}]", vec![r#"{"source": "x", "target": ""}"#; 3_000].join(","));
+        let answer = test
+            .app
+            .send(upload_request(
+                Some(&cookie),
+                form_body("calls.csv", b"a\n", Some(&long)),
+                "application/json",
+            ))
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert!(answer.body.contains("too long"), "{}", answer.body);
     })
 }
