@@ -114,10 +114,9 @@ test('reloading the page during and after an import shows that job, not a second
   await expect(job(page)).toBeVisible();
   const id = await job(page).getAttribute('data-job');
   const phase = await job(page).getAttribute('data-phase');
+  // 20,000 rows take a fraction of a second in a release build: the page may already show
+  // the end, and the running state can end between two looks, so only the phase is asserted.
   expect(['Importing', 'Finished']).toContain(phase);
-  if (phase === 'Importing') {
-    await expect(job(page).getByRole('progressbar', { name: 'Import progress' })).toBeVisible();
-  }
   await page.reload();
   await expect(job(page)).toHaveAttribute('data-job', id ?? '');
   await expect(job(page).getByRole('heading')).toHaveText('Imported: big.csv', { timeout: 60_000 });
