@@ -2,6 +2,7 @@
 
 use crate::auth::view::{AccountMenu, AuthContext, HomePage, LoginPage};
 use crate::components::NotFoundMessage;
+use crate::conversations::import_page::view::ImportPage;
 use crate::conversations::view::ConversationPage;
 use crate::customers::view::CustomersRoute;
 use crate::error::AppError;
@@ -84,9 +85,11 @@ pub fn App() -> impl IntoView {
                         match auth.user.await {
                             Ok(Some(user)) => {
                                 let may_review = user.may_review();
+                                let is_admin = user.role == crate::orgs::model::Role::Admin;
                                 view! {
                                     <nav class="main-nav" aria-label="Main">
                                         {may_review.then(|| view! { <A href="/customers">"Custs."</A> })}
+                                        {is_admin.then(|| view! { <A href="/import">"Import"</A> })}
                                     </nav>
                                     <AccountMenu user=user />
                                 }
@@ -112,6 +115,14 @@ pub fn App() -> impl IntoView {
                         view=|| view! {
                             <Title text="Customers" />
                             <CustomersRoute />
+                        }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/import")
+                        view=|| view! {
+                            <Title text="Import" />
+                            <ImportPage />
                         }
                         ssr=SsrMode::Async
                     />

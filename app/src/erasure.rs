@@ -174,7 +174,8 @@ async fn delete_customer_row(tx: &mut Tx, org_id: i64, customer_id: i64) -> Stor
 /// organisation's rows are deleted in. (`sessions` and `sign_in_failures` are in the `auth`
 /// file on SQLite, which its connections attach, and in the database itself on PostgreSQL;
 /// `read_model_versions` goes last but one, after the rows it versions.)
-pub const ORGANISATION_TABLES: [&str; 12] = [
+pub const ORGANISATION_TABLES: [&str; 13] = [
+    "import_column_mappings",
     "conversation_field_values",
     "conversations",
     "customers",

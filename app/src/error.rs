@@ -17,6 +17,8 @@ pub enum AppError {
     Unauthorized,
     #[error("This is available to Admins and Managers only.")]
     Forbidden,
+    #[error("This is available to Admins only.")]
+    AdminsOnly,
     /// A sign-in that did not succeed: a wrong email or password, or a locked account.
     #[error("{0}")]
     SignInRefused(String),
@@ -46,7 +48,7 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::BadRequest(_) => 400,
             AppError::Unauthorized | AppError::SignInRefused(_) => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::AdminsOnly => 403,
             AppError::TooManyAttempts(_) => 429,
             AppError::TooBroad => 422,
             AppError::Internal => 500,

@@ -23,6 +23,8 @@ pub struct AppState {
     pub sign_in_guard: std::sync::Arc<crate::auth::guard::SignInGuard>,
     /// The reverse proxies whose forwarded headers are believed.
     pub trusted_proxies: std::sync::Arc<crate::auth::service::TrustedProxies>,
+    /// Imports started from the browser, one per organisation at a time.
+    pub import_jobs: std::sync::Arc<crate::conversations::import_page::jobs::ImportJobs>,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
             secure_cookies,
             sign_in_guard: Default::default(),
             trusted_proxies: Default::default(),
+            import_jobs: Default::default(),
         }
     }
 

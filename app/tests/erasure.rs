@@ -474,6 +474,16 @@ async fn an_organisation_is_erased_with_every_row_that_carries_its_id(test: &Tes
         app::api::tokens::create_token(db, org_id, "sync", Default::default())
             .await
             .expect("token");
+        app::conversations::import_page::store::remember_mapping(
+            db,
+            org_id,
+            &[app::conversations::import_page::columns::MappedColumn {
+                source: "Call ID".to_owned(),
+                target: "external_id".to_owned(),
+            }],
+        )
+        .await
+        .expect("import mapping");
         // What a server records when an organisation is questioned (for warming after a
         // restart); written here rather than waited for.
         let mut remembered = app::db::Sql::new(

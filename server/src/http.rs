@@ -74,6 +74,10 @@ pub struct ServeOptions {
     pub idle_timeout: Duration,
     /// Most connections open at once; past it, new ones wait briefly, then are refused.
     pub max_connections: usize,
+    /// The largest file the Import page takes, in bytes.
+    pub import_max_bytes: u64,
+    /// Where uploads wait while they are imported; `None`: the system's temporary directory.
+    pub import_dir: Option<&'static std::path::Path>,
 }
 
 impl Default for ServeOptions {
@@ -89,6 +93,10 @@ impl Default for ServeOptions {
             public_origin: None,
             idle_timeout: Duration::from_secs(60),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            import_max_bytes: app::conversations::import_page::jobs::DEFAULT_MAX_UPLOAD_MB
+                * 1024
+                * 1024,
+            import_dir: None,
         }
     }
 }
@@ -128,6 +136,27 @@ pub fn router(
         .fold(Router::new(), |router, path| {
             router.route_service(path, assets::file_service(&*leptos_options.site_root))
         });
+    let origin_policy = crate::origin::OriginPolicy {
+        public_origin: options.public_origin,
+    };
+    // The Import page's upload: signed in and checked for forgery like the rest, but outside
+    // the usual body limit and request timeout (it has its own limit, and a large file takes
+    // as long as the network needs).
+    let upload = axum::Router::new()
+        .route(
+            app::conversations::import_page::upload::UPLOAD_PATH,
+            axum::routing::post(app::conversations::import_page::upload::upload_import),
+        )
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(middleware::from_fn_with_state(
+            state.app.clone(),
+            resolve_session,
+        ))
+        .layer(middleware::from_fn_with_state(
+            origin_policy,
+            crate::origin::refuse_forged,
+        ))
+        .with_state(state.app.clone());
     Router::new()
         .route("/healthz", get(healthz))
         .nest_service("/api/v1", api)
@@ -156,13 +185,12 @@ pub fn router(
             resolve_session,
         ))
         .layer(middleware::from_fn_with_state(
-            crate::origin::OriginPolicy {
-                public_origin: options.public_origin,
-            },
+            origin_policy,
             crate::origin::refuse_forged,
         ))
         .layer(middleware::from_fn(limit_body))
         .layer(request_timeout(options))
+        .merge(upload)
         .layer(middleware::from_fn(api_errors_as_json))
         .layer(middleware::from_fn_with_state(
             state.app.clone(),
@@ -360,9 +388,26 @@ pub async fn serve(
     let read_models = std::sync::Arc::new(app::customers::read_model::ReadModels::new(
         options.read_model_bytes,
     ));
-    let state = AppState::new(db.clone(), options.secure_cookies)
-        .with_read_models(read_models.clone())
-        .with_sign_in_db(sign_in_db.clone());
+    let import_settings = app::conversations::import_page::jobs::ImportSettings {
+        max_upload_bytes: options.import_max_bytes,
+        dir: options
+            .import_dir
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(std::env::temp_dir),
+        ..Default::default()
+    };
+    let stale = app::conversations::import_page::jobs::remove_stale_uploads(&import_settings.dir);
+    if stale > 0 {
+        tracing::info!(stale, dir = %import_settings.dir.display(), "removed uploads left by a stopped import");
+    }
+    let state = AppState {
+        import_jobs: std::sync::Arc::new(app::conversations::import_page::jobs::ImportJobs::new(
+            import_settings,
+        )),
+        ..AppState::new(db.clone(), options.secure_cookies)
+            .with_read_models(read_models.clone())
+            .with_sign_in_db(sign_in_db.clone())
+    };
     let state = match options.trusted_proxies {
         Some(trusted) => AppState {
             trusted_proxies: std::sync::Arc::new(trusted.clone()),

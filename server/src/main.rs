@@ -110,6 +110,14 @@ enum Command {
         /// ignored. Empty: trust no one.
         #[arg(long, env = "PLAYBOOK_TRUSTED_PROXIES", default_value = app::auth::service::DEFAULT_TRUSTED_PROXIES)]
         trusted_proxies: String,
+        /// The largest file the Import page accepts, in MiB. The upload is streamed to disk
+        /// (never held in memory) and is exempt from the usual body limit and request timeout.
+        #[arg(long, env = "PLAYBOOK_IMPORT_MAX_MB", default_value_t = app::conversations::import_page::jobs::DEFAULT_MAX_UPLOAD_MB)]
+        import_max_mb: u64,
+        /// Where the Import page's uploads are written while they are imported (removed when
+        /// done); the system's temporary directory by default. Needs room for the largest file.
+        #[arg(long, env = "PLAYBOOK_IMPORT_DIR")]
+        import_dir: Option<std::path::PathBuf>,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -296,6 +304,8 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
             api_writes_per_minute,
             public_origin,
             trusted_proxies,
+            import_max_mb,
+            import_dir,
         } => {
             let trusted_proxies = app::auth::service::TrustedProxies::parse(&trusted_proxies)
                 .map_err(|problem| anyhow::anyhow!("PLAYBOOK_TRUSTED_PROXIES: {problem}"))?;
@@ -343,6 +353,9 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
                 public_origin: public_origin.map(|origin| {
                     &*Box::leak(origin.trim_end_matches('/').to_owned().into_boxed_str())
                 }),
+                import_max_bytes: import_max_mb.max(1).saturating_mul(1024 * 1024),
+                // Read once at start and kept for the life of the process.
+                import_dir: import_dir.map(|dir| &*Box::leak(dir.into_boxed_path())),
             };
             http::serve(db, sign_in_db, addr, options).await
         }

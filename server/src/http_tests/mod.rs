@@ -6,6 +6,7 @@ mod connections;
 mod delivery;
 mod erasure;
 mod hardening;
+mod import_page;
 mod limits;
 mod pages;
 
