@@ -1074,6 +1074,180 @@ fn the_csv_export_streams_the_whole_view_for_reviewers_only() {
     })
 }
 
+/// A conversation of `customer` at 10:00 UTC on `day` (YYYY-MM-DD), for the Change tests.
+fn dated(id: &str, customer: &str, day: &str, score: u32) -> String {
+    format!(
+        r#"{{"external_id": "{id}", "customer": "{customer}", "representative": "api@acme.example", "title": "API {id}", "type": "chat", "occurred_at": "{day}T10:00:00Z", "score": {score}}}"#
+    )
+}
+
+#[test]
+fn the_api_and_the_export_compare_with_the_previous_period() {
+    use serde_json::json;
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let token = app.token("acme", "change").await;
+        // 11–20 February against 1–10 February (London is on UTC then).
+        let mut items = Vec::new();
+        let mut add = |customer: &str, days: &[&str], score: u32| {
+            for day in days {
+                items.push(dated(
+                    &format!("{customer}-{day}-{score}"),
+                    customer,
+                    day,
+                    score,
+                ));
+            }
+        };
+        add("chg-a", &["2026-02-01", "2026-02-02", "2026-02-10"], 90);
+        add("chg-a", &["2026-02-11", "2026-02-12", "2026-02-20"], 60);
+        add("chg-b", &["2026-02-05"], 50);
+        add("chg-b", &["2026-02-15", "2026-02-16"], 70);
+        add("chg-c", &["2026-02-13", "2026-02-14", "2026-02-15"], 80);
+        add("chg-d", &["2026-02-03", "2026-02-04", "2026-02-05"], 60);
+        add("chg-d", &["2026-02-17", "2026-02-18", "2026-02-19"], 70);
+        let answer = app
+            .api(
+                "POST",
+                "/api/v1/conversations",
+                Some(&token),
+                Some(format!("[{}]", items.join(","))),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+
+        let range = "q=chg-&from=2026-02-11&to=2026-02-20";
+        let list = |body: &serde_json::Value| -> Vec<String> {
+            body["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["identifier"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let by_drop = app
+            .api(
+                "GET",
+                &format!("/api/v1/customers?{range}&sort=change"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(by_drop.status, StatusCode::OK, "{}", by_drop.body);
+        let body = json_of(&by_drop);
+        // Certain changes by drop (a −30, d +10), then the uncertain b, then the new c.
+        assert_eq!(list(&body), ["chg-a", "chg-d", "chg-b", "chg-c"]);
+        let rows = body["rows"].as_array().unwrap();
+        let a = &rows[0];
+        assert_eq!(
+            (
+                &a["average_score"],
+                &a["previous_avg_score"],
+                &a["previous_interactions"],
+                &a["change"]
+            ),
+            (&json!(60.0), &json!(90.0), &json!(3), &json!(-30.0))
+        );
+        assert_eq!(
+            (&a["change_uncertain"], &a["small_sample"]),
+            (&json!(false), &json!(false))
+        );
+        let b = &rows[2];
+        assert_eq!(
+            (&b["change"], &b["previous_interactions"]),
+            (&json!(20.0), &json!(1))
+        );
+        assert_eq!(
+            (&b["change_uncertain"], &b["small_sample"]),
+            (&json!(true), &json!(true))
+        );
+        let c = &rows[3];
+        assert_eq!(
+            (
+                &c["previous_avg_score"],
+                &c["change"],
+                &c["previous_interactions"]
+            ),
+            (
+                &serde_json::Value::Null,
+                &serde_json::Value::Null,
+                &json!(0)
+            )
+        );
+        let by_rise = app
+            .api(
+                "GET",
+                &format!("/api/v1/customers?{range}&sort=change&dir=asc"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(
+            list(&json_of(&by_rise)),
+            ["chg-d", "chg-a", "chg-b", "chg-c"]
+        );
+
+        // Without a previous period: no comparison fields, and no sort by change.
+        let all = json_of(
+            &app.api("GET", "/api/v1/customers?q=chg-", Some(&token), None)
+                .await,
+        );
+        assert!(all["rows"][0].get("previous_avg_score").is_none(), "{all}");
+        assert!(all["rows"][0].get("change").is_none(), "{all}");
+        assert_eq!(all["rows"][0]["small_sample"], json!(false));
+        for query in [
+            "sort=change",
+            "sort=change&period=all",
+            "sort=change&from=2026-02-11",
+        ] {
+            let refused = app
+                .api(
+                    "GET",
+                    &format!("/api/v1/customers?{query}"),
+                    Some(&token),
+                    None,
+                )
+                .await;
+            assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{query}");
+            assert!(json_of(&refused)["error"]
+                .as_str()
+                .unwrap()
+                .contains("sort=change"));
+        }
+
+        let manager = app.cookie("manager@acme.example").await;
+        let export = app
+            .page(
+                &format!("/customers/export.csv?{range}&sort=change"),
+                Some(&manager),
+            )
+            .await;
+        assert_eq!(export.status, StatusCode::OK);
+        let lines: Vec<&str> = export.body.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "Customer,Display name,Interactions,First Interaction,Latest Interaction,Avg Score,\
+                 Previous Interactions,Previous Avg Score,Change,Change Uncertain",
+                "chg-a,,3,11 Feb 2026,20 Feb 2026,60.0,3,90.0,-30.0,no",
+                "chg-d,,3,17 Feb 2026,19 Feb 2026,70.0,3,60.0,10.0,no",
+                "chg-b,,2,15 Feb 2026,16 Feb 2026,70.0,1,50.0,20.0,yes",
+                "chg-c,,3,13 Feb 2026,15 Feb 2026,80.0,0,,New,",
+            ]
+        );
+        let plain = app
+            .page("/customers/export.csv?q=chg-", Some(&manager))
+            .await;
+        assert_eq!(
+            plain.body.lines().next(),
+            Some(
+                "Customer,Display name,Interactions,First Interaction,Latest Interaction,Avg Score"
+            )
+        );
+    })
+}
+
 // ---- Hardening: limits, headers, sign-in abuse, sessions, busy and lost databases, timeouts.
 
 #[test]

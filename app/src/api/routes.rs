@@ -10,7 +10,9 @@ use crate::auth::guard::TryLater;
 use crate::conversations::import::{
     import_rows, parse_batch, BatchError, BatchRefusal, ImportError, RowErrors,
 };
+use crate::customers::model::SMALL_SAMPLE;
 use crate::customers::query::{CustomerQuery, FILTER_PREFIX};
+use crate::customers::question::ChangeGroup;
 use crate::customers::service::{
     customers_page, history_page, resolve_question, Question, QuestionError, Strictness,
 };
@@ -524,6 +526,28 @@ pub struct CustomerItem {
     pub interactions: i64,
     /// RFC 3339 in the organisation's time zone.
     pub latest_interaction: String,
+    /// The average is over fewer than 3 scored conversations: a small sample.
+    pub small_sample: bool,
+    /// Only when a period with a previous one is chosen (a preset other than `all`, or both
+    /// `from` and `to`): scored conversations in the previous period under the same other
+    /// conditions; 0 for a customer new to this period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_interactions: Option<i64>,
+    /// Only when a period with a previous one is chosen: the previous period's average score,
+    /// to two decimals; null for a customer new to this period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, required = false)]
+    pub previous_avg_score: Option<Option<f64>>,
+    /// Only when a period with a previous one is chosen: this period's average minus the
+    /// previous one's (exact averages, the difference rounded to two decimals); null for a
+    /// customer new to this period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, required = false)]
+    pub change: Option<Option<f64>>,
+    /// Only when a period with a previous one is chosen: either side has fewer than 3 scored
+    /// conversations (false for a customer new to this period, whose change is null).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_uncertain: Option<bool>,
 }
 
 /// A page of customers.
@@ -565,10 +589,27 @@ async fn get_customers(
     )
     .await?;
     let zone = zone(&client);
+    let compared = question.conditions.previous.is_some();
     let rows = page
         .rows
         .iter()
         .map(|row| CustomerItem {
+            small_sample: row.interactions < SMALL_SAMPLE,
+            previous_interactions: compared.then_some(row.previous_interactions),
+            previous_avg_score: compared
+                .then(|| average(row.previous_score_sum, row.previous_interactions)),
+            change: compared.then(|| {
+                (row.previous_interactions > 0 && row.interactions > 0).then(|| {
+                    (row.score_sum as f64 / row.interactions as f64
+                        - row.previous_score_sum as f64 / row.previous_interactions as f64)
+                        .round()
+                        / 100.0
+                })
+            }),
+            change_uncertain: compared.then(|| {
+                ChangeGroup::of(row.interactions, row.previous_interactions)
+                    == ChangeGroup::Uncertain
+            }),
             average_score: average(row.score_sum, row.interactions),
             display_name: row.display_name.clone(),
             first_interaction: iso(row.first_ms, zone),

@@ -43,6 +43,14 @@ pub const FILTER_PREFIX: &str = "f.";
 /// Longest representative email accepted, in characters.
 pub const MAX_EMAIL_CHARS: usize = 256;
 
+/// Why a view sorted by change without a period to compare is sorted by interactions.
+const NO_CHANGE_WITHOUT_PERIOD: &str =
+    "Change compares a period with the one before it: choose a period (or a range with both dates) to sort by it; sorted by Interactions.";
+
+/// The API's refusal of `sort=change` without a period to compare.
+const NO_CHANGE_WITHOUT_PERIOD_API: &str =
+    "`sort=change` needs a period with a previous one: a `period` other than all, or both `from` and `to`";
+
 /// A validated Customers view.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CustomerQuery {
@@ -192,6 +200,11 @@ impl CustomerQuery {
         } else {
             preset.unwrap_or(Period::All)
         };
+        if query.sort == SortKey::Change && !query.period.has_previous() {
+            notes.push(NO_CHANGE_WITHOUT_PERIOD.to_owned());
+            query.sort = SortKey::default();
+            query.dir = SortDir::default();
+        }
         (query, notes)
     }
 
@@ -218,7 +231,7 @@ impl CustomerQuery {
                 "q" if value.trim().chars().count() > MAX_SEARCH_CHARS => return Err(search_too_long()),
                 "q" => {}
                 "sort" if SortKey::from_param(value).is_none() => {
-                    return Err(format!("`sort` must be interactions, first, latest or score, not `{value}`"))
+                    return Err(format!("`sort` must be interactions, first, latest, score or change, not `{value}`"))
                 }
                 "dir" if SortDir::from_param(value).is_none() => {
                     return Err(format!("`dir` must be desc or asc, not `{value}`"))
@@ -265,6 +278,9 @@ impl CustomerQuery {
                 .map(|(k, v)| (k.as_str(), v.as_str())),
         );
         if let Some(note) = notes.into_iter().next() {
+            if note == NO_CHANGE_WITHOUT_PERIOD {
+                return Err(NO_CHANGE_WITHOUT_PERIOD_API.to_owned());
+            }
             return Err(note.replace(" Showing All time.", ""));
         }
         query.validate()?;
@@ -292,6 +308,9 @@ impl CustomerQuery {
         }
         if let Period::Range { from, to } = self.period {
             Period::range(from, to)?;
+        }
+        if self.sort == SortKey::Change && !self.period.has_previous() {
+            return Err(NO_CHANGE_WITHOUT_PERIOD.to_owned());
         }
         if self.rep.chars().count() > MAX_EMAIL_CHARS {
             return Err(format!(
@@ -436,8 +455,16 @@ impl CustomerQuery {
             Period::Range { from, to } => Period::range(from, to).unwrap_or(self.period),
             preset => preset,
         };
+        // The Change column leaves with the previous period, and its sort with it.
+        let (sort, dir) = if self.sort == SortKey::Change && !period.has_previous() {
+            (SortKey::default(), SortDir::default())
+        } else {
+            (self.sort, self.dir)
+        };
         CustomerQuery {
             period,
+            sort,
+            dir,
             page: 1,
             ..self.clone()
         }
