@@ -186,6 +186,14 @@ fn views() -> Vec<CustomerQuery> {
         })
         .with_channel(ConversationKind::Chat, true),
         all.with_rep("rep1@race.example").with_search("cust-1"),
+        // The Change column: each customer's figures over 11–25 January too (the same other
+        // filters), sorted by change.
+        all.with_period(Period::Range {
+            from: app::customers::query::Day::parse("2026-01-26"),
+            to: app::customers::query::Day::parse("2026-02-09"),
+        })
+        .with_filter("queue", "Billing")
+        .with_sort_clicked(SortKey::Change),
     ]
 }
 
@@ -199,6 +207,15 @@ async fn assert_exact(server: &Server, org_id: i64, label: &str) {
             "{label}: rows of {view:?} differ from a recomputation"
         );
         assert_eq!(answered.total, expected.total, "{label}: total of {view:?}");
+        if view.sort == SortKey::Change {
+            assert!(
+                answered
+                    .rows
+                    .iter()
+                    .any(|row| row.previous_interactions > 0),
+                "{label}: the previous period has figures to compare"
+            );
+        }
         assert_eq!(
             answered.total,
             answered.rows.len() as i64,

@@ -1248,6 +1248,107 @@ fn the_api_and_the_export_compare_with_the_previous_period() {
     })
 }
 
+#[test]
+fn api_reads_carry_an_etag_and_if_none_match_answers_304_until_something_changes() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let token = app.token("acme", "etag").await;
+        let get = |path: String, tag: Option<String>| {
+            let mut request =
+                Request::get(path).header(header::AUTHORIZATION, format!("Bearer {token}"));
+            if let Some(tag) = tag {
+                request = request.header(header::IF_NONE_MATCH, tag);
+            }
+            app.send(request.body(Body::empty()).expect("request"))
+        };
+        let tag_of = |answer: &Answer| {
+            answer.headers[header::ETAG]
+                .to_str()
+                .expect("an ETag")
+                .to_owned()
+        };
+        let list = "/api/v1/customers?period=year&sort=score".to_owned();
+        let history = "/api/v1/customers/zoe@example.com/interactions?per_page=5".to_owned();
+        for path in [list.clone(), history.clone()] {
+            let first = get(path.clone(), None).await;
+            assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+            let tag = tag_of(&first);
+            assert!(tag.starts_with("W/\""), "{tag}");
+            // The same question again: the same tag; held, it answers 304 with no body.
+            assert_eq!(tag_of(&get(path.clone(), None).await), tag);
+            let held = get(path.clone(), Some(tag.clone())).await;
+            assert_eq!(held.status, StatusCode::NOT_MODIFIED, "{path}");
+            assert!(held.body.is_empty());
+            assert_eq!(tag_of(&held), tag);
+            let other = get(path.clone(), Some("W/\"something else\"".to_owned())).await;
+            assert_eq!(other.status, StatusCode::OK);
+        }
+        // Another view, another page size: another tag.
+        let list_tag = tag_of(&get(list.clone(), None).await);
+        let history_tag = tag_of(&get(history.clone(), None).await);
+        assert_ne!(
+            tag_of(&get("/api/v1/customers?period=year&sort=latest".to_owned(), None).await),
+            list_tag
+        );
+        assert_ne!(
+            tag_of(
+                &get(
+                    "/api/v1/customers?period=year&sort=score&per_page=5".to_owned(),
+                    None
+                )
+                .await
+            ),
+            list_tag
+        );
+        assert_ne!(
+            tag_of(
+                &get(
+                    "/api/v1/customers/zoe@example.com/interactions?per_page=6".to_owned(),
+                    None
+                )
+                .await
+            ),
+            history_tag
+        );
+        // A write anywhere in the organisation is a new data version: the held copies are stale.
+        let answer = app
+            .api(
+                "POST",
+                "/api/v1/conversations",
+                Some(&token),
+                Some(format!("[{}]", item("etag-1", "etag@example.com", "70"))),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        let fresh = get(list.clone(), Some(list_tag.clone())).await;
+        assert_eq!(fresh.status, StatusCode::OK);
+        assert_ne!(tag_of(&fresh), list_tag);
+        let fresh = get(history.clone(), Some(history_tag.clone())).await;
+        assert_eq!(fresh.status, StatusCode::OK);
+        assert_ne!(tag_of(&fresh), history_tag);
+        // A field defined changes what filters mean: a new tag too.
+        let before = tag_of(&get(list.clone(), None).await);
+        let org_id = app::orgs::store::find_organisation(&app.db, "acme")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let mut tx = app.db.begin().await.unwrap();
+        let field = app::orgs::model::CustomField {
+            key: "etag_field".to_owned(),
+            label: "ETag field".to_owned(),
+            kind: app::orgs::model::FieldKind::Text,
+            options: Vec::new(),
+        };
+        app::orgs::store::define_field(&mut tx, org_id, &field, 99)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_ne!(tag_of(&get(list.clone(), None).await), before);
+    })
+}
+
 // ---- Hardening: limits, headers, sign-in abuse, sessions, busy and lost databases, timeouts.
 
 #[test]
