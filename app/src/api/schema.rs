@@ -515,7 +515,7 @@ impl IntoParams for CustomersParams {
         let mut parameters = vec![
             query("q", string().max_length(Some(MAX_SEARCH_CHARS)).pattern(Some(query_text_pattern(false))),
                 "Search in identifier or display name: case-insensitive, anywhere in the text; % _ \\ are plain characters."),
-            query("sort", string().enum_values(Some(SortKey::ALL.map(SortKey::param))).default(Some(json!(SortKey::default().param()))), "Sort order. `change` needs a period with a previous one (a `period` other than `all`, or both `from` and `to`; otherwise 400) and sorts by the drop in the average (previous minus this period): certain changes first, then uncertain ones (either side under 3 scored conversations), then customers new to the period (by identifier)."),
+            query("sort", string().enum_values(Some(SortKey::ALL.map(SortKey::param))).default(Some(json!(SortKey::default().param()))), "Sort order. `change` sorts by the drop in the average (previous minus this period) when a period with a previous one is chosen (a `period` other than `all`, or both `from` and `to`): certain changes first, then uncertain ones (either side under 3 scored conversations), then customers new to the period (by identifier). Without such a period every customer is new: by identifier."),
             query("dir", string().enum_values(Some([SortDir::Desc, SortDir::Asc].map(SortDir::param))).default(Some(json!(SortDir::default().param()))), "Sort direction. With `sort=change`, `desc` puts the biggest drop first, `asc` the biggest rise."),
         ];
         parameters.extend(page_parameters(PAGE_SIZE));

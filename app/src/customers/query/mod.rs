@@ -43,13 +43,20 @@ pub const FILTER_PREFIX: &str = "f.";
 /// Longest representative email accepted, in characters.
 pub const MAX_EMAIL_CHARS: usize = 256;
 
-/// Why a view sorted by change without a period to compare is sorted by interactions.
+/// Why the page sorts a view asking for change without a period to compare by interactions.
 const NO_CHANGE_WITHOUT_PERIOD: &str =
     "Change compares a period with the one before it: choose a period (or a range with both dates) to sort by it; sorted by Interactions.";
 
-/// The API's refusal of `sort=change` without a period to compare.
-const NO_CHANGE_WITHOUT_PERIOD_API: &str =
-    "`sort=change` needs a period with a previous one: a `period` other than all, or both `from` and `to`";
+/// Who reads a view's parameters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// The page: `sort=change` without a previous period falls back to the default sort,
+    /// with a note, as the column it would sort is not shown.
+    Page,
+    /// The API: the parameters stand as given (`sort=change` without a previous period
+    /// lists every customer as new, by identifier: what the store does with it).
+    Api,
+}
 
 /// A validated Customers view.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -132,6 +139,13 @@ impl CustomerQuery {
     pub fn from_pairs_noting<K: AsRef<str>, V: AsRef<str>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> (CustomerQuery, Vec<String>) {
+        CustomerQuery::read_pairs(pairs, Reader::Page)
+    }
+
+    fn read_pairs<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+        reader: Reader,
+    ) -> (CustomerQuery, Vec<String>) {
         let mut query = CustomerQuery::default();
         let mut notes = Vec::new();
         let mut preset: Option<Period> = None;
@@ -200,7 +214,7 @@ impl CustomerQuery {
         } else {
             preset.unwrap_or(Period::All)
         };
-        if query.sort == SortKey::Change && !query.period.has_previous() {
+        if reader == Reader::Page && query.sort == SortKey::Change && !query.period.has_previous() {
             notes.push(NO_CHANGE_WITHOUT_PERIOD.to_owned());
             query.sort = SortKey::default();
             query.dir = SortDir::default();
@@ -271,16 +285,14 @@ impl CustomerQuery {
                 },
             }
         }
-        let (query, notes) = CustomerQuery::from_pairs_noting(
+        let (query, notes) = CustomerQuery::read_pairs(
             pairs
                 .iter()
                 .filter(|(key, _)| !extra.contains(&key.as_str()))
                 .map(|(k, v)| (k.as_str(), v.as_str())),
+            Reader::Api,
         );
         if let Some(note) = notes.into_iter().next() {
-            if note == NO_CHANGE_WITHOUT_PERIOD {
-                return Err(NO_CHANGE_WITHOUT_PERIOD_API.to_owned());
-            }
             return Err(note.replace(" Showing All time.", ""));
         }
         query.validate()?;
@@ -308,9 +320,6 @@ impl CustomerQuery {
         }
         if let Period::Range { from, to } = self.period {
             Period::range(from, to)?;
-        }
-        if self.sort == SortKey::Change && !self.period.has_previous() {
-            return Err(NO_CHANGE_WITHOUT_PERIOD.to_owned());
         }
         if self.rep.chars().count() > MAX_EMAIL_CHARS {
             return Err(format!(
