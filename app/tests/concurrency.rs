@@ -192,6 +192,14 @@ fn views() -> Vec<CustomerQuery> {
         })
         .with_channel(ConversationKind::Chat, true),
         all.with_rep("rep1@race.example").with_search("cust-1"),
+        // The Change column: each customer's figures over 11–25 January too (the same other
+        // filters), sorted by change.
+        all.with_period(Period::Range {
+            from: app::customers::query::Day::parse("2026-01-26"),
+            to: app::customers::query::Day::parse("2026-02-09"),
+        })
+        .with_filter("queue", "Billing")
+        .with_sort_clicked(SortKey::Change),
     ]
 }
 
@@ -339,6 +347,18 @@ async fn race(test: &TestDb, models: impl Fn() -> ReadModels) -> (Server, Server
     );
 
     assert_exact(&writing, org_id, "the writing server").await;
+    // The change view compared something: the imports' 3 February conversations fall in its
+    // period and the batches' own in the previous one for customers 10 to 24.
+    let by_change = views().pop().expect("the change view");
+    assert_eq!(by_change.sort, SortKey::Change);
+    let compared = page(&writing, org_id, &by_change).await;
+    assert!(
+        compared
+            .rows
+            .iter()
+            .any(|row| row.previous_interactions > 0),
+        "the previous period has figures to compare"
+    );
     assert_exact(&other, org_id, "another server").await;
     assert_exact(&other, neighbour, "another server, the neighbour").await;
     assert_exact(&writing, org_id, "the writing server, after the neighbour").await;

@@ -106,7 +106,8 @@ fn query() -> impl Strategy<Value = Query> {
         Just(SortKey::Interactions),
         Just(SortKey::First),
         Just(SortKey::Latest),
-        Just(SortKey::Score)
+        Just(SortKey::Score),
+        Just(SortKey::Change)
     ];
     let dir = prop_oneof![Just(SortDir::Desc), Just(SortDir::Asc)];
     (
@@ -329,16 +330,38 @@ impl Model {
             group.2 = group.2.max(at);
             group.3 += score;
         }
+        // A range closed at both ends compares with as many days just before it, under the
+        // same other conditions.
+        let mut previous: BTreeMap<usize, (i64, i64)> = BTreeMap::new();
+        if let (Some(from), Some(to)) = query.days {
+            let before = Query {
+                days: (Some(from - (to - from + 1)), Some(from - 1)),
+                ..query.clone()
+            };
+            for row in self.conversations.values() {
+                if self.counts(row, &before) {
+                    let group = previous.entry(row.customer).or_insert((0, 0));
+                    group.0 += 1;
+                    group.1 += row.score.unwrap_or_default();
+                }
+            }
+        }
         let mut rows: Vec<CustomerSummary> = groups
             .into_iter()
-            .map(|(customer, (count, first, latest, sum))| CustomerSummary {
-                id: 0,
-                identifier: CUSTOMERS[customer].to_owned(),
-                display_name: self.names.get(&customer).cloned(),
-                interactions: count,
-                first_ms: first,
-                latest_ms: latest,
-                score_sum: sum,
+            .map(|(customer, (count, first, latest, sum))| {
+                let (previous_interactions, previous_score_sum) =
+                    previous.get(&customer).copied().unwrap_or((0, 0));
+                CustomerSummary {
+                    id: 0,
+                    identifier: CUSTOMERS[customer].to_owned(),
+                    display_name: self.names.get(&customer).cloned(),
+                    interactions: count,
+                    first_ms: first,
+                    latest_ms: latest,
+                    score_sum: sum,
+                    previous_interactions,
+                    previous_score_sum,
+                }
             })
             .collect();
         rows.sort_by(|a, b| {
@@ -352,10 +375,35 @@ impl Model {
                         .partial_cmp(&average(b))
                         .unwrap_or(Ordering::Equal)
                 }
+                SortKey::Change => Ordering::Equal,
             };
             let by_key = match query.dir {
                 SortDir::Desc => by_key.reverse(),
                 SortDir::Asc => by_key,
+            };
+            // By change: certain (both sides at least 3), uncertain, new; the drop (previous
+            // average minus this one) directed within each.
+            let by_key = if query.sort == SortKey::Change {
+                let group = |r: &CustomerSummary| match (r.previous_interactions, r.interactions) {
+                    (0, _) => 2,
+                    (p, n) if p < 3 || n < 3 => 1,
+                    _ => 0,
+                };
+                let drop = |r: &CustomerSummary| {
+                    if r.previous_interactions == 0 {
+                        0.0
+                    } else {
+                        r.previous_score_sum as f64 / r.previous_interactions as f64
+                            - r.score_sum as f64 / r.interactions as f64
+                    }
+                };
+                let by_drop = drop(a).partial_cmp(&drop(b)).unwrap_or(Ordering::Equal);
+                group(a).cmp(&group(b)).then(match query.dir {
+                    SortDir::Desc => by_drop.reverse(),
+                    SortDir::Asc => by_drop,
+                })
+            } else {
+                by_key
             };
             by_key.then_with(|| a.identifier.as_bytes().cmp(b.identifier.as_bytes()))
         });

@@ -52,8 +52,9 @@ test.describe('date, channel and representative filters', () => {
     await page.getByLabel('From', { exact: true }).fill('2026-02-03');
     await page.getByLabel('To', { exact: true }).fill('2026-03-17');
     await expect(page).toHaveURL(/from=2026-02-03&to=2026-03-17/);
-    // 3 Feb, 17 Feb, 3 Mar and 17 Mar: 70, 85, 95, 60.
-    await expect.poll(() => rowCells(customerRow(page, ZOE))).toEqual([ZOE_NAME, '4', '3 Feb 2026', '17 Mar 2026', '77.5']);
+    // 3 Feb, 17 Feb, 3 Mar and 17 Mar: 70, 85, 95, 60; against 85 over the 43 days before
+    // (31 Dec and 20 Jan): −7.5, the Change column a range brings.
+    await expect.poll(() => rowCells(customerRow(page, ZOE))).toEqual([ZOE_NAME, '4', '3 Feb 2026', '17 Mar 2026', '77.5', '▼−7.5']);
     await customerRow(page, ZOE).click();
     await expect(page.locator('.history-pager .range')).toHaveText('1–4 of 4');
     // An end before the start is not applied, and says why.

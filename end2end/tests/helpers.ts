@@ -38,13 +38,15 @@ export function customerRow(page: Page, identifier: string): Locator {
     .filter({ has: page.locator('.identifier', { hasText: new RegExp(`^${escapeRegExp(identifier)}$`) }) });
 }
 
-/** The cells of a customer row as text: customer, interactions, first, latest, avg score.
- *  The score's band mark (checked by insights.spec.ts) is left out, so figures read plainly. */
+/** The cells of a customer row as text: customer, interactions, first, latest, avg score
+ *  (and the change, with a period). The marks (bands, small samples, uncertain changes,
+ *  checked by insights.spec.ts and change.spec.ts) and words for screen readers are left
+ *  out, so figures read plainly. */
 export async function rowCells(row: Locator): Promise<string[]> {
   return (
     await row.getByRole('cell').evaluateAll((cells) =>
       cells.map((cell) => {
-        const marks = Array.from(cell.querySelectorAll<HTMLElement>('.band'));
+        const marks = Array.from(cell.querySelectorAll<HTMLElement>('.band, .small-sample, .uncertain-change, .visually-hidden'));
         marks.forEach((mark) => (mark.style.display = 'none'));
         const text = (cell as HTMLElement).innerText;
         marks.forEach((mark) => (mark.style.display = ''));

@@ -57,9 +57,11 @@ async function expectCustomerLink(link: Locator, identifier: string): Promise<vo
 const GLYPH = { Low: '▼', Medium: '◆', High: '▲' } as const;
 type BandName = keyof typeof GLYPH;
 
-/** A score cell: the number, then the band's shape (hidden from screen readers) and its word. */
-async function expectBand(cell: Locator, score: string, band: BandName): Promise<void> {
-  await expect(cell).toHaveText(new RegExp(`^\\s*${score.replace('.', '\\.')}\\s*${GLYPH[band]}\\s*${band}\\s*$`));
+/** A score cell: the number, then the band's shape (hidden from screen readers) and its word,
+ *  and for an average over fewer than 3 conversations the small-sample mark and its words. */
+async function expectBand(cell: Locator, score: string, band: BandName, small = false): Promise<void> {
+  const sample = small ? '\\*\\(small sample: fewer than 3 scored conversations\\)' : '';
+  await expect(cell).toHaveText(new RegExp(`^\\s*${score.replace('.', '\\.')}\\s*${GLYPH[band]}\\s*${band}\\s*${sample}\\s*$`));
   const mark = cell.locator('.band');
   await expect(mark).toHaveClass(new RegExp(`\\bband-${band.toLowerCase()}\\b`));
   await expect(mark.locator('[aria-hidden="true"]')).toHaveText(GLYPH[band]);
@@ -87,7 +89,7 @@ test.describe('score bands', () => {
     await expectBand(customerRow(page, ZOE).getByRole('cell').nth(4), '80.0', 'High');
     await expectBand(customerRow(page, 'ACC-7731').getByRole('cell').nth(4), '99.0', 'High');
     await expectBand(customerRow(page, HARBOUR).getByRole('cell').nth(4), '70.0', 'Medium');
-    await expectBand(customerRow(page, 'corp\\jdoe').getByRole('cell').nth(4), '55.0', 'Low');
+    await expectBand(customerRow(page, 'corp\\jdoe').getByRole('cell').nth(4), '55.0', 'Low', true);
     await expectBand(customerRow(page, 'sale_50%@example.com').getByRole('cell').nth(4), '40.0', 'Low');
 
     // Zoë's history, newest first: 60 is on the Medium edge, 80 (her first) on the High one.
@@ -114,14 +116,14 @@ test.describe('score bands', () => {
     await signIn(page, 'manager@globex.example', PASSWORD);
     await expect(page).toHaveURL(/\/customers$/);
     const intruder = customerRow(page, 'intruder@globex.example');
-    await expectBand(intruder.getByRole('cell').nth(4), '99.0', 'High');
+    await expectBand(intruder.getByRole('cell').nth(4), '99.0', 'High', true);
     try {
       serverCli('org', 'set-score-bands', '--org', 'globex', '50', '99.5');
       await open(page, '/customers');
       await expect(page.getByRole('list', { name: 'Score bands' }).getByRole('listitem')).toHaveText([
         /Low: below 50$/, /Medium: 50 to 99\.5$/, /High: 99\.5 and above$/,
       ]);
-      await expectBand(intruder.getByRole('cell').nth(4), '99.0', 'Medium');
+      await expectBand(intruder.getByRole('cell').nth(4), '99.0', 'Medium', true);
       const history = await expand(page, 'intruder@globex.example');
       await expectBand(history.locator('tbody tr td:nth-child(4)').first(), '99', 'Medium');
       await expect(history.locator('svg line.band-edge')).toHaveCount(2);

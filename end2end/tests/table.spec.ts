@@ -94,7 +94,7 @@ test.describe('sorting', () => {
       'customer-183@example.org',
       'customer-001@example.org',
     ]);
-    await expect(customerRow(page, 'customer-061@example.org').getByRole('cell').nth(4)).toHaveText('20.0▼Low');
+    await expect(customerRow(page, 'customer-061@example.org').getByRole('cell').nth(4)).toHaveText('20.0▼Low*(small sample: fewer than 3 scored conversations)');
 
     const latest = page.getByRole('columnheader', { name: 'Latest Interaction' });
     await latest.getByRole('link').click();

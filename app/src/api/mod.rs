@@ -2,6 +2,7 @@
 //! the import's rules, reads with the Customers page's exact semantics, and erasure for Admin
 //! tokens.
 
+pub mod etag;
 pub mod guard;
 pub mod openapi;
 pub mod routes;

@@ -3,6 +3,7 @@
 //! Errors are JSON: `{"code": "…", "error": "…"}`, and for rejected conversations also the bad
 //! items, as the import reports bad rows.
 
+use super::etag::{entity_tag, none_match};
 use super::guard::{WriteGuard, WriteLimits};
 use super::schema::{CustomersParams, ErrorBody, ErrorCode, InteractionsParams, ItemError};
 use super::tokens::{authenticate_token, ApiClient, TokenScope};
@@ -10,7 +11,9 @@ use crate::auth::guard::TryLater;
 use crate::conversations::import::{
     import_rows, parse_batch, BatchError, BatchRefusal, ImportError, RowErrors,
 };
+use crate::customers::model::SMALL_SAMPLE;
 use crate::customers::query::{CustomerQuery, FILTER_PREFIX};
+use crate::customers::question::ChangeGroup;
 use crate::customers::service::{
     customers_page, history_page, resolve_question, Question, QuestionError, Strictness,
 };
@@ -23,7 +26,7 @@ use crate::text::parse_query_string;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -524,6 +527,28 @@ pub struct CustomerItem {
     pub interactions: i64,
     /// RFC 3339 in the organisation's time zone.
     pub latest_interaction: String,
+    /// The average is over fewer than 3 scored conversations: a small sample.
+    pub small_sample: bool,
+    /// Only when a period with a previous one is chosen (a preset other than `all`, or both
+    /// `from` and `to`): scored conversations in the previous period under the same other
+    /// conditions; 0 for a customer new to this period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_interactions: Option<i64>,
+    /// Only when a period with a previous one is chosen: the previous period's average score,
+    /// to two decimals; null for a customer new to this period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, required = false)]
+    pub previous_avg_score: Option<Option<f64>>,
+    /// Only when a period with a previous one is chosen: this period's average minus the
+    /// previous one's (exact averages, the difference rounded to two decimals); null for a
+    /// customer new to this period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, required = false)]
+    pub change: Option<Option<f64>>,
+    /// Only when a period with a previous one is chosen: either side has fewer than 3 scored
+    /// conversations (false for a customer new to this period, whose change is null).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_uncertain: Option<bool>,
 }
 
 /// A page of customers.
@@ -542,9 +567,13 @@ pub struct CustomersPage {
     tag = "customers",
     summary = "The Customers page as JSON",
     description = super::schema::CUSTOMERS_DESCRIPTION,
-    params(CustomersParams),
+    params(
+        CustomersParams,
+        ("If-None-Match" = Option<String>, Header, description = "The `ETag` of an answer held: 304 when it is still this answer"),
+    ),
     responses(
-        (status = 200, description = "A page of customers", body = CustomersPage),
+        (status = 200, description = "A page of customers", body = CustomersPage, headers(("ETag" = String, description = "A weak tag of everything the answer depends on: the organisation's data version, its fields, the view and the dates a period resolved to"))),
+        (status = 304, description = "`If-None-Match` names this answer's `ETag`: nothing changed", headers(("ETag" = String, description = "The answer's tag"))),
         (status = 400, description = "An unknown parameter, field, option or representative, or an invalid value (a bad date, a range that ends before it starts) (`bad_request`)", body = ErrorBody),
         (status = 422, description = "The question took longer than the server's query budget and was stopped: narrow it (`too_broad`)", body = ErrorBody),
     ),
@@ -552,10 +581,21 @@ pub struct CustomersPage {
 async fn get_customers(
     State(state): State<AppState>,
     Extension(client): Extension<ApiClient>,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
-) -> Result<Json<CustomersPage>, ApiError> {
+) -> Result<Response, ApiError> {
     let (question, pairs) = read_query(&state, &client, raw, None).await?;
     let per_page = per_page(&pairs, crate::customers::query::PAGE_SIZE)?;
+    let tag = answer_tag(
+        &state,
+        &client,
+        &question,
+        &["customers", &per_page.to_string()],
+    )
+    .await?;
+    if none_match(&headers, &tag) {
+        return Ok(not_modified(&tag));
+    }
     let page = customers_page(
         &state.db,
         &state.read_models,
@@ -565,10 +605,27 @@ async fn get_customers(
     )
     .await?;
     let zone = zone(&client);
+    let compared = question.conditions.previous.is_some();
     let rows = page
         .rows
         .iter()
         .map(|row| CustomerItem {
+            small_sample: row.interactions < SMALL_SAMPLE,
+            previous_interactions: compared.then_some(row.previous_interactions),
+            previous_avg_score: compared
+                .then(|| average(row.previous_score_sum, row.previous_interactions)),
+            change: compared.then(|| {
+                (row.previous_interactions > 0 && row.interactions > 0).then(|| {
+                    (row.score_sum as f64 / row.interactions as f64
+                        - row.previous_score_sum as f64 / row.previous_interactions as f64)
+                        .round()
+                        / 100.0
+                })
+            }),
+            change_uncertain: compared.then(|| {
+                ChangeGroup::of(row.interactions, row.previous_interactions)
+                    == ChangeGroup::Uncertain
+            }),
             average_score: average(row.score_sum, row.interactions),
             display_name: row.display_name.clone(),
             first_interaction: iso(row.first_ms, zone),
@@ -577,13 +634,45 @@ async fn get_customers(
             latest_interaction: iso(row.latest_ms, zone),
         })
         .collect();
-    Ok(Json(CustomersPage {
-        page: page.page,
-        page_count: page.page_count,
-        per_page,
-        rows,
-        total: page.total,
-    }))
+    Ok(tagged(
+        &tag,
+        Json(CustomersPage {
+            page: page.page,
+            page_count: page.page_count,
+            per_page,
+            rows,
+            total: page.total,
+        }),
+    ))
+}
+
+/// The entity tag of a read answer, from the data version read now (before the answer).
+async fn answer_tag(
+    state: &AppState,
+    client: &ApiClient,
+    question: &Question,
+    call: &[&str],
+) -> Result<String, ApiError> {
+    let version = crate::versions::stored_version(&state.db, client.org_id).await?;
+    Ok(entity_tag(version, &client.time_zone, question, call))
+}
+
+/// 304: the client's copy, named by `If-None-Match`, is this answer.
+fn not_modified(tag: &str) -> Response {
+    let mut response = StatusCode::NOT_MODIFIED.into_response();
+    if let Ok(value) = HeaderValue::from_str(tag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// An answer with its entity tag.
+fn tagged(tag: &str, answer: impl IntoResponse) -> Response {
+    let mut response = answer.into_response();
+    if let Ok(value) = HeaderValue::from_str(tag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
 }
 
 /// Who handled a conversation.
@@ -628,9 +717,11 @@ pub struct InteractionsPage {
     params(
         ("identifier" = String, Path, description = "The customer's identifier, as `identifier` in /api/v1/customers"),
         InteractionsParams,
+        ("If-None-Match" = Option<String>, Header, description = "The `ETag` of an answer held: 304 when it is still this answer"),
     ),
     responses(
-        (status = 200, description = "A page of conversations", body = InteractionsPage),
+        (status = 200, description = "A page of conversations", body = InteractionsPage, headers(("ETag" = String, description = "A weak tag of everything the answer depends on: the organisation's data version, its fields, the view and the dates a period resolved to"))),
+        (status = 304, description = "`If-None-Match` names this answer's `ETag`: nothing changed", headers(("ETag" = String, description = "The answer's tag"))),
         (status = 400, description = "An unknown parameter, field, option or representative, or an invalid value (`bad_request`)", body = ErrorBody),
         (status = 404, description = "No such customer in the token's organisation (`not_found`)", body = ErrorBody),
         (status = 422, description = "The question took longer than the server's query budget and was stopped: narrow it (`too_broad`)", body = ErrorBody),
@@ -640,8 +731,9 @@ async fn get_interactions(
     State(state): State<AppState>,
     Extension(client): Extension<ApiClient>,
     Path(identifier): Path<String>,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
-) -> Result<Json<InteractionsPage>, ApiError> {
+) -> Result<Response, ApiError> {
     let (question, pairs) =
         read_query(&state, &client, raw, Some(&INTERACTIONS_PARAMETERS)).await?;
     let per_page = per_page(&pairs, INTERACTIONS_PER_PAGE)?;
@@ -655,9 +747,20 @@ async fn get_interactions(
     if crate::limits::read_problem(&identifier, crate::limits::MAX_IDENTIFIER_CHARS).is_some() {
         return Err(not_found());
     }
+    // Before the customer is looked up: a customer created later is a new version.
+    let tag = answer_tag(
+        &state,
+        &client,
+        &question,
+        &["interactions", &per_page.to_string(), &identifier],
+    )
+    .await?;
     let customer_id = find_customer_id(&state.db, client.org_id, &identifier)
         .await?
         .ok_or_else(not_found)?;
+    if none_match(&headers, &tag) {
+        return Ok(not_modified(&tag));
+    }
     let page = history_page(
         &state.db,
         client.org_id,
@@ -683,12 +786,15 @@ async fn get_interactions(
             kind: row.kind.clone(),
         })
         .collect();
-    Ok(Json(InteractionsPage {
-        customer: identifier,
-        page: page.page,
-        page_count: page.page_count,
-        per_page,
-        rows,
-        total: page.total,
-    }))
+    Ok(tagged(
+        &tag,
+        Json(InteractionsPage {
+            customer: identifier,
+            page: page.page,
+            page_count: page.page_count,
+            per_page,
+            rows,
+            total: page.total,
+        }),
+    ))
 }

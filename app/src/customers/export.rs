@@ -3,6 +3,7 @@
 //! version of the data however long it streams), written a thousand customers at a time.
 
 use super::query::CustomerQuery;
+use super::question::ChangeGroup;
 use super::read_model::ReadModels;
 use super::service::{customers_page, resolve_question, Question, Strictness};
 use super::store::{page_question, CustomerSummary};
@@ -32,6 +33,17 @@ pub const CSV_HEADER: [&str; 6] = [
 
 /// A cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP's advice), so
 /// an identifier such as `=HYPERLINK(…)` or `+44 20…` stays text.
+/// The columns added when the view compares with a previous period: the previous period's
+/// figures under the same other conditions, the change of the average (this period's minus
+/// the previous one's, one decimal; `New` without a scored conversation then), and whether
+/// it is uncertain (either side under 3 scored conversations).
+pub const CSV_CHANGE_HEADER: [&str; 4] = [
+    "Previous Interactions",
+    "Previous Avg Score",
+    "Change",
+    "Change Uncertain",
+];
+
 pub fn spreadsheet_safe(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
@@ -68,6 +80,8 @@ enum Rows {
 
 struct Export {
     org_id: i64,
+    /// The view compares with a previous period: the change columns are written.
+    compared: bool,
     zone: Tz,
     rows: Rows,
     /// Past this the export stops, even for a client still reading.
@@ -77,17 +91,50 @@ struct Export {
 /// Longest an export may stream.
 const EXPORT_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
 
-fn csv_rows(rows: &[CustomerSummary], zone: Tz) -> Bytes {
+fn csv_rows(rows: &[CustomerSummary], zone: Tz, compared: bool) -> Bytes {
     csv_bytes(rows.iter().map(|row| {
-        vec![
+        let mut cells = vec![
             spreadsheet_safe(&row.identifier),
             spreadsheet_safe(row.display_name.as_deref().unwrap_or_default()),
             row.interactions.to_string(),
             format_date(row.first_ms, zone),
             format_date(row.latest_ms, zone),
             format_average(row.score_sum, row.interactions),
-        ]
+        ];
+        if compared {
+            cells.extend(change_cells(row));
+        }
+        cells
     }))
+}
+
+/// The cells under [`CSV_CHANGE_HEADER`]: plain numbers a spreadsheet reads as numbers.
+fn change_cells(row: &CustomerSummary) -> [String; 4] {
+    let previous = row.previous_interactions;
+    if previous == 0 || row.interactions == 0 {
+        return [
+            "0".to_owned(),
+            String::new(),
+            "New".to_owned(),
+            String::new(),
+        ];
+    }
+    let points = (row.score_sum as f64 / row.interactions as f64
+        - row.previous_score_sum as f64 / previous as f64)
+        / 100.0;
+    let change = format!("{points:.1}");
+    let uncertain = ChangeGroup::of(row.interactions, previous) == ChangeGroup::Uncertain;
+    [
+        previous.to_string(),
+        format_average(row.previous_score_sum, previous),
+        // "-0.0" reads as a drop; it is no change.
+        if change == "-0.0" {
+            "0.0".to_owned()
+        } else {
+            change
+        },
+        if uncertain { "yes" } else { "no" }.to_owned(),
+    ]
 }
 
 async fn next_chunk(mut export: Export) -> Option<(Result<Bytes, std::io::Error>, Export)> {
@@ -105,7 +152,7 @@ async fn next_chunk(mut export: Export) -> Option<(Result<Bytes, std::io::Error>
                 return None;
             }
             let end = (*next + CHUNK as usize).min(rows.len());
-            let bytes = csv_rows(&rows[*next..end], zone);
+            let bytes = csv_rows(&rows[*next..end], zone, export.compared);
             *next = end;
             Some((Ok(bytes), export))
         }
@@ -121,7 +168,7 @@ async fn next_chunk(mut export: Export) -> Option<(Result<Bytes, std::io::Error>
                 Ok(data) => {
                     *next_page =
                         (data.page < data.page_count && data.page == page).then_some(page + 1);
-                    let bytes = csv_rows(&data.rows, zone);
+                    let bytes = csv_rows(&data.rows, zone, export.compared);
                     Some((Ok(bytes), export))
                 }
                 Err(error) => {
@@ -159,7 +206,13 @@ pub async fn export_csv(
         Strictness::Lenient,
     )
     .await?;
-    let header_row = csv_bytes([CSV_HEADER.iter().map(|h| (*h).to_owned()).collect()]);
+    let compared = question.conditions.previous.is_some();
+    let header = CSV_HEADER.iter().chain(if compared {
+        CSV_CHANGE_HEADER.iter()
+    } else {
+        [].iter()
+    });
+    let header_row = csv_bytes([header.map(|h| (*h).to_owned()).collect()]);
     let listing = page_question(&question.applied, &question.conditions, u32::MAX);
     let rows = match state
         .read_models
@@ -177,6 +230,7 @@ pub async fn export_csv(
     };
     let export = Export {
         org_id: viewer.org_id,
+        compared,
         zone: viewer.time_zone,
         rows,
         stop_at: std::time::Instant::now() + EXPORT_TIME_LIMIT,

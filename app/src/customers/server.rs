@@ -13,7 +13,7 @@ use leptos::server_fn::codec::Json;
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    pub use super::super::model::CustomerRow;
+    pub use super::super::model::{CustomerRow, RowChange, SMALL_SAMPLE};
     pub use super::super::query::{HISTORY_PAGE_SIZE, PAGE_SIZE};
     pub use super::super::service::{
         customers_page, history_page, resolve_question, trend_points, Strictness,
@@ -25,6 +25,16 @@ mod ssr {
     pub use crate::orgs::store::score_bands;
     pub use crate::orgs::time::{format_date, format_date_time, format_long_date, format_month};
     pub use crate::session::{app_state, current_reviewer};
+
+    /// "1 Nov 2026 – 5 Nov 2026", or one day.
+    pub fn format_day_span(first: chrono::NaiveDate, last: chrono::NaiveDate) -> String {
+        let day = |date: chrono::NaiveDate| date.format("%-d %b %Y").to_string();
+        if first == last {
+            day(first)
+        } else {
+            format!("{} – {}", day(first), day(last))
+        }
+    }
 }
 
 /// A view sent by the page, validated and resolved for the signed-in reviewer, with the
@@ -115,9 +125,23 @@ pub async fn list_customers(query: CustomerQuery) -> Result<CustomersPage, AppEr
         .map_err(crate::error::answer)?;
     let mut applied = question.applied;
     applied.page = data.page;
+    let compared = question.conditions.previous.is_some();
+    let previous_period = question
+        .previous_days
+        .map(|(first, last)| format_day_span(first, last));
     Ok(CustomersPage {
         query: applied,
+        previous_period,
         customers: data.map(|row| CustomerRow {
+            small_sample: row.interactions < SMALL_SAMPLE,
+            change: compared.then(|| {
+                RowChange::of(
+                    row.interactions,
+                    row.score_sum,
+                    row.previous_interactions,
+                    row.previous_score_sum,
+                )
+            }),
             id: row.id,
             identifier: row.identifier,
             display_name: row.display_name,

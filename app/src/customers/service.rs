@@ -48,6 +48,8 @@ pub struct Question {
     pub conditions: Conditions,
     /// The organisation's fields, read once for the question (the page shows them too).
     pub fields: Vec<StoredField>,
+    /// The first and last day of the previous period, when the view compares with one.
+    pub previous_days: Option<(NaiveDate, NaiveDate)>,
 }
 
 /// Resolves `query` for the organisation: its fields and representative, and the period as
@@ -90,22 +92,21 @@ pub async fn resolve_question(
             }
         }
     };
-    let (from_ms, until_ms) = period_bounds(
-        query.period,
-        zone,
-        Utc::now().with_timezone(&zone).date_naive(),
-    );
+    let today = Utc::now().with_timezone(&zone).date_naive();
+    let (from_ms, until_ms) = period_bounds(query.period, zone, today);
     let conditions = Conditions {
         fields: resolve_filters(query, &fields),
         from_ms,
         until_ms,
         kinds: query.channels.clone(),
         representative_id,
+        previous: query.period.previous_bounds(zone, today),
     };
     Ok(Question {
         applied,
         conditions,
         fields,
+        previous_days: query.period.previous_days(today),
     })
 }
 

@@ -1,6 +1,7 @@
 //! The Customers page's queries. Only scored conversations count; while filters are active,
 //! only the conversations that match every filter count, for the rows and the histories alike.
 
+use super::model::SMALL_SAMPLE;
 use super::query::{CustomerQuery, SortDir, SortKey};
 pub use super::read_model::Conditions;
 use super::read_model::{PageQuestion, ReadModels};
@@ -176,21 +177,37 @@ fn push_filter_match(sql: &mut Sql, alias: &str, filter: &ResolvedFilter) {
     };
 }
 
-fn sort_expression(key: SortKey) -> &'static str {
-    match key {
-        SortKey::Interactions => "COUNT(*)",
-        SortKey::First => "MIN(v.occurred_at_ms)",
-        SortKey::Latest => "MAX(v.occurred_at_ms)",
-        // The same IEEE division on both backends, so ties and order agree.
-        SortKey::Score => "CAST(SUM(v.score_hundredths) AS DOUBLE PRECISION) / COUNT(*)",
-    }
-}
-
-fn direction_sql(dir: SortDir) -> &'static str {
-    match dir {
+/// `ORDER BY` of [`grouped_rows`], over a customer's figures `g` and the previous period's
+/// `p` (absent without a previous period).
+fn order_sql(key: SortKey, dir: SortDir, compared: bool) -> String {
+    let dir = match dir {
         SortDir::Desc => "DESC",
         SortDir::Asc => "ASC",
-    }
+    };
+    let by_key = match key {
+        SortKey::Interactions => format!("g.interactions {dir}"),
+        SortKey::First => format!("g.first_ms {dir}"),
+        SortKey::Latest => format!("g.latest_ms {dir}"),
+        // The same IEEE division on both backends, so ties and order agree.
+        SortKey::Score => {
+            format!("CAST(g.score_sum AS DOUBLE PRECISION) / g.interactions {dir}")
+        }
+        // As the read model: certain changes, uncertain ones, the new; then the drop
+        // (previous average minus this one, the same IEEE operations), directed.
+        SortKey::Change if compared => format!(
+            "CASE WHEN p.interactions IS NULL THEN 2 \
+             WHEN p.interactions < {SMALL_SAMPLE} OR g.interactions < {SMALL_SAMPLE} THEN 1 \
+             ELSE 0 END ASC, \
+             COALESCE(CAST(p.score_sum AS DOUBLE PRECISION) / p.interactions \
+             - CAST(g.score_sum AS DOUBLE PRECISION) / g.interactions, 0) {dir}"
+        ),
+        // Nothing to compare (the query's validation keeps this away): every customer is
+        // new, and new customers sort by identifier, as in the read model.
+        SortKey::Change => return "g.identifier ASC".to_owned(),
+    };
+    // Identifiers are unique per organisation and compared byte-wise on both backends, so the
+    // order is total and pages never overlap or skip.
+    format!("{by_key}, g.identifier ASC")
 }
 
 /// The question a page of `page_size` customers asks of the read model.
@@ -325,7 +342,9 @@ pub async fn grouped_page(
     .await
 }
 
-/// The rows of [`grouped_page`]'s page, placed by `paging`.
+/// The rows of [`grouped_page`]'s page, placed by `paging`: each customer's figures (`g`)
+/// and, when the question compares with a previous period, the same grouping over that
+/// period (`p`, no row for a customer new to this one) joined by customer.
 fn grouped_rows(
     backend: Backend,
     org_id: i64,
@@ -334,7 +353,17 @@ fn grouped_rows(
     page_size: u32,
     paging: Paging,
 ) -> Sql {
-    let mut sql = Sql::new(
+    let previous = conditions.over_previous();
+    let mut sql = Sql::new(if previous.is_some() {
+        "SELECT g.id, g.identifier, g.display_name, g.interactions, g.first_ms, g.latest_ms, \
+         g.score_sum, COALESCE(p.interactions, 0) AS previous_interactions, \
+         COALESCE(p.score_sum, 0) AS previous_score_sum FROM ("
+    } else {
+        "SELECT g.id, g.identifier, g.display_name, g.interactions, g.first_ms, g.latest_ms, \
+         g.score_sum, CAST(0 AS BIGINT) AS previous_interactions, \
+         CAST(0 AS BIGINT) AS previous_score_sum FROM ("
+    });
+    sql.push(
         "SELECT c.id, c.identifier, c.display_name, COUNT(*) AS interactions, \
          MIN(v.occurred_at_ms) AS first_ms, MAX(v.occurred_at_ms) AS latest_ms, \
          CAST(SUM(v.score_hundredths) AS BIGINT) AS score_sum",
@@ -347,13 +376,26 @@ fn grouped_rows(
         Scope::Organisation(backend),
         true,
     );
-    // Identifiers are unique per organisation and compared byte-wise on both backends, so the
-    // order is total and pages never overlap or skip.
+    sql.push(" GROUP BY c.id, c.identifier, c.display_name) g");
+    if let Some(previous) = &previous {
+        // The search is the join: only the customers of `g` are looked up.
+        sql.push(
+            " LEFT JOIN (SELECT v.customer_id, COUNT(*) AS interactions, \
+             CAST(SUM(v.score_hundredths) AS BIGINT) AS score_sum",
+        );
+        push_matching_conversations(
+            &mut sql,
+            org_id,
+            "",
+            previous,
+            Scope::Organisation(backend),
+            false,
+        );
+        sql.push(" GROUP BY v.customer_id) p ON p.customer_id = g.id");
+    }
     sql.push(&format!(
-        " GROUP BY c.id, c.identifier, c.display_name \
-         ORDER BY {} {}, c.identifier ASC",
-        sort_expression(query.sort),
-        direction_sql(query.dir),
+        " ORDER BY {}",
+        order_sql(query.sort, query.dir, previous.is_some())
     ))
     .push(" LIMIT ")
     .bind(i64::from(page_size))

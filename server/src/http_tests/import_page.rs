@@ -3,6 +3,7 @@
 //! refused; the upload's own size limit applies, not the usual body limit.
 
 use super::*;
+use crate::http::MAX_BODY_BYTES;
 use app::conversations::import_page::jobs::{ImportJobs, ImportSettings};
 use std::sync::Arc;
 

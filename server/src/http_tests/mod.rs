@@ -2,6 +2,7 @@
 //! cookie, an expired session, another organisation's ids, malformed and oversized calls.
 
 mod api;
+mod change;
 mod connections;
 mod delivery;
 mod erasure;

@@ -210,6 +210,19 @@ pub(super) async fn measure_backend(
         last_90.with_filter("tier", "Gold").with_search("son"),
         50.0,
     ));
+    // Issue 27: a period brings the Change column (the previous 90 days, a second selection).
+    cases.push((
+        "change",
+        "Last 90 days with the Change column (default sort)".to_owned(),
+        last_90.clone(),
+        10.0,
+    ));
+    cases.push((
+        "change",
+        "Last 90 days sorted by change (biggest drop first)".to_owned(),
+        last_90.with_sort_clicked(SortKey::Change),
+        50.0,
+    ));
 
     let budget = Duration::from_secs(args.query_budget_seconds);
     let mut rows = Vec::new();

@@ -1,5 +1,7 @@
 //! The bench's own arithmetic: figures, verdicts, peak memory readings.
 
+use super::report::*;
+use super::store::*;
 use super::*;
 
 #[test]

@@ -43,6 +43,21 @@ pub const FILTER_PREFIX: &str = "f.";
 /// Longest representative email accepted, in characters.
 pub const MAX_EMAIL_CHARS: usize = 256;
 
+/// Why the page sorts a view asking for change without a period to compare by interactions.
+const NO_CHANGE_WITHOUT_PERIOD: &str =
+    "Change compares a period with the one before it: choose a period (or a range with both dates) to sort by it; sorted by Interactions.";
+
+/// Who reads a view's parameters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// The page: `sort=change` without a previous period falls back to the default sort,
+    /// with a note, as the column it would sort is not shown.
+    Page,
+    /// The API: the parameters stand as given (`sort=change` without a previous period
+    /// lists every customer as new, by identifier: what the store does with it).
+    Api,
+}
+
 /// A validated Customers view.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CustomerQuery {
@@ -124,6 +139,13 @@ impl CustomerQuery {
     pub fn from_pairs_noting<K: AsRef<str>, V: AsRef<str>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> (CustomerQuery, Vec<String>) {
+        CustomerQuery::read_pairs(pairs, Reader::Page)
+    }
+
+    fn read_pairs<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+        reader: Reader,
+    ) -> (CustomerQuery, Vec<String>) {
         let mut query = CustomerQuery::default();
         let mut notes = Vec::new();
         let mut preset: Option<Period> = None;
@@ -192,6 +214,11 @@ impl CustomerQuery {
         } else {
             preset.unwrap_or(Period::All)
         };
+        if reader == Reader::Page && query.sort == SortKey::Change && !query.period.has_previous() {
+            notes.push(NO_CHANGE_WITHOUT_PERIOD.to_owned());
+            query.sort = SortKey::default();
+            query.dir = SortDir::default();
+        }
         (query, notes)
     }
 
@@ -218,7 +245,7 @@ impl CustomerQuery {
                 "q" if value.trim().chars().count() > MAX_SEARCH_CHARS => return Err(search_too_long()),
                 "q" => {}
                 "sort" if SortKey::from_param(value).is_none() => {
-                    return Err(format!("`sort` must be interactions, first, latest or score, not `{value}`"))
+                    return Err(format!("`sort` must be interactions, first, latest, score or change, not `{value}`"))
                 }
                 "dir" if SortDir::from_param(value).is_none() => {
                     return Err(format!("`dir` must be desc or asc, not `{value}`"))
@@ -258,11 +285,12 @@ impl CustomerQuery {
                 },
             }
         }
-        let (query, notes) = CustomerQuery::from_pairs_noting(
+        let (query, notes) = CustomerQuery::read_pairs(
             pairs
                 .iter()
                 .filter(|(key, _)| !extra.contains(&key.as_str()))
                 .map(|(k, v)| (k.as_str(), v.as_str())),
+            Reader::Api,
         );
         if let Some(note) = notes.into_iter().next() {
             return Err(note.replace(" Showing All time.", ""));
@@ -436,8 +464,16 @@ impl CustomerQuery {
             Period::Range { from, to } => Period::range(from, to).unwrap_or(self.period),
             preset => preset,
         };
+        // The Change column leaves with the previous period, and its sort with it.
+        let (sort, dir) = if self.sort == SortKey::Change && !period.has_previous() {
+            (SortKey::default(), SortDir::default())
+        } else {
+            (self.sort, self.dir)
+        };
         CustomerQuery {
             period,
+            sort,
+            dir,
             page: 1,
             ..self.clone()
         }

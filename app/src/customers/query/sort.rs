@@ -9,14 +9,21 @@ pub enum SortKey {
     First,
     Latest,
     Score,
+    /// The Avg Score against the previous period's, when a period is chosen. The key is the
+    /// drop (previous minus current), so the default direction, `desc`, lists the biggest drop
+    /// first, then smaller drops, then rises; `asc` the biggest rise first. Either way the
+    /// certain changes come first, then the uncertain ones (a side with a small sample), then
+    /// the customers new to the period.
+    Change,
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 4] = [
+    pub const ALL: [SortKey; 5] = [
         SortKey::Interactions,
         SortKey::First,
         SortKey::Latest,
         SortKey::Score,
+        SortKey::Change,
     ];
 
     pub fn param(self) -> &'static str {
@@ -25,6 +32,7 @@ impl SortKey {
             SortKey::First => "first",
             SortKey::Latest => "latest",
             SortKey::Score => "score",
+            SortKey::Change => "change",
         }
     }
 

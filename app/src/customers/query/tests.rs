@@ -379,3 +379,60 @@ fn channels_toggle_and_reset_the_page() {
         .channels
         .is_empty());
 }
+
+#[test]
+fn a_view_sorted_by_change_round_trips_through_its_url() {
+    let query = CustomerQuery::from_query_string("period=30d&sort=change&dir=asc");
+    assert_eq!(
+        (query.sort, query.dir, query.period),
+        (SortKey::Change, SortDir::Asc, Period::Last30Days)
+    );
+    assert_eq!(query.href(), "/customers?sort=change&dir=asc&period=30d");
+    assert_eq!(
+        CustomerQuery::from_query_string(&query.to_query_string()),
+        query
+    );
+    // A header click: the biggest drop first (desc), then flipped.
+    let clicked = CustomerQuery::from_query_string("from=2026-01-01&to=2026-01-31")
+        .with_sort_clicked(SortKey::Change);
+    assert_eq!(
+        (clicked.sort, clicked.dir),
+        (SortKey::Change, SortDir::Desc)
+    );
+    assert_eq!(
+        clicked.href(),
+        "/customers?sort=change&from=2026-01-01&to=2026-01-31"
+    );
+    assert!(clicked.validate().is_ok());
+}
+
+#[test]
+fn change_without_a_previous_period_falls_back_on_the_page_and_stands_in_the_api() {
+    for url in [
+        "sort=change",
+        "sort=change&dir=asc&period=all",
+        "sort=change&from=2026-01-01",
+    ] {
+        let (query, notes) = CustomerQuery::from_pairs_noting(parse_query_string(url));
+        assert_eq!(
+            (query.sort, query.dir),
+            (SortKey::Interactions, SortDir::Desc),
+            "{url}"
+        );
+        assert_eq!(notes.len(), 1, "{url}");
+        // The API keeps it: every customer is new then, listed by identifier.
+        let strict = CustomerQuery::from_pairs_strict(parse_query_string(url), &[]);
+        assert_eq!(strict.map(|query| query.sort), Ok(SortKey::Change), "{url}");
+    }
+    // Choosing All time leaves the change sort behind.
+    let by_change = CustomerQuery::from_query_string("period=month&sort=change&dir=asc");
+    let all = by_change.with_period(Period::All);
+    assert_eq!((all.sort, all.dir), (SortKey::Interactions, SortDir::Desc));
+    let other = by_change.with_period(Period::Last7Days);
+    assert_eq!((other.sort, other.dir), (SortKey::Change, SortDir::Asc));
+    assert!(CustomerQuery::from_pairs_strict(
+        parse_query_string("sort=change&period=quarter"),
+        &[]
+    )
+    .is_ok());
+}

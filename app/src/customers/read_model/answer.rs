@@ -8,7 +8,7 @@ use super::selection::Selection;
 use super::work::Deadline;
 use super::{Conditions, PageQuestion};
 use crate::customers::query::{SortDir, SortKey};
-use crate::customers::question::{CustomerSummary, Matcher};
+use crate::customers::question::{average_drop, ChangeGroup, CustomerSummary, Matcher};
 use crate::db::StoreResult;
 use crate::page::{Page, Paging};
 use std::cmp::Ordering;
@@ -44,10 +44,13 @@ impl Figures {
     }
 }
 
+/// Every sort key in both directions.
+const ORDERS: usize = SortKey::ALL.len() * 2;
+
 /// The unconditioned figures and, built on first use, each sort order of the listed customers.
 pub(super) struct Overall {
     figures: Vec<Figures>,
-    orders: [OnceLock<Vec<u32>>; 8],
+    orders: [OnceLock<Vec<u32>>; ORDERS],
 }
 
 impl Overall {
@@ -233,24 +236,47 @@ impl Facts {
         Some(filter)
     }
 
+    /// The order of two customers; `previous` holds the previous period's figures when the
+    /// question compares with one.
     fn compare(
         &self,
         figures: &[Figures],
+        previous: Option<&[Figures]>,
         sort: SortKey,
         dir: SortDir,
         a: u32,
         b: u32,
     ) -> Ordering {
         let (fa, fb) = (&figures[a as usize], &figures[b as usize]);
-        let by_key = match sort {
-            SortKey::Interactions => fa.interactions.cmp(&fb.interactions),
-            SortKey::First => fa.first_ms.cmp(&fb.first_ms),
-            SortKey::Latest => fa.latest_ms.cmp(&fb.latest_ms),
-            SortKey::Score => fa.average().total_cmp(&fb.average()),
-        };
-        let by_key = match dir {
+        let directed = |by_key: Ordering| match dir {
             SortDir::Desc => by_key.reverse(),
             SortDir::Asc => by_key,
+        };
+        let by_key = match sort {
+            SortKey::Interactions => directed(fa.interactions.cmp(&fb.interactions)),
+            SortKey::First => directed(fa.first_ms.cmp(&fb.first_ms)),
+            SortKey::Latest => directed(fa.latest_ms.cmp(&fb.latest_ms)),
+            SortKey::Score => directed(fa.average().total_cmp(&fb.average())),
+            SortKey::Change => {
+                // The groups keep their order in both directions; the drop is directed.
+                let (pa, pb) = previous.map_or((Figures::default(), Figures::default()), |p| {
+                    (p[a as usize], p[b as usize])
+                });
+                let group = |f: &Figures, p: &Figures| {
+                    ChangeGroup::of(i64::from(f.interactions), i64::from(p.interactions))
+                };
+                let drop = |f: &Figures, p: &Figures| {
+                    average_drop(
+                        f.score_sum,
+                        i64::from(f.interactions),
+                        p.score_sum,
+                        i64::from(p.interactions),
+                    )
+                };
+                group(fa, &pa)
+                    .cmp(&group(fb, &pb))
+                    .then_with(|| directed(drop(fa, &pa).total_cmp(&drop(fb, &pb))))
+            }
         };
         // Identifiers are unique in an organisation and compared byte-wise: a total order.
         by_key.then_with(|| self.identifier[a as usize].cmp(&self.identifier[b as usize]))
@@ -282,7 +308,7 @@ impl Facts {
                         .filter(|customer| overall.figures[*customer as usize].interactions > 0)
                         .collect();
                     listed.sort_unstable_by(|a, b| {
-                        self.compare(&overall.figures, question.sort, question.dir, *a, *b)
+                        self.compare(&overall.figures, None, question.sort, question.dir, *a, *b)
                     });
                     listed
                 });
@@ -309,13 +335,15 @@ impl Facts {
                     (paging, rows)
                 }
             };
-            return Ok(self.answer(&overall.figures, rows, paging));
+            return Ok(self.answer(&overall.figures, None, rows, paging));
         }
         let Some(mut filter) = self.filter(&question.conditions) else {
-            return Ok(self.answer(&[], Vec::new(), place(question, 0)));
+            return Ok(self.answer(&[], None, Vec::new(), place(question, 0)));
         };
-        filter.customers = searched;
+        filter.customers = searched.clone();
         let figures = self.figures(&filter, deadline)?;
+        let previous = self.previous_figures(&question.conditions, searched, deadline)?;
+        let previous = previous.as_deref();
         let mut listed: Vec<u32> = (0..figures.len() as u32)
             .filter(|customer| figures[*customer as usize].interactions > 0)
             .collect();
@@ -324,8 +352,9 @@ impl Facts {
         let start = paging.offset(page_size as u32) as usize;
         let end = (start + page_size).min(total);
         deadline.check()?;
-        let compare =
-            |a: &u32, b: &u32| self.compare(&figures, question.sort, question.dir, *a, *b);
+        let compare = |a: &u32, b: &u32| {
+            self.compare(&figures, previous, question.sort, question.dir, *a, *b)
+        };
         let rows = if start >= end {
             Vec::new()
         } else if end < total {
@@ -343,7 +372,26 @@ impl Facts {
             tail.sort_unstable_by(compare);
             tail
         };
-        Ok(self.answer(&figures, rows, paging))
+        Ok(self.answer(&figures, previous, rows, paging))
+    }
+
+    /// Per-customer figures over the previous period under the question's other conditions:
+    /// a second selection, joined to the first by customer slot. `None` when the question
+    /// does not compare (or nothing can match then: every customer is new).
+    fn previous_figures(
+        &self,
+        conditions: &Conditions,
+        searched: Option<Vec<bool>>,
+        deadline: &Deadline,
+    ) -> StoreResult<Option<Vec<Figures>>> {
+        let Some(previous) = conditions.over_previous() else {
+            return Ok(None);
+        };
+        let Some(mut filter) = self.filter(&previous) else {
+            return Ok(Some(vec![Figures::default(); self.customer_id.len()]));
+        };
+        filter.customers = searched;
+        Ok(Some(self.figures(&filter, deadline)?))
     }
 
     /// Every customer of the view in its order, computed once: what an export streams, so
@@ -354,6 +402,8 @@ impl Facts {
         deadline: &Deadline,
     ) -> StoreResult<Vec<CustomerSummary>> {
         let searched = self.searched(&question.search);
+        let previous = self.previous_figures(&question.conditions, searched.clone(), deadline)?;
+        let previous = previous.as_deref();
         let figures = if question.conditions.is_empty() {
             self.figures(
                 &Filter {
@@ -373,11 +423,13 @@ impl Facts {
             .filter(|customer| figures[*customer as usize].interactions > 0)
             .collect();
         deadline.check()?;
-        listed.sort_unstable_by(|a, b| self.compare(&figures, question.sort, question.dir, *a, *b));
+        listed.sort_unstable_by(|a, b| {
+            self.compare(&figures, previous, question.sort, question.dir, *a, *b)
+        });
         deadline.check()?;
         Ok(listed
             .into_iter()
-            .map(|customer| self.summary(&figures, customer))
+            .map(|customer| self.summary(&figures, previous, customer))
             .collect())
     }
 
@@ -401,9 +453,15 @@ impl Facts {
             .clone()
     }
 
-    fn summary(&self, figures: &[Figures], customer: u32) -> CustomerSummary {
+    fn summary(
+        &self,
+        figures: &[Figures],
+        previous: Option<&[Figures]>,
+        customer: u32,
+    ) -> CustomerSummary {
         let at = customer as usize;
         let figures = figures[at];
+        let before = previous.map_or(Figures::default(), |previous| previous[at]);
         CustomerSummary {
             id: self.customer_id[at],
             identifier: self.identifier[at].clone(),
@@ -412,14 +470,22 @@ impl Facts {
             first_ms: figures.first_ms,
             latest_ms: figures.latest_ms,
             score_sum: figures.score_sum,
+            previous_interactions: i64::from(before.interactions),
+            previous_score_sum: before.score_sum,
         }
     }
 
     /// The page `paging` placed, holding `rows` (customer slots) with their figures.
-    fn answer(&self, figures: &[Figures], rows: Vec<u32>, paging: Paging) -> Page<CustomerSummary> {
+    fn answer(
+        &self,
+        figures: &[Figures],
+        previous: Option<&[Figures]>,
+        rows: Vec<u32>,
+        paging: Paging,
+    ) -> Page<CustomerSummary> {
         paging.with_rows(
             rows.into_iter()
-                .map(|customer| self.summary(figures, customer))
+                .map(|customer| self.summary(figures, previous, customer))
                 .collect(),
         )
     }

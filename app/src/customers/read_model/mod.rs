@@ -57,9 +57,24 @@ pub struct Conditions {
     /// The channels that count; empty means all.
     pub kinds: Vec<ConversationKind>,
     pub representative_id: Option<i64>,
+    /// The previous period's bounds (from inclusive, until exclusive, UTC milliseconds) when a
+    /// page compares with it: not a condition on what counts, but a second selection under
+    /// the same other conditions, whose figures each customer carries beside its own.
+    pub previous: Option<(i64, i64)>,
 }
 
 impl Conditions {
+    /// The same conditions over the previous period (`None` when there is none).
+    pub fn over_previous(&self) -> Option<Conditions> {
+        let (from_ms, until_ms) = self.previous?;
+        Some(Conditions {
+            from_ms: Some(from_ms),
+            until_ms: Some(until_ms),
+            previous: None,
+            ..self.clone()
+        })
+    }
+
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
             && self.from_ms.is_none()

@@ -4,7 +4,7 @@ use super::history::InteractionHistory;
 use super::legend::BandLegend;
 use super::pager::CustomerPager;
 use crate::components::{group_thousands, BandMark};
-use crate::customers::model::{CustomerRow, CustomersPage};
+use crate::customers::model::{CustomerRow, CustomersPage, Direction, RowChange};
 use crate::customers::query::{CustomerQuery, RowFocus, SortDir, SortKey};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -59,6 +59,8 @@ pub(super) fn CustomerTable(
     let applied = page.query.clone();
     let rows = page.customers.rows.clone();
     let bands = page.bands;
+    let previous_period = page.previous_period.clone();
+    let compared = previous_period.is_some();
     let asked = focus.get_untracked();
     let missing = asked
         .open
@@ -70,7 +72,7 @@ pub(super) fn CustomerTable(
                 {format!("Customer “{identifier}” is not on this page of results.")}
             </p>
         })}
-        <BandLegend bands=bands />
+        <BandLegend bands=bands previous_period=previous_period />
         <div class="table-wrap">
             <table class="customers" aria-label="Customers">
                 <thead>
@@ -82,6 +84,9 @@ pub(super) fn CustomerTable(
                         <SortHeader label="First Interaction" key=SortKey::First query=query />
                         <SortHeader label="Latest Interaction" key=SortKey::Latest query=query />
                         <SortHeader label="Avg Score" key=SortKey::Score query=query />
+                        {compared.then(|| view! {
+                            <SortHeader label="Change" key=SortKey::Change query=query />
+                        })}
                     </tr>
                 </thead>
                 <tbody>
@@ -97,6 +102,7 @@ pub(super) fn CustomerTable(
                                     query=query
                                     open=open
                                     hpage=hpage
+                                    compared=compared
                                 />
                             }
                         })
@@ -140,6 +146,8 @@ pub(super) fn CustomerRowView(
     query: Memo<CustomerQuery>,
     open: bool,
     hpage: u32,
+    /// The table has a Change column.
+    compared: bool,
 ) -> impl IntoView {
     let expanded = RwSignal::new(false);
     // A row the address opens is opened in the browser, once the page is live: its history
@@ -223,11 +231,13 @@ pub(super) fn CustomerRowView(
             <td class="numeric">
                 {row.avg_score.clone()}
                 {row.avg_band.map(|band| view! { <BandMark band=band /> })}
+                {row.small_sample.then(|| view! { <SmallSampleMark /> })}
             </td>
+            {compared.then(|| view! { <ChangeCell change=row.change.clone() /> })}
         </tr>
         <Show when=move || expanded.get()>
             <tr class="history-row" id=history_id.clone()>
-                <td colspan="5">
+                <td colspan=if compared { "6" } else { "5" }>
                     <InteractionHistory
                         customer_id=customer_id
                         identifier=identifier.clone()
@@ -255,4 +265,70 @@ pub(super) fn go_to_address(address: &str) {
             ..Default::default()
         },
     );
+}
+
+/// The mark of an average over fewer than 3 scored conversations; the legend explains it.
+#[component]
+fn SmallSampleMark() -> impl IntoView {
+    view! {
+        <span class="small-sample">
+            <span class="sample-mark" aria-hidden="true">"*"</span>
+            <span class="visually-hidden">"(small sample: fewer than 3 scored conversations)"</span>
+        </span>
+    }
+}
+
+/// This period's average against the previous period's: a sign, an arrow, and words for
+/// screen readers; "New" without a scored conversation then.
+#[component]
+fn ChangeCell(change: Option<RowChange>) -> impl IntoView {
+    let cell = match change {
+        None => ().into_any(),
+        Some(RowChange::New) => view! {
+            <span class="change new">"New"</span>
+            <span class="visually-hidden">": no scored conversation in the previous period"</span>
+        }
+        .into_any(),
+        Some(RowChange::Moved {
+            delta,
+            direction,
+            previous_avg,
+            previous_interactions: _,
+            uncertain,
+        }) => {
+            let (class, arrow, words) = match direction {
+                Direction::Up => (
+                    "change up",
+                    "▲",
+                    format!("up {} from {previous_avg}", &delta[1..]),
+                ),
+                Direction::Down => (
+                    "change down",
+                    "▼",
+                    format!(
+                        "down {} from {previous_avg}",
+                        delta.trim_start_matches('\u{2212}')
+                    ),
+                ),
+                Direction::Flat => ("change flat", "▶", format!("no change from {previous_avg}")),
+            };
+            view! {
+                <span class=class aria-hidden="true">
+                    <span class="change-arrow">{arrow}</span>
+                    {delta}
+                </span>
+                <span class="visually-hidden">{words}</span>
+                {uncertain.then(|| view! {
+                    <span class="uncertain-change">
+                        <span class="uncertain-mark" aria-hidden="true">"?"</span>
+                        <span class="visually-hidden">
+                            " (uncertain: a period with fewer than 3 scored conversations)"
+                        </span>
+                    </span>
+                })}
+            }
+            .into_any()
+        }
+    };
+    view! { <td class="numeric change-col">{cell}</td> }
 }
