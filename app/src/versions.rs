@@ -22,6 +22,7 @@ use crate::sql;
 /// Claims the next write version of the organisation: the first statement of every
 /// transaction that writes customers or conversations. It holds the organisation's version
 /// row locked until the transaction ends.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn claim_write_version(tx: &mut Tx, org_id: i64) -> StoreResult<i64> {
     let sql = sql!(
         "INSERT INTO read_model_versions (org_id, version) VALUES ($1, 1) \
@@ -34,6 +35,7 @@ pub async fn claim_write_version(tx: &mut Tx, org_id: i64) -> StoreResult<i64> {
 
 /// Marks `version`, claimed by this transaction, as a write that held read models cannot
 /// apply as changed rows: whoever holds an older version reloads the organisation from scratch.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn reload_from_here(tx: &mut Tx, org_id: i64, version: i64) -> StoreResult<()> {
     let sql = sql!(
         "UPDATE read_model_versions SET reload_version = $1 WHERE org_id = $2",
@@ -45,6 +47,7 @@ pub async fn reload_from_here(tx: &mut Tx, org_id: i64, version: i64) -> StoreRe
 }
 
 /// The organisation's data version as last committed (0 before its first write).
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn stored_version(db: &Db, org_id: i64) -> StoreResult<i64> {
     let row: Option<VersionRow> = db
         .fetch_optional(
@@ -59,6 +62,7 @@ pub async fn stored_version(db: &Db, org_id: i64) -> StoreResult<i64> {
 }
 
 /// The data version and the version a reader must reload from, inside `tx`'s snapshot.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn versions_in(tx: &mut Tx, org_id: i64) -> StoreResult<(i64, i64)> {
     let row: Option<VersionsRow> = tx
         .fetch_optional(

@@ -34,6 +34,14 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Connections open at once by default (`PLAYBOOK_MAX_CONNECTIONS`).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1000;
+/// A request still running after this long is answered 503 and dropped.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// A client must send its request headers (and a new connection its first byte) within this.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection with no request in flight for this long is closed.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// On shutdown, how long requests in flight get to finish.
+pub const DEFAULT_SHUTDOWN_DRAIN: Duration = Duration::from_secs(10);
 /// File descriptors kept free of connections: the database pool, the SQLite files, the client
 /// files being served, logs.
 pub const RESERVED_DESCRIPTORS: usize = 128;
@@ -84,14 +92,14 @@ impl Default for ServeOptions {
     fn default() -> Self {
         ServeOptions {
             secure_cookies: false,
-            request_timeout: Duration::from_secs(30),
-            header_read_timeout: Duration::from_secs(10),
-            shutdown_drain: Duration::from_secs(10),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            header_read_timeout: DEFAULT_HEADER_TIMEOUT,
+            shutdown_drain: DEFAULT_SHUTDOWN_DRAIN,
             read_model_bytes: app::customers::read_model::DEFAULT_BUDGET_MB * 1024 * 1024,
             trusted_proxies: None,
             api_writes: app::api::guard::WriteLimits::default(),
             public_origin: None,
-            idle_timeout: Duration::from_secs(60),
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             import_max_bytes: app::conversations::import_page::jobs::DEFAULT_MAX_UPLOAD_MB
                 * 1024

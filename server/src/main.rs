@@ -19,6 +19,9 @@ use tracing_subscriber::EnvFilter;
 /// SQLite page cache of the import command, in MiB.
 const IMPORT_CACHE_MIB: u32 = 2048;
 
+/// At start, how long the server keeps trying a database it cannot reach.
+const DB_START_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 #[derive(Parser, Debug)]
 #[command(
     name = "server",
@@ -49,12 +52,12 @@ enum Command {
         #[arg(long, env = "PLAYBOOK_SECURE_COOKIES")]
         secure_cookies: bool,
         /// Most database connections in the pool.
-        #[arg(long, env = "PLAYBOOK_DB_CONNECTIONS", default_value_t = 8)]
+        #[arg(long, env = "PLAYBOOK_DB_CONNECTIONS", default_value_t = app::db::SERVER_CONNECTIONS)]
         db_connections: u32,
         /// Database connections of their own for signing in, signing out and each request's
         /// session check, apart from the main pool, so that heavy reads holding every main
         /// connection cannot keep people from signing in.
-        #[arg(long, env = "PLAYBOOK_SIGN_IN_DB_CONNECTIONS", default_value_t = 2)]
+        #[arg(long, env = "PLAYBOOK_SIGN_IN_DB_CONNECTIONS", default_value_t = app::db::SERVER_SIGN_IN_CONNECTIONS)]
         sign_in_db_connections: u32,
         /// How long a request waits for a free database connection, in milliseconds, before
         /// it is answered 503 with Retry-After.
@@ -62,20 +65,20 @@ enum Command {
         db_acquire_wait_ms: u64,
         /// How long one Customers question may take, in milliseconds, before the database
         /// stops it and the user is asked to narrow it.
-        #[arg(long, env = "PLAYBOOK_QUERY_BUDGET_MS", default_value_t = 5_000)]
+        #[arg(long, env = "PLAYBOOK_QUERY_BUDGET_MS", default_value_t = app::db::DEFAULT_QUERY_BUDGET.as_millis() as u64)]
         query_budget_ms: u64,
         /// How long a write waits for another writer (an import holding SQLite's write lock,
         /// say) before the request is answered 503 with Retry-After, in milliseconds.
-        #[arg(long, env = "PLAYBOOK_LOCK_WAIT_MS", default_value_t = 1_500)]
+        #[arg(long, env = "PLAYBOOK_LOCK_WAIT_MS", default_value_t = app::db::SERVER_LOCK_WAIT.as_millis() as u64)]
         lock_wait_ms: u64,
         /// A request still running after this many seconds is answered 503 and dropped.
-        #[arg(long, env = "PLAYBOOK_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+        #[arg(long, env = "PLAYBOOK_REQUEST_TIMEOUT_SECS", default_value_t = http::DEFAULT_REQUEST_TIMEOUT.as_secs())]
         request_timeout_secs: u64,
         /// A client must send its request headers within this many seconds.
-        #[arg(long, env = "PLAYBOOK_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+        #[arg(long, env = "PLAYBOOK_HEADER_TIMEOUT_SECS", default_value_t = http::DEFAULT_HEADER_TIMEOUT.as_secs())]
         header_timeout_secs: u64,
         /// A connection with no request in flight for this many seconds is closed.
-        #[arg(long, env = "PLAYBOOK_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+        #[arg(long, env = "PLAYBOOK_IDLE_TIMEOUT_SECS", default_value_t = http::DEFAULT_IDLE_TIMEOUT.as_secs())]
         idle_timeout_secs: u64,
         /// Most connections open at once (each open event stream holds one); past it new
         /// connections wait half a second, then are refused with 503. Capped below the
@@ -83,10 +86,10 @@ enum Command {
         #[arg(long, env = "PLAYBOOK_MAX_CONNECTIONS", default_value_t = http::DEFAULT_MAX_CONNECTIONS)]
         max_connections: usize,
         /// On shutdown, how many seconds requests in flight get to finish.
-        #[arg(long, env = "PLAYBOOK_SHUTDOWN_DRAIN_SECS", default_value_t = 10)]
+        #[arg(long, env = "PLAYBOOK_SHUTDOWN_DRAIN_SECS", default_value_t = http::DEFAULT_SHUTDOWN_DRAIN.as_secs())]
         shutdown_drain_secs: u64,
         /// At start, how many seconds to keep retrying a database that cannot be reached.
-        #[arg(long, env = "PLAYBOOK_DB_START_WAIT_SECS", default_value_t = 30)]
+        #[arg(long, env = "PLAYBOOK_DB_START_WAIT_SECS", default_value_t = DB_START_WAIT.as_secs())]
         db_start_wait_secs: u64,
         /// Memory for every organisation's Customers read model together, in MiB; the
         /// organisations questioned least recently are evicted to stay within it.

@@ -15,6 +15,7 @@ pub struct LoginAccount {
 
 /// The accounts with this email that have a password, in every organisation: sign-in is the
 /// one place that looks across organisations, because it is how the organisation is found.
+#[tracing::instrument(skip_all)]
 pub async fn login_accounts(db: &Db, email: &str) -> StoreResult<Vec<LoginAccount>> {
     let sql = sql!(
         "SELECT u.id, u.org_id, u.password_hash, f.locked_until_ms \
@@ -40,6 +41,7 @@ pub struct LockOutRule {
 /// (or starts a new window), and sets the lock when the count reaches the rule's maximum. An
 /// existing lock is never shortened or cleared here. Parallel attempts each count, because
 /// none of them writes a count it read before.
+#[tracing::instrument(skip_all)]
 pub async fn record_failed_sign_in(
     db: &Db,
     account: &LoginAccount,
@@ -73,6 +75,7 @@ pub async fn record_failed_sign_in(
 /// After a correct password: forgets the account's failed attempts unless it is locked, and
 /// answers whether it is locked (by now, perhaps by attempts that ran alongside this one).
 /// A lock is only ever cleared by time or by a new password, never by a late request.
+#[tracing::instrument(skip_all)]
 pub async fn clear_failed_sign_ins(
     db: &Db,
     account: &LoginAccount,
@@ -97,6 +100,7 @@ pub async fn clear_failed_sign_ins(
     Ok(locked > 0)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create_session(
     db: &Db,
     account: &LoginAccount,
@@ -137,6 +141,7 @@ impl SessionRow {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn find_session(db: &Db, token_hash: &str) -> StoreResult<Option<SessionRow>> {
     let sql = sql!(
         "SELECT s.id AS session_id, s.org_id, s.user_id, s.created_at_ms, s.last_seen_ms, \
@@ -150,6 +155,7 @@ pub async fn find_session(db: &Db, token_hash: &str) -> StoreResult<Option<Sessi
     db.fetch_optional(&sql, "finding a session").await
 }
 
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn touch_session(db: &Db, org_id: i64, session_id: i64, now_ms: i64) -> StoreResult<()> {
     let sql = sql!(
         "UPDATE sessions SET last_seen_ms = $1 WHERE org_id = $2 AND id = $3",
@@ -161,6 +167,7 @@ pub async fn touch_session(db: &Db, org_id: i64, session_id: i64, now_ms: i64) -
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn delete_session(db: &Db, token_hash: &str) -> StoreResult<()> {
     let sql = sql!("DELETE FROM sessions WHERE token_hash = $1", token_hash);
     db.execute(&sql, "ending a session").await?;
@@ -168,6 +175,7 @@ pub async fn delete_session(db: &Db, token_hash: &str) -> StoreResult<()> {
 }
 
 /// Ends every session idle since before `idle_since_ms`.
+#[tracing::instrument(skip_all)]
 pub async fn delete_idle_sessions(db: &Db, idle_since_ms: i64) -> StoreResult<u64> {
     let sql = sql!(
         "DELETE FROM sessions WHERE last_seen_ms < $1",
@@ -177,6 +185,7 @@ pub async fn delete_idle_sessions(db: &Db, idle_since_ms: i64) -> StoreResult<u6
 }
 
 /// Ends every session of one person (after a password or role change).
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn delete_sessions_of(db: &Db, org_id: i64, user_id: i64) -> StoreResult<u64> {
     let sql = sql!(
         "DELETE FROM sessions WHERE org_id = $1 AND user_id = $2",
@@ -189,6 +198,7 @@ pub async fn delete_sessions_of(db: &Db, org_id: i64, user_id: i64) -> StoreResu
 pub use crate::orgs::store::find_user_id;
 
 /// Sets a user's password hash and clears any lock-out.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn set_password_hash(db: &Db, org_id: i64, user_id: i64, hash: &str) -> StoreResult<()> {
     let sql = sql!(
         "UPDATE users SET password_hash = $1 WHERE org_id = $2 AND id = $3",
@@ -212,6 +222,7 @@ pub async fn set_password_hash(db: &Db, org_id: i64, user_id: i64, hash: &str) -
     clear_guesses_on(db, &super::keys::account_key(&email)).await
 }
 
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn set_role(db: &Db, org_id: i64, user_id: i64, role: Role) -> StoreResult<()> {
     let sql = sql!(
         "UPDATE users SET role = $1 WHERE org_id = $2 AND id = $3",
@@ -225,6 +236,7 @@ pub async fn set_role(db: &Db, org_id: i64, user_id: i64, role: Role) -> StoreRe
 
 /// Disables a person (`Some(now)`: their sessions end and sign-in refuses them) or enables
 /// them again (`None`). Answers whether the person exists.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn set_disabled(
     db: &Db,
     org_id: i64,
@@ -245,6 +257,7 @@ pub async fn set_disabled(
 }
 
 /// The end of the lock on `(account_key, source_key)`, when one is set and not yet over.
+#[tracing::instrument(skip_all)]
 pub async fn guess_lock(
     db: &Db,
     account_key: &str,
@@ -265,6 +278,7 @@ pub async fn guess_lock(
 /// Counts one failed guess on an email from a source, in one statement (parallel guesses
 /// each count), locking that source out of that email when the count reaches the rule's
 /// maximum within its window. The same write whether or not the email has an account.
+#[tracing::instrument(skip_all)]
 pub async fn record_failed_guess(
     db: &Db,
     account_key: &str,
@@ -298,6 +312,7 @@ pub async fn record_failed_guess(
 
 /// After a correct password: forgets this source's failed guesses on the email unless they
 /// locked it, and answers whether it is locked (perhaps by guesses that ran alongside).
+#[tracing::instrument(skip_all)]
 pub async fn clear_failed_guesses(
     db: &Db,
     account_key: &str,
@@ -318,6 +333,7 @@ pub async fn clear_failed_guesses(
 }
 
 /// Forgets every lock and count on an email (after its password is set anew).
+#[tracing::instrument(skip_all)]
 pub async fn clear_guesses_on(db: &Db, account_key: &str) -> StoreResult<()> {
     let sql = sql!(
         "DELETE FROM sign_in_guesses WHERE account_key = $1",
@@ -328,6 +344,7 @@ pub async fn clear_guesses_on(db: &Db, account_key: &str) -> StoreResult<()> {
 }
 
 /// Forgets counts whose window and lock are both over.
+#[tracing::instrument(skip_all)]
 pub async fn delete_stale_guesses(db: &Db, window_ms: i64, now_ms: i64) -> StoreResult<u64> {
     let sql = sql!(
         "DELETE FROM sign_in_guesses WHERE window_start_ms <= $1 \

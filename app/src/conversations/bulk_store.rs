@@ -89,6 +89,7 @@ const COPY_ROWS: &str = "COPY import_rows (line, external_id, customer, customer
 const COPY_VALUES: &str = "COPY import_values (line, field_key, value, value_folded) FROM STDIN";
 
 /// Creates the staging tables, empty, inside the import's transaction.
+#[tracing::instrument(skip_all)]
 pub async fn create_staging(tx: &mut Tx) -> StoreResult<()> {
     let (rows, values) = match tx.backend() {
         Backend::Sqlite => (CREATE_ROWS_SQLITE, CREATE_VALUES_SQLITE),
@@ -103,6 +104,7 @@ pub async fn create_staging(tx: &mut Tx) -> StoreResult<()> {
 
 /// Drops the staging tables, before the transaction commits (SQLite would keep them on the
 /// connection otherwise). A rollback drops them too.
+#[tracing::instrument(skip_all)]
 pub async fn drop_staging(tx: &mut Tx) -> StoreResult<()> {
     for statement in [
         "DROP TABLE import_rows",
@@ -150,6 +152,7 @@ fn representative_name(conversation: &NewConversation) -> String {
 }
 
 /// Adds checked conversations, each with its line, to the staging tables.
+#[tracing::instrument(skip_all)]
 pub async fn stage(
     tx: &mut Tx,
     lines: &[u64],
@@ -277,6 +280,7 @@ pub struct Repeat {
 /// Finds every staged line whose external id an earlier line has, hands each to `each` in
 /// line order, and then leaves only the first line of each external id staged. Answers how
 /// many repeats there were.
+#[tracing::instrument(skip_all)]
 pub async fn take_repeats(tx: &mut Tx, mut each: impl FnMut(Repeat) + Send) -> StoreResult<u64> {
     let find = Sql::new(
         "INSERT INTO import_repeated (external_id, first_line) \
@@ -321,6 +325,7 @@ const LARGE_IMPORT_ROWS: u64 = 50_000;
 /// them here would hold a lock that makes other organisations' imports wait for this one, so
 /// a large import (every statement reads every staged row) joins by hashing instead, with
 /// room to hash and sort in memory; a small one (an API batch) is planned as usual.
+#[tracing::instrument(skip_all)]
 pub async fn prepare_write(tx: &mut Tx, staged_rows: u64) -> StoreResult<()> {
     if tx.backend() != Backend::Postgres {
         return Ok(());
@@ -348,6 +353,7 @@ pub async fn prepare_write(tx: &mut Tx, staged_rows: u64) -> StoreResult<()> {
 /// conversations with their field values replaced, and new ones. A conversation that is
 /// already stored exactly so is left alone. Answers what was created and updated; the
 /// caller counts the rest as skipped.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn write_staged(tx: &mut Tx, org_id: i64, version: i64) -> StoreResult<WriteSummary> {
     let representatives = sql!(
         "INSERT INTO users (org_id, email, name, role) \

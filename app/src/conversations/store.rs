@@ -136,6 +136,7 @@ const ROWS_PER_STATEMENT: usize = 100;
 
 /// Writes a batch of conversations in one transaction: all of them or none. Re-writing an
 /// external id updates that conversation and replaces its field values.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn write_conversations(
     db: &Db,
     org_id: i64,
@@ -163,6 +164,7 @@ pub async fn write_conversations(
 /// then compared in memory, in order, as if written one by one (a later row with the same
 /// external id updates an earlier one). Every customer and conversation row written carries
 /// `version` as its revision, which is how read models find what changed.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn write_batch(
     tx: &mut Tx,
     org_id: i64,
@@ -198,6 +200,7 @@ pub enum PartWrite {
 ///
 /// A conversation an earlier part left unchanged (counted as skipped) is not rewritten, so it
 /// keeps its older revision and a repeat of it is not seen here.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn write_part(
     tx: &mut Tx,
     org_id: i64,
@@ -630,6 +633,7 @@ pub struct FieldValueRecord {
 }
 
 /// One conversation of the organisation, or `None` (also for another organisation's id).
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn find_conversation(
     db: &Db,
     org_id: i64,

@@ -122,6 +122,15 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/playbook.db";
 /// How long one Customers question may take unless configured otherwise.
 pub const DEFAULT_QUERY_BUDGET: Duration = Duration::from_secs(5);
 
+/// The server's pool: connections for pages, the API and imports.
+pub const SERVER_CONNECTIONS: u32 = 8;
+
+/// The server's second pool, for signing in and session checks only.
+pub const SERVER_SIGN_IN_CONNECTIONS: u32 = 2;
+
+/// How long a server's write waits for another writer's lock before it is answered 503.
+pub const SERVER_LOCK_WAIT: Duration = Duration::from_millis(1_500);
+
 /// An open transaction on either backend.
 pub enum Tx {
     Sqlite(sqlx::Transaction<'static, Sqlite>),

@@ -29,7 +29,7 @@ fn rows_of_values_are_bound_in_order() {
 
 #[test]
 fn statements_written_whole_take_their_values_in_order() {
-    let sql = sql!("SELECT 1 WHERE a = $1 AND b = $2", 7_i64, "x");
+    let sql = crate::sql!("SELECT 1 WHERE a = $1 AND b = $2", 7_i64, "x");
     assert_eq!(sql.text_for::<Sqlite>(), "SELECT 1 WHERE a = ? AND b = ?");
     assert_eq!(sql.args, vec![Arg::Int(7), Arg::Text("x".into())]);
 }

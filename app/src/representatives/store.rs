@@ -30,6 +30,7 @@ pub struct ProfileConversationRecord {
 /// The totals and the page are read in one transaction under the query budget, paged as a
 /// customer's history is (late pages read from the oldest end): a person with a long record
 /// costs a bounded time and gives the connection back, never a long scan that holds the pool.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn representative_profile(
     db: &Db,
     org_id: i64,
@@ -78,6 +79,7 @@ pub async fn representative_profile(
 
 /// The organisation's users who handled at least one conversation, by name: the choices of
 /// the Customers page's representative filter.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn representatives_with_conversations(
     db: &Db,
     models: &crate::customers::read_model::ReadModels,

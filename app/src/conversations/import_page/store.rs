@@ -16,6 +16,7 @@ struct MappingRow {
 }
 
 /// The organisation's remembered mapping: each column key (see [`column_key`]) and its target.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn remembered_mapping(db: &Db, org_id: i64) -> StoreResult<Vec<(String, String)>> {
     let sql = sql!(
         "SELECT source_key, target FROM import_column_mappings WHERE org_id = $1 \
@@ -32,6 +33,7 @@ pub async fn remembered_mapping(db: &Db, org_id: i64) -> StoreResult<Vec<(String
 /// Remembers what each of `columns` is read as (replacing what was remembered for the same
 /// column names), in one transaction; the oldest columns are forgotten past
 /// [`MAX_REMEMBERED_COLUMNS`].
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn remember_mapping(db: &Db, org_id: i64, columns: &[MappedColumn]) -> StoreResult<()> {
     if columns.len() > MAX_COLUMNS {
         return Err(StoreError::Invalid(format!(
@@ -81,6 +83,7 @@ pub async fn remember_mapping(db: &Db, org_id: i64, columns: &[MappedColumn]) ->
 }
 
 /// The organisation's write version now: an import's changes carry a later one.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn current_write_version(db: &Db, org_id: i64) -> StoreResult<i64> {
     let sql = sql!(
         "SELECT COALESCE(MAX(version), 0) FROM read_model_versions WHERE org_id = $1",
@@ -91,6 +94,7 @@ pub async fn current_write_version(db: &Db, org_id: i64) -> StoreResult<i64> {
 
 /// Customers of the organisation changed by writes after `version`: after an import, the
 /// customers it touched.
+#[tracing::instrument(skip_all, fields(org_id = org_id))]
 pub async fn customers_changed_since(db: &Db, org_id: i64, version: i64) -> StoreResult<i64> {
     let sql = sql!(
         "SELECT COUNT(*) FROM customers WHERE org_id = $1 AND revision > $2",
