@@ -7,6 +7,7 @@ pub mod app;
 pub mod auth;
 pub mod components;
 pub mod conversations;
+pub mod criteria;
 pub mod customers;
 pub mod error;
 pub mod limits;

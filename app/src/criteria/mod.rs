@@ -1,0 +1,6 @@
+//! Playbook criteria: the parts a playbook score is made of (greeting, discovery,
+//! resolution, ...). An organisation defines its own; a conversation may carry a score on
+//! each (or "not applicable") beside its overall score, which stays as given: criteria
+//! explain a score, they do not compute it.
+
+pub mod model;
