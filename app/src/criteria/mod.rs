@@ -4,3 +4,8 @@
 //! explain a score, they do not compute it.
 
 pub mod model;
+#[cfg(feature = "ssr")]
+pub mod scores;
+#[cfg(feature = "ssr")]
+pub mod store;
+pub mod view;
