@@ -99,7 +99,7 @@ pub(super) async fn stage_scores(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conversations::model::ConversationKind;
+    use crate::conversations::model::Channel;
 
     #[test]
     fn scores_compare_in_key_order_with_not_applicable_spelt_out() {
@@ -110,7 +110,7 @@ mod tests {
             representative: "rep@acme.example".to_owned(),
             representative_name: None,
             title: "Hello".to_owned(),
-            kind: ConversationKind::Chat,
+            channel: Channel::Chat,
             occurred_at_ms: 5,
             score_hundredths: None,
             fields: Vec::new(),

@@ -4,7 +4,7 @@
 //! of their own, so the rest of the demo's data is the same with or without them.
 
 use super::Rng;
-use crate::conversations::model::ConversationKind;
+use crate::conversations::model::Channel;
 
 /// Key, label, and how far above or below the overall score it tends to sit, in points.
 pub const DEMO_CRITERIA: [(&str, &str, f64); 6] = [
@@ -54,7 +54,7 @@ impl CriterionScorer {
         representative: usize,
         customer: usize,
         queue: &str,
-        kind: ConversationKind,
+        channel: Channel,
     ) -> Vec<(String, Option<i64>)> {
         let overall = overall_hundredths as f64 / 100.0;
         let hard_on = Self::hard_on(customer);
@@ -65,7 +65,7 @@ impl CriterionScorer {
                 let spread = self.rng.normal(0.0, 6.0);
                 let not_applicable = match *key {
                     "product_knowledge" => queue == "Billing" && self.rng.below(4) == 0,
-                    "compliance" => kind == ConversationKind::Email && self.rng.below(5) == 0,
+                    "compliance" => channel == Channel::Email && self.rng.below(5) == 0,
                     _ => false,
                 };
                 let weak = WEAK_REPRESENTATIVES.contains(&(representative, index));
@@ -95,14 +95,7 @@ mod tests {
     ) -> f64 {
         let scores: Vec<i64> = (0..400)
             .filter_map(|_| {
-                scorer.scores(
-                    7_500,
-                    representative,
-                    customer,
-                    "Technical",
-                    ConversationKind::Voice,
-                )[index]
-                    .1
+                scorer.scores(7_500, representative, customer, "Technical", Channel::Voice)[index].1
             })
             .collect();
         scores.iter().sum::<i64>() as f64 / scores.len() as f64 / 100.0
@@ -129,7 +122,7 @@ mod tests {
                 n as usize % 12,
                 n as usize,
                 "Billing",
-                ConversationKind::Email,
+                Channel::Email,
             );
             assert_eq!(scores.len(), DEMO_CRITERIA.len());
             for (_, score) in &scores {
@@ -141,7 +134,7 @@ mod tests {
         }
         assert!(not_applicable > 100, "{not_applicable}");
         let again: Vec<_> = (0..5)
-            .map(|_| CriterionScorer::new(7).scores(8_000, 1, 1, "Sales", ConversationKind::Chat))
+            .map(|_| CriterionScorer::new(7).scores(8_000, 1, 1, "Sales", Channel::Chat))
             .collect();
         assert!(
             again.windows(2).all(|pair| pair[0] == pair[1]),
