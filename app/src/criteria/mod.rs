@@ -3,4 +3,7 @@
 //! each (or "not applicable") beside its overall score, which stays as given: criteria
 //! explain a score, they do not compute it.
 
+pub mod breakdown;
+#[cfg(feature = "ssr")]
+pub mod breakdown_store;
 pub mod model;
