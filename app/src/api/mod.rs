@@ -2,6 +2,7 @@
 //! the import's rules, reads with the Customers page's exact semantics, and erasure for Admin
 //! tokens.
 
+pub mod criteria;
 pub mod etag;
 pub mod guard;
 pub mod openapi;
@@ -25,7 +26,8 @@ mod served {
 
     /// The `/api/v1` router; `limits` bound its writes (see [`super::guard`]).
     pub fn router(state: AppState, limits: WriteLimits) -> Router<AppState> {
-        super::routes::router(state, limits).route("/openapi.json", get(openapi_json))
+        super::routes::router(state, limits, super::criteria::reads())
+            .route("/openapi.json", get(openapi_json))
     }
 
     /// The OpenAPI document, made once per process (it is the same for every call).

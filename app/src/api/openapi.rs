@@ -5,6 +5,7 @@
 //! constant or enum the server checks with, never from a copy of the number here. A fuzzer
 //! (scripts/api-fuzz.sh) holds the server to it.
 
+use super::criteria::{self, BandName, CriteriaBreakdown, CriterionItem};
 use super::routes::{
     self, CustomerItem, CustomersPage, Deleted, InteractionItem, InteractionsPage,
     RepresentativeRef, Written,
@@ -38,11 +39,13 @@ pub fn document() -> Document {
         routes::delete_conversation,
         routes::get_customers,
         routes::get_interactions,
-        routes::delete_customer
+        routes::delete_customer,
+        criteria::get_criteria
     ),
     components(schemas(
         ErrorBody, ErrorCode, ItemError, Conversation, Channel, Written, Deleted, CustomerItem,
-        CustomersPage, InteractionItem, InteractionsPage, RepresentativeRef
+        CustomersPage, InteractionItem, InteractionsPage, RepresentativeRef, CriterionItem,
+        CriteriaBreakdown, BandName
     )),
     modifiers(&EveryCall),
     security(("bearer" = [])),

@@ -194,8 +194,14 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The `/api/v1` router; `limits` bound its writes (see [`super::guard`]).
-pub fn router(state: AppState, limits: WriteLimits) -> Router<AppState> {
+/// The `/api/v1` router; `limits` bound its writes (see [`super::guard`]). `more_reads` are
+/// reads whose handlers live in files of their own (which use this file's helpers, so this
+/// file cannot name them): they are authenticated like the others.
+pub fn router(
+    state: AppState,
+    limits: WriteLimits,
+    more_reads: Router<AppState>,
+) -> Router<AppState> {
     let guard = Arc::new(WriteGuard::new(limits));
     let writes = Router::new()
         .route(
@@ -207,10 +213,13 @@ pub fn router(state: AppState, limits: WriteLimits) -> Router<AppState> {
         .route("/conversations/{external_id}", delete(delete_conversation))
         .route("/customers/{identifier}", delete(delete_customer))
         .route_layer(middleware::from_fn(admit_write));
-    let reads = Router::new().route("/customers", get(get_customers)).route(
-        "/customers/{identifier}/interactions",
-        get(get_interactions),
-    );
+    let reads = Router::new()
+        .route("/customers", get(get_customers))
+        .route(
+            "/customers/{identifier}/interactions",
+            get(get_interactions),
+        )
+        .merge(more_reads);
     let authenticated = reads
         .merge(writes)
         .layer(Extension(guard))
@@ -467,7 +476,7 @@ fn per_page(pairs: &[(String, String)], default: u32) -> Result<u32, ApiError> {
 
 /// Reads the query string strictly, and refuses filters on fields (or options) and
 /// representatives the organisation does not have, instead of ignoring them as the page does.
-async fn read_query(
+pub(super) async fn read_query(
     state: &AppState,
     client: &ApiClient,
     raw: Option<String>,
@@ -646,8 +655,29 @@ async fn get_customers(
     ))
 }
 
+/// The id of the customer `identifier` in the token's organisation; 404 when it has none.
+pub(super) async fn customer_id_of(
+    state: &AppState,
+    client: &ApiClient,
+    identifier: &str,
+) -> Result<i64, ApiError> {
+    let not_found = || {
+        ApiError::not_found(format!(
+            "There is no customer `{}`.",
+            identifier.escape_debug()
+        ))
+    };
+    // No stored identifier is that long or holds a control character.
+    if crate::limits::read_problem(identifier, crate::limits::MAX_IDENTIFIER_CHARS).is_some() {
+        return Err(not_found());
+    }
+    find_customer_id(&state.db, client.org_id, identifier)
+        .await?
+        .ok_or_else(not_found)
+}
+
 /// The entity tag of a read answer, from the data version read now (before the answer).
-async fn answer_tag(
+pub(super) async fn answer_tag(
     state: &AppState,
     client: &ApiClient,
     question: &Question,
@@ -658,7 +688,7 @@ async fn answer_tag(
 }
 
 /// 304: the client's copy, named by `If-None-Match`, is this answer.
-fn not_modified(tag: &str) -> Response {
+pub(super) fn not_modified(tag: &str) -> Response {
     let mut response = StatusCode::NOT_MODIFIED.into_response();
     if let Ok(value) = HeaderValue::from_str(tag) {
         response.headers_mut().insert(header::ETAG, value);
@@ -667,7 +697,7 @@ fn not_modified(tag: &str) -> Response {
 }
 
 /// An answer with its entity tag.
-fn tagged(tag: &str, answer: impl IntoResponse) -> Response {
+pub(super) fn tagged(tag: &str, answer: impl IntoResponse) -> Response {
     let mut response = answer.into_response();
     if let Ok(value) = HeaderValue::from_str(tag) {
         response.headers_mut().insert(header::ETAG, value);
@@ -737,16 +767,6 @@ async fn get_interactions(
     let (question, pairs) =
         read_query(&state, &client, raw, Some(&INTERACTIONS_PARAMETERS)).await?;
     let per_page = per_page(&pairs, INTERACTIONS_PER_PAGE)?;
-    let not_found = || {
-        ApiError::not_found(format!(
-            "There is no customer `{}`.",
-            identifier.escape_debug()
-        ))
-    };
-    // No stored identifier is that long or holds a control character.
-    if crate::limits::read_problem(&identifier, crate::limits::MAX_IDENTIFIER_CHARS).is_some() {
-        return Err(not_found());
-    }
     // Before the customer is looked up: a customer created later is a new version.
     let tag = answer_tag(
         &state,
@@ -755,9 +775,7 @@ async fn get_interactions(
         &["interactions", &per_page.to_string(), &identifier],
     )
     .await?;
-    let customer_id = find_customer_id(&state.db, client.org_id, &identifier)
-        .await?
-        .ok_or_else(not_found)?;
+    let customer_id = customer_id_of(&state, &client, &identifier).await?;
     if none_match(&headers, &tag) {
         return Ok(not_modified(&tag));
     }

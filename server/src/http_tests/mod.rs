@@ -4,6 +4,7 @@
 mod api;
 mod change;
 mod connections;
+mod criteria;
 mod delivery;
 mod erasure;
 mod hardening;
