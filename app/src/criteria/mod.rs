@@ -4,6 +4,8 @@
 //! explain a score, they do not compute it.
 
 pub mod breakdown;
+pub mod breakdown_server;
 #[cfg(feature = "ssr")]
 pub mod breakdown_store;
+pub mod breakdown_view;
 pub mod model;
