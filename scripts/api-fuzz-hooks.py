@@ -8,7 +8,8 @@ schema-valid request is sent, these hooks make it obey them too, so that the fuz
 - `to` is not before `from` (a 400, as the document says);
 - `rep` names a representative the organisation has (API_FUZZ_REP; an unknown one is a 400);
 - custom field keys are a few fixed text fields, so that calls stay within the fields an
-  organisation may create (422).
+  organisation may create (422);
+- criterion keys are the demo organisation's criteria (an unknown criterion is a 422).
 
 Two rules the fuzzer used to be taught are gone from the server instead: `period` given with
 `from`/`to` is answered (the range wins), and an `external_id` given twice in one call, also
@@ -24,6 +25,8 @@ import schemathesis
 REP = os.environ.get("API_FUZZ_REP")
 FIELD_KEYS = ["fuzz_a", "fuzz_b", "fuzz_c"]
 FIELD_KEY = re.compile(r"[a-z0-9_]{1,64}\Z")
+# The demo's criteria (app/src/demo.rs).
+CRITERION_KEYS = ["greeting", "discovery", "product_knowledge", "empathy", "resolution", "compliance"]
 
 
 def _positive(case):
@@ -51,4 +54,10 @@ def before_call(context, case, kwargs):
                 item["fields"] = {
                     (FIELD_KEYS[sum(map(ord, key)) % len(FIELD_KEYS)] if FIELD_KEY.match(key) else key): value
                     for key, value in fields.items()
+                }
+            criteria = item.get("criteria")
+            if isinstance(criteria, dict):
+                item["criteria"] = {
+                    (CRITERION_KEYS[sum(map(ord, key)) % len(CRITERION_KEYS)] if FIELD_KEY.match(key) else key): value
+                    for key, value in criteria.items()
                 }

@@ -1,11 +1,16 @@
 //! Deterministic demo data: a realistic support-and-sales organisation. The same seed gives
 //! the same data, so screenshots, bug reports and benchmarks can be reproduced.
 
+mod criteria;
+
 use crate::conversations::model::ConversationKind;
 use crate::conversations::store::{write_conversations, NewConversation};
+use crate::criteria::store::define_criterion;
 use crate::db::{Db, StoreError, StoreResult};
 use crate::orgs::model::{CustomField, FieldKind, Role};
 use crate::orgs::store::{create_organisation_with, find_organisation, upsert_user, NewUser};
+use criteria::CriterionScorer;
+pub use criteria::DEMO_CRITERIA;
 
 pub const DEMO_ORG_SLUG: &str = "demo";
 
@@ -328,6 +333,10 @@ pub async fn seed_demo(db: &Db, options: DemoOptions) -> StoreResult<()> {
     )
     .await?;
     tx.commit().await?;
+    for (key, label, _) in DEMO_CRITERIA {
+        define_criterion(db, org_id, key, label).await?;
+    }
+    let mut criterion_scorer = CriterionScorer::new(options.seed);
 
     let customers: Vec<DemoCustomer> = (0..options.customers)
         .map(|i| make_customer(&mut rng, i))
@@ -367,6 +376,12 @@ pub async fn seed_demo(db: &Db, options: DemoOptions) -> StoreResult<()> {
         if queue == "Technical" || rng.below(3) == 0 {
             fields.push(("product".to_owned(), rng.pick(PRODUCTS).to_string()));
         }
+        // Drawn in this order (the time, then the score) since before criteria existed.
+        let occurred_at_ms = end_ms - (rng.unit() * span_ms as f64) as i64;
+        let score_hundredths = scored.then(|| make_score(&mut rng, skills[rep_index]));
+        let criteria = score_hundredths.map_or_else(Vec::new, |overall| {
+            criterion_scorer.scores(overall, rep_index, customer_index, queue, kind)
+        });
         batch.push(NewConversation {
             external_id: format!("demo-{:07}", index + 1),
             customer: customer.identifier.clone(),
@@ -375,9 +390,10 @@ pub async fn seed_demo(db: &Db, options: DemoOptions) -> StoreResult<()> {
             representative_name: Some(rep_name.to_owned()),
             title: topic.to_owned(),
             kind,
-            occurred_at_ms: end_ms - (rng.unit() * span_ms as f64) as i64,
-            score_hundredths: scored.then(|| make_score(&mut rng, skills[rep_index])),
+            occurred_at_ms,
+            score_hundredths,
             fields,
+            criteria,
         });
         if batch.len() == batch.capacity() {
             write_conversations(db, org_id, &batch).await?;

@@ -105,6 +105,13 @@ pub async fn delete_conversation(
             tx.rollback().await?;
             return Ok(None);
         };
+        let scores = sql!(
+            "DELETE FROM conversation_criterion_scores WHERE org_id = $1 AND conversation_id = $2",
+            org_id,
+            conversation.id,
+        );
+        tx.execute(&scores, "deleting a conversation's criterion scores")
+            .await?;
         let values = sql!(
             "DELETE FROM conversation_field_values WHERE org_id = $1 AND conversation_id = $2",
             org_id,
@@ -141,8 +148,18 @@ pub async fn delete_conversation(
     .await
 }
 
-/// Deletes a customer's conversations and their field values; answers how many conversations.
+/// Deletes a customer's conversations with their criterion scores and field values; answers
+/// how many conversations.
 async fn delete_conversations_of(tx: &mut Tx, org_id: i64, customer_id: i64) -> StoreResult<u64> {
+    let scores = sql!(
+        "DELETE FROM conversation_criterion_scores WHERE org_id = $1 AND conversation_id IN \
+         (SELECT id FROM conversations WHERE org_id = $2 AND customer_id = $3)",
+        org_id,
+        org_id,
+        customer_id,
+    );
+    tx.execute(&scores, "deleting a customer's criterion scores")
+        .await?;
     let values = sql!(
         "DELETE FROM conversation_field_values WHERE org_id = $1 AND conversation_id IN \
          (SELECT id FROM conversations WHERE org_id = $2 AND customer_id = $3)",
@@ -174,11 +191,13 @@ async fn delete_customer_row(tx: &mut Tx, org_id: i64, customer_id: i64) -> Stor
 /// organisation's rows are deleted in. (`sessions` and `sign_in_failures` are in the `auth`
 /// file on SQLite, which its connections attach, and in the database itself on PostgreSQL;
 /// `read_model_versions` goes last but one, after the rows it versions.)
-pub const ORGANISATION_TABLES: [&str; 13] = [
+pub const ORGANISATION_TABLES: [&str; 15] = [
     "import_column_mappings",
+    "conversation_criterion_scores",
     "conversation_field_values",
     "conversations",
     "customers",
+    "criteria",
     "custom_field_options",
     "custom_fields",
     "saved_views",

@@ -97,6 +97,7 @@ fn conversation(external_id: String, customer: usize, seed: usize) -> NewConvers
             }
             .to_owned(),
         )],
+        criteria: Vec::new(),
     }
 }
 

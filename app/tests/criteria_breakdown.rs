@@ -10,9 +10,8 @@ mod support;
 use app::conversations::model::ConversationKind;
 use app::conversations::store::{write_conversations, NewConversation};
 use app::criteria::breakdown::CriterionFigures;
-use app::criteria::breakdown_store::{
-    criteria_breakdown, history_by_criterion, organisation_criteria, Subject,
-};
+use app::criteria::breakdown_store::{criteria_breakdown, history_by_criterion, Subject};
+use app::criteria::store::list_criteria;
 use app::customers::query::CustomerQuery;
 use app::customers::service::{history_page, resolve_question, Question, Strictness};
 use app::customers::store::find_customer_id;
@@ -169,7 +168,7 @@ on_both_backends! {
             assert_eq!((last.criterion.key.as_str(), last.subject.scored, last.organisation.scored), ("empathy", 0, 0));
         }
         // The organisation's criteria, in their order: what the API's tag reads.
-        let keys: Vec<String> = organisation_criteria(db, org_id).await.expect("criteria").into_iter().map(|c| c.key).collect();
+        let keys: Vec<String> = list_criteria(db, org_id).await.expect("criteria").into_iter().map(|c| c.key).collect();
         assert_eq!(keys, CRITERIA);
     }
 
@@ -177,7 +176,7 @@ on_both_backends! {
         let org_id = dataset(db).await;
         let question = question(db, org_id, "f.queue=Billing").await;
         let customer_id = find_customer_id(db, org_id, "ann").await.expect("find").expect("ann");
-        let criteria = organisation_criteria(db, org_id).await.expect("criteria");
+        let criteria = list_criteria(db, org_id).await.expect("criteria");
         let resolution = criteria.iter().find(|c| c.key == "resolution").expect("resolution").id;
         let newest = history_page(db, org_id, customer_id, &question, 1, 1_000).await.expect("history");
         // Pages of 3, read from either end, make one order with every conversation once.

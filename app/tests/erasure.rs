@@ -89,6 +89,7 @@ fn conversation(external_id: String, customer: &str, seed: usize) -> NewConversa
             ),
             ("note".to_owned(), format!("note {seed}")),
         ],
+        criteria: Vec::new(),
     }
 }
 

@@ -186,6 +186,7 @@ impl Row {
             occurred_at_ms: FIRST_MS + self.day * 86_400_000,
             score_hundredths: self.score,
             fields,
+            criteria: Vec::new(),
         }
     }
 }

@@ -218,4 +218,30 @@ on_both_backends! {
         )
         .await;
     }
+    async fn criterion_scores_stay_in_their_organisation(db: &Db) {
+        let two = two_organisations(db).await;
+        let mut criterion = [0; 2];
+        for (n, org) in two.org.into_iter().enumerate() {
+            criterion[n] = id(
+                db,
+                sql!(
+                    "INSERT INTO criteria (org_id, key, label) VALUES ($1, 'greeting', 'Greeting') RETURNING id",
+                    org
+                ),
+            )
+            .await;
+        }
+        let globex = two.org[1];
+        let score = |conversation: i64, criterion: i64| {
+            sql!(
+                "INSERT INTO conversation_criterion_scores (org_id, conversation_id, criterion_id, score_hundredths) VALUES ($1, $2, $3, 5000)",
+                globex,
+                conversation,
+                criterion
+            )
+        };
+        refused(db, score(two.conversation[0], criterion[1]), "a Globex score on an Acme conversation").await;
+        refused(db, score(two.conversation[1], criterion[0]), "a Globex score on an Acme criterion").await;
+        accepted(db, score(two.conversation[1], criterion[1]), "a Globex score on a Globex criterion").await;
+    }
 }

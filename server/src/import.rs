@@ -71,7 +71,7 @@ fn parse_design(name: &str) -> Result<ImportDesign, String> {
         .ok_or_else(|| format!("`{name}` is not a design: staged, staged-inserts or chunked"))
 }
 
-async fn org_id(db: &Db, slug: &str) -> Result<i64, anyhow::Error> {
+pub(crate) async fn org_id(db: &Db, slug: &str) -> Result<i64, anyhow::Error> {
     Ok(find_organisation(db, slug)
         .await?
         .ok_or_else(|| anyhow::anyhow!("there is no organisation `{slug}`"))?
@@ -326,6 +326,7 @@ mod tests {
                 ("queue".to_owned(), "Billing".to_owned()),
                 ("product".to_owned(), "Router".to_owned()),
             ],
+            criteria: Vec::new(),
         };
         write_conversations(&db, org_id, &[conversation])
             .await

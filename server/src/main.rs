@@ -2,6 +2,7 @@
 
 mod accounts;
 mod assets;
+mod criteria;
 mod erasure;
 mod http;
 #[cfg(test)]
@@ -138,6 +139,9 @@ enum Command {
     /// Conversation custom fields.
     #[command(subcommand)]
     Field(import::FieldCommand),
+    /// Playbook criteria (greeting, discovery, ...), at most 50 per organisation.
+    #[command(subcommand)]
+    Criterion(criteria::CriterionCommand),
     /// Organisations.
     #[command(subcommand)]
     Org(accounts::OrgCommand),
@@ -392,6 +396,12 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
         Command::Conversation(command) => {
             with_db(&cli.database_url, async |db| {
                 erasure::run_conversation(db, command).await
+            })
+            .await
+        }
+        Command::Criterion(command) => {
+            with_db(&cli.database_url, async |db| {
+                criteria::run_criterion(db, command).await
             })
             .await
         }

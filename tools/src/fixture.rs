@@ -1,9 +1,10 @@
-//! Loads a fixed dataset from JSON: organisations with their people, custom fields and
-//! conversations. The browser tests create their data this way. One transaction per batch;
+//! Loads a fixed dataset from JSON: organisations with their people, custom fields, criteria
+//! and conversations. The browser tests create their data this way. One transaction per batch;
 //! a malformed file is refused before anything is written.
 
 use app::conversations::model::ConversationKind;
 use app::conversations::store::{write_conversations, NewConversation};
+use app::criteria::store::define_criterion;
 use app::db::Db;
 use app::orgs::model::{CustomField, FieldKind, Role};
 use app::orgs::store::{create_organisation_with, NewUser};
@@ -28,8 +29,18 @@ struct FixtureOrganisation {
     users: Vec<FixtureUser>,
     #[serde(default)]
     fields: Vec<FixtureField>,
+    /// Playbook criteria, in the order they are defined.
+    #[serde(default)]
+    criteria: Vec<FixtureCriterion>,
     #[serde(default)]
     conversations: Vec<FixtureConversation>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixtureCriterion {
+    key: String,
+    label: String,
 }
 
 #[derive(Deserialize)]
@@ -72,6 +83,9 @@ struct FixtureConversation {
     score: Option<f64>,
     #[serde(default)]
     fields: BTreeMap<String, String>,
+    /// Criterion key to score (0 to 100), or null for not applicable.
+    #[serde(default)]
+    criteria: BTreeMap<String, Option<f64>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,15 +120,18 @@ fn convert(conversation: FixtureConversation) -> Result<NewConversation, String>
             conversation.occurred_at
         )
     })?;
-    let score_hundredths = match conversation.score {
-        Some(score) if (0.0..=100.0).contains(&score) => Some((score * 100.0).round() as i64),
-        Some(score) => {
-            return Err(format!(
-                "conversation {id}: score {score} is not between 0 and 100"
-            ))
-        }
-        None => None,
-    };
+    let score_hundredths = conversation
+        .score
+        .map(|score| hundredths(&id, "score", score))
+        .transpose()?;
+    let mut criteria = Vec::with_capacity(conversation.criteria.len());
+    for (key, score) in conversation.criteria {
+        let what = format!("criterion {key}");
+        let score = score
+            .map(|score| hundredths(&id, &what, score))
+            .transpose()?;
+        criteria.push((key, score));
+    }
     Ok(NewConversation {
         external_id: conversation.external_id,
         customer: conversation.customer,
@@ -126,7 +143,19 @@ fn convert(conversation: FixtureConversation) -> Result<NewConversation, String>
         occurred_at_ms: occurred_at.timestamp_millis(),
         score_hundredths,
         fields: conversation.fields.into_iter().collect(),
+        criteria,
     })
+}
+
+/// A score of 0 to 100 in hundredths; `what` names it in the error.
+fn hundredths(id: &str, what: &str, score: f64) -> Result<i64, String> {
+    if (0.0..=100.0).contains(&score) {
+        Ok((score * 100.0).round() as i64)
+    } else {
+        Err(format!(
+            "conversation {id}: {what} {score} is not between 0 and 100"
+        ))
+    }
 }
 
 /// An organisation from the file, checked and ready to write.
@@ -136,6 +165,7 @@ struct PreparedOrganisation {
     time_zone: String,
     users: Vec<(String, String, Role, Option<String>)>,
     fields: Vec<CustomField>,
+    criteria: Vec<(String, String)>,
     conversations: Vec<NewConversation>,
 }
 
@@ -198,6 +228,11 @@ fn prepare(text: &str, shown: &str) -> Result<Vec<PreparedOrganisation>, Fixture
             time_zone: organisation.time_zone,
             users,
             fields,
+            criteria: organisation
+                .criteria
+                .into_iter()
+                .map(|criterion| (criterion.key, criterion.label))
+                .collect(),
             conversations,
         });
     }
@@ -223,6 +258,7 @@ pub async fn load_text(db: &Db, text: &str, shown: &str) -> Result<String, Fixtu
         time_zone,
         users,
         fields,
+        criteria,
         conversations,
     } in prepared
     {
@@ -239,11 +275,15 @@ pub async fn load_text(db: &Db, text: &str, shown: &str) -> Result<String, Fixtu
         let org_id =
             create_organisation_with(&mut tx, &slug, &name, &time_zone, &people, &fields).await?;
         tx.commit().await?;
+        for (key, label) in &criteria {
+            define_criterion(db, org_id, key, label).await?;
+        }
         write_conversations(db, org_id, &conversations).await?;
         summary.push(format!(
-            "{slug}: {} users, {} fields, {} conversations",
+            "{slug}: {} users, {} fields, {} criteria, {} conversations",
             users.len(),
             fields.len(),
+            criteria.len(),
             conversations.len()
         ));
     }
@@ -281,6 +321,25 @@ mod tests {
         assert_eq!(conversation.score_hundredths, Some(8725));
         assert_eq!(conversation.occurred_at_ms, 1_773_477_000_000); // 08:30 UTC
         assert_eq!(prepared[0].users[0].2, Role::Representative);
+    }
+
+    #[test]
+    fn criterion_scores_are_read_in_hundredths_with_null_for_not_applicable() {
+        let with_criteria = GOOD.replace(
+            "\"score\": 87.25,",
+            "\"score\": 87.25, \"criteria\": {\"greeting\": 80.5, \"empathy\": null},",
+        );
+        let prepared = prepare(&file(&with_criteria), "test.json").expect("valid");
+        assert_eq!(
+            prepared[0].conversations[0].criteria,
+            vec![
+                ("empathy".to_owned(), None),
+                ("greeting".to_owned(), Some(8050))
+            ]
+        );
+        let too_high = with_criteria.replace("80.5", "120");
+        assert!(error_of(&file(&too_high))
+            .contains("conversation c1: criterion greeting 120 is not between 0 and 100"));
     }
 
     #[test]

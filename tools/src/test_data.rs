@@ -21,6 +21,7 @@ pub fn conversation(
         occurred_at_ms,
         score_hundredths,
         fields: Vec::new(),
+        criteria: Vec::new(),
     }
 }
 
@@ -30,6 +31,8 @@ pub trait ConversationExt {
     fn named(self, name: &str) -> Self;
     /// A custom field's value.
     fn field(self, key: &str, value: &str) -> Self;
+    /// A score on a criterion, in hundredths; `None` for not applicable.
+    fn criterion(self, key: &str, score_hundredths: Option<i64>) -> Self;
     /// Another representative, by email.
     fn by(self, representative: &str) -> Self;
     /// The representative's display name.
@@ -43,6 +46,10 @@ impl ConversationExt for NewConversation {
     }
     fn field(mut self, key: &str, value: &str) -> Self {
         self.fields.push((key.to_owned(), value.to_owned()));
+        self
+    }
+    fn criterion(mut self, key: &str, score_hundredths: Option<i64>) -> Self {
+        self.criteria.push((key.to_owned(), score_hundredths));
         self
     }
     fn by(mut self, representative: &str) -> Self {

@@ -6,7 +6,8 @@ use super::etag::none_match;
 use super::routes::{answer_tag, customer_id_of, not_modified, read_query, tagged, ApiError};
 use super::schema::{view_parameters, ErrorBody};
 use crate::criteria::breakdown::CriterionSums;
-use crate::criteria::breakdown_store::{criteria_breakdown, organisation_criteria, Subject};
+use crate::criteria::breakdown_store::{criteria_breakdown, Subject};
+use crate::criteria::store::list_criteria;
 use crate::orgs::model::{Band, ScoreBands};
 use crate::session::AppState;
 use axum::extract::{Path, RawQuery, State};
@@ -118,7 +119,7 @@ pub async fn get_criteria(
     let (question, _) = read_query(&state, &client, raw, Some(&[] as &[&str])).await?;
     // Criteria and bands are not covered by the data version: a criterion defined or
     // deleted, or bands changed, must change the tag too.
-    let criteria = organisation_criteria(&state.db, client.org_id).await?;
+    let criteria = list_criteria(&state.db, client.org_id).await?;
     let bands: ScoreBands = crate::orgs::store::score_bands(&state.db, client.org_id).await?;
     let tag = answer_tag(
         &state,

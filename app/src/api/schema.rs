@@ -7,6 +7,7 @@
 
 use crate::conversations::import::MAX_REPORTED_ERRORS;
 use crate::conversations::model::ConversationKind;
+use crate::criteria::model::MOST_CRITERIA;
 use crate::customers::query::{
     Period, SortDir, SortKey, FILTER_PREFIX, MAX_EMAIL_CHARS, MAX_FILTERS, MAX_FILTER_CHARS,
     MAX_PAGE, MAX_SEARCH_CHARS, PAGE_SIZE,
@@ -165,6 +166,15 @@ pub(super) fn string() -> ObjectBuilder {
 
 fn nullable_string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+}
+
+/// A score: a number from 0 to 100, or null.
+fn score(description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Number, Type::Null]))
+        .minimum(Some(0))
+        .maximum(Some(100))
+        .description(Some(description))
 }
 
 fn integer(minimum: u32, maximum: u32, default: u32) -> ObjectBuilder {
@@ -388,7 +398,13 @@ impl PartialSchema for Conversation {
             .property("title", required(MAX_TITLE_CHARS, "The conversation's title."))
             .property("type", RefOr::Ref(Ref::from_schema_name(Channel::name())))
             .property("occurred_at", string().format(Some(SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::DateTime))).description(Some("RFC 3339 with an offset.")))
-            .property("score", ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::Number, Type::Null])).minimum(Some(0)).maximum(Some(100)).description(Some("null or absent: not scored.")))
+            .property("score", score("null or absent: not scored."))
+            .property("criteria", ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+                .property_names(Some(string().pattern(Some(field_key.clone()))))
+                .max_properties(Some(MOST_CRITERIA))
+                .additional_properties(Some(score("null: the criterion did not apply.")))
+                .description(Some(format!("Playbook criterion key to score, beside the overall `score` (which stays as given). Every key must be one of the organisation's criteria (at most {MOST_CRITERIA}, defined with `server criterion define`); a criterion left out is not scored. null: no criteria. Sending the conversation again replaces its criteria."))))
             .property("fields", ObjectBuilder::new()
                 .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
                 .property_names(Some(string().pattern(Some(field_key))))

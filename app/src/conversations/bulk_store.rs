@@ -6,6 +6,10 @@
 //!
 //! [`Db::begin_bulk`]: crate::db::Db::begin_bulk
 
+use super::bulk_scores::{
+    scores_text, stage_scores, CREATE_SCORES_POSTGRES, CREATE_SCORES_SQLITE, NOT_APPLICABLE,
+    SCORE_END, SCORE_KEY_END,
+};
 use super::store::{NewConversation, WriteSummary};
 use crate::db::{Backend, IdRow, Sql, StoreResult, Tx};
 use crate::sql;
@@ -45,7 +49,8 @@ const CREATE_ROWS_SQLITE: &str = "CREATE TEMP TABLE import_rows (
     kind TEXT NOT NULL,
     occurred_at_ms BIGINT NOT NULL,
     score_hundredths BIGINT,
-    fields TEXT NOT NULL
+    fields TEXT NOT NULL,
+    criteria TEXT NOT NULL
 )";
 
 // No key or index: COPY appends fastest to a bare table, and every later statement reads all
@@ -62,7 +67,8 @@ const CREATE_ROWS_POSTGRES: &str = r#"CREATE TEMP TABLE import_rows (
     kind TEXT NOT NULL,
     occurred_at_ms BIGINT NOT NULL,
     score_hundredths BIGINT,
-    fields TEXT COLLATE "C" NOT NULL
+    fields TEXT COLLATE "C" NOT NULL,
+    criteria TEXT COLLATE "C" NOT NULL
 )"#;
 
 const CREATE_VALUES_SQLITE: &str = "CREATE TEMP TABLE import_values (
@@ -84,18 +90,26 @@ const CREATE_REPEATED: &str =
 
 const COPY_ROWS: &str = "COPY import_rows (line, external_id, customer, customer_name, \
     customer_search, representative, representative_name, title, kind, occurred_at_ms, \
-    score_hundredths, fields) FROM STDIN";
+    score_hundredths, fields, criteria) FROM STDIN";
 
 const COPY_VALUES: &str = "COPY import_values (line, field_key, value, value_folded) FROM STDIN";
 
 /// Creates the staging tables, empty, inside the import's transaction.
 #[tracing::instrument(skip_all)]
 pub async fn create_staging(tx: &mut Tx) -> StoreResult<()> {
-    let (rows, values) = match tx.backend() {
-        Backend::Sqlite => (CREATE_ROWS_SQLITE, CREATE_VALUES_SQLITE),
-        Backend::Postgres => (CREATE_ROWS_POSTGRES, CREATE_VALUES_POSTGRES),
+    let (rows, values, scores) = match tx.backend() {
+        Backend::Sqlite => (
+            CREATE_ROWS_SQLITE,
+            CREATE_VALUES_SQLITE,
+            CREATE_SCORES_SQLITE,
+        ),
+        Backend::Postgres => (
+            CREATE_ROWS_POSTGRES,
+            CREATE_VALUES_POSTGRES,
+            CREATE_SCORES_POSTGRES,
+        ),
     };
-    for statement in [rows, values, CREATE_REPEATED] {
+    for statement in [rows, values, scores, CREATE_REPEATED] {
         tx.execute(&Sql::new(statement), "creating the import's staging tables")
             .await?;
     }
@@ -109,6 +123,7 @@ pub async fn drop_staging(tx: &mut Tx) -> StoreResult<()> {
     for statement in [
         "DROP TABLE import_rows",
         "DROP TABLE import_values",
+        "DROP TABLE import_scores",
         "DROP TABLE import_repeated",
     ] {
         tx.execute(&Sql::new(statement), "dropping the import's staging tables")
@@ -159,7 +174,9 @@ pub async fn stage(
     conversations: &[NewConversation],
     staging: Staging,
 ) -> StoreResult<()> {
-    if tx.backend() == Backend::Postgres && staging == Staging::Copy {
+    let copy = tx.backend() == Backend::Postgres && staging == Staging::Copy;
+    stage_scores(tx, lines, conversations, copy).await?;
+    if copy {
         let (rows, values) = copy_text(lines, conversations);
         tx.copy_in(COPY_ROWS, &rows, "staging imported rows")
             .await?;
@@ -174,7 +191,7 @@ pub async fn stage(
         let mut sql = Sql::new(
             "INSERT INTO import_rows (line, external_id, customer, customer_name, \
              customer_search, representative, representative_name, title, kind, occurred_at_ms, \
-             score_hundredths, fields)",
+             score_hundredths, fields, criteria)",
         );
         sql.push_values(part, |row, (line, conversation)| {
             row.bind(*line as i64)
@@ -188,7 +205,8 @@ pub async fn stage(
                 .bind(conversation.kind.as_str())
                 .bind(conversation.occurred_at_ms)
                 .bind(conversation.score_hundredths)
-                .bind(fields_text(conversation));
+                .bind(fields_text(conversation))
+                .bind(scores_text(conversation));
         });
         tx.execute(&sql, "staging imported rows").await?;
     }
@@ -250,6 +268,7 @@ fn copy_text(lines: &[u64], conversations: &[NewConversation]) -> (Vec<u8>, Vec<
             Some(occurred.as_str()),
             score.as_deref(),
             Some(&fields_text(conversation)),
+            Some(&scores_text(conversation)),
         ];
         let count = columns.len();
         for (n, column) in columns.into_iter().enumerate() {
@@ -272,7 +291,7 @@ pub struct Repeat {
     pub external_id: String,
     pub first_line: i64,
     /// 1 when it says something else than the first line: another customer, representative,
-    /// title, type, time, score or field values. (Names of the customer and representative
+    /// title, type, time, score, field values or criterion scores. (Names of the customer and representative
     /// are theirs, not the conversation's.)
     pub differs: i64,
 }
@@ -294,6 +313,7 @@ pub async fn take_repeats(tx: &mut Tx, mut each: impl FnMut(Repeat) + Send) -> S
          CAST(CASE WHEN r.customer = f.customer AND r.representative = f.representative \
          AND r.title = f.title AND r.kind = f.kind AND r.occurred_at_ms = f.occurred_at_ms \
          AND r.score_hundredths IS NOT DISTINCT FROM f.score_hundredths AND r.fields = f.fields \
+         AND r.criteria = f.criteria \
          THEN 0 ELSE 1 END AS BIGINT) AS differs \
          FROM import_repeated d \
          JOIN import_rows f ON f.line = d.first_line \
@@ -331,7 +351,7 @@ pub async fn prepare_write(tx: &mut Tx, staged_rows: u64) -> StoreResult<()> {
         return Ok(());
     }
     tx.execute(
-        &Sql::new("ANALYZE import_rows, import_values"),
+        &Sql::new("ANALYZE import_rows, import_values, import_scores"),
         "measuring the staged rows",
     )
     .await?;
@@ -350,7 +370,7 @@ pub async fn prepare_write(tx: &mut Tx, staged_rows: u64) -> StoreResult<()> {
 /// Writes the staged rows (one per external id by now) into the organisation's tables, all
 /// stamped with `version`: new representatives (an existing user of any role is kept as
 /// is), every customer named (the last name given wins; none keeps the stored one), changed
-/// conversations with their field values replaced, and new ones. A conversation that is
+/// conversations with their field values and criterion scores replaced, and new ones. A conversation that is
 /// already stored exactly so is left alone. Answers what was created and updated; the
 /// caller counts the rest as skipped.
 #[tracing::instrument(skip_all, fields(org_id = org_id))]
@@ -391,7 +411,7 @@ pub async fn write_staged(tx: &mut Tx, org_id: i64, version: i64) -> StoreResult
          representative_id = t.representative_id, title = t.title, kind = t.kind, \
          occurred_at_ms = t.occurred_at_ms, score_hundredths = t.score_hundredths, revision = $1 \
          FROM (SELECT r.external_id, c.id AS customer_id, u.id AS representative_id, r.title, \
-         r.kind, r.occurred_at_ms, r.score_hundredths, r.fields \
+         r.kind, r.occurred_at_ms, r.score_hundredths, r.fields, r.criteria \
          FROM import_rows r \
          JOIN customers c ON c.org_id = $2 AND c.identifier = r.customer \
          JOIN users u ON u.org_id = $3 AND u.email = r.representative) AS t \
@@ -403,13 +423,20 @@ pub async fn write_staged(tx: &mut Tx, org_id: i64, version: i64) -> StoreResult
          OR conversations.score_hundredths IS DISTINCT FROM t.score_hundredths \
          OR t.fields <> COALESCE((SELECT string_agg(f.key || $5 || v.value, $6 ORDER BY f.key) \
          FROM conversation_field_values v JOIN custom_fields f ON f.id = v.field_id \
-         WHERE v.conversation_id = conversations.id), ''))",
+         WHERE v.conversation_id = conversations.id), '') \
+         OR t.criteria <> COALESCE((SELECT string_agg(k.key || $7 || \
+         COALESCE(CAST(s.score_hundredths AS TEXT), $8), $9 ORDER BY k.key) \
+         FROM conversation_criterion_scores s JOIN criteria k ON k.id = s.criterion_id \
+         WHERE s.conversation_id = conversations.id), ''))",
         version,
         org_id,
         org_id,
         org_id,
         KEY_END,
         FIELD_END,
+        SCORE_KEY_END,
+        NOT_APPLICABLE,
+        SCORE_END,
     );
     // An organisation without conversations has none to update: a first load skips the
     // statement, which would otherwise look every staged row up for nothing.
@@ -432,6 +459,15 @@ pub async fn write_staged(tx: &mut Tx, org_id: i64, version: i64) -> StoreResult
             version,
         );
         tx.execute(&clear, "replacing conversation field values")
+            .await?;
+        let clear = sql!(
+            "DELETE FROM conversation_criterion_scores WHERE org_id = $1 AND conversation_id IN \
+             (SELECT id FROM conversations WHERE org_id = $2 AND revision = $3)",
+            org_id,
+            org_id,
+            version,
+        );
+        tx.execute(&clear, "replacing conversation criterion scores")
             .await?;
     }
 
@@ -470,6 +506,22 @@ pub async fn write_staged(tx: &mut Tx, org_id: i64, version: i64) -> StoreResult
     );
     tx.execute(&values, "saving conversation field values")
         .await?;
+    let scores = sql!(
+        "INSERT INTO conversation_criterion_scores (org_id, conversation_id, criterion_id, \
+         score_hundredths) \
+         SELECT $1, v.id, k.id, s.score_hundredths \
+         FROM import_scores s \
+         JOIN import_rows r ON r.line = s.line \
+         JOIN conversations v ON v.org_id = $2 AND v.external_id = r.external_id \
+         JOIN criteria k ON k.org_id = $3 AND k.key = s.criterion_key \
+         WHERE v.revision = $4",
+        org_id,
+        org_id,
+        org_id,
+        version,
+    );
+    tx.execute(&scores, "saving conversation criterion scores")
+        .await?;
     Ok(WriteSummary {
         created,
         updated,
@@ -497,6 +549,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
+            criteria: Vec::new(),
         }
     }
 
@@ -506,7 +559,7 @@ mod tests {
         assert_eq!(
             String::from_utf8(rows).unwrap(),
             "7\tc1\tZoë@example.com\tZoë\\tZ\\\\\tzoë@example.com\\nzoë\\tz\\\\\trep@acme.example\trep\t\
-             Line\\nbreak\tchat\t5\t\\N\tqueue\u{1f}Bil\\\\ling\n"
+             Line\\nbreak\tchat\t5\t\\N\tqueue\u{1f}Bil\\\\ling\t\n"
         );
         assert_eq!(
             String::from_utf8(values).unwrap(),

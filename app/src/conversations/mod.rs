@@ -2,6 +2,8 @@
 //! conversation page; the Import page (`import_page/`), in front of the command line's import.
 
 #[cfg(feature = "ssr")]
+mod bulk_scores;
+#[cfg(feature = "ssr")]
 pub mod bulk_store;
 #[cfg(feature = "ssr")]
 pub mod import;

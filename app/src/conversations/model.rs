@@ -78,6 +78,8 @@ pub struct ConversationDetail {
     pub score: Option<String>,
     /// Label and value of each custom field the conversation has a value for.
     pub fields: Vec<(String, String)>,
+    /// Its scores on the organisation's criteria, in their order; empty when it has none.
+    pub criteria: Vec<crate::criteria::model::ShownCriterionScore>,
 }
 
 #[cfg(test)]

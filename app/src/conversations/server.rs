@@ -9,7 +9,10 @@ use leptos::server_fn::codec::Json;
 pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
     use super::model::{format_score, ConversationKind};
     use super::store::find_conversation;
+    use crate::criteria::model::ShownCriterionScore;
+    use crate::criteria::scores::conversation_scores;
     use crate::error::mark_status;
+    use crate::orgs::store::score_bands;
     use crate::orgs::time::format_date_time;
     use crate::session::{app_state, current_reviewer};
 
@@ -23,6 +26,21 @@ pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
             "The conversation".to_owned(),
         )));
     };
+    let scores = conversation_scores(&state.db, viewer.org_id, record.id)
+        .await
+        .map_err(crate::error::answer)?;
+    let bands = score_bands(&state.db, viewer.org_id)
+        .await
+        .map_err(crate::error::answer)?;
+    let criteria = scores
+        .into_iter()
+        .map(|criterion| ShownCriterionScore {
+            label: criterion.label,
+            score: criterion
+                .score_hundredths
+                .map(|hundredths| (format_score(hundredths), bands.band(hundredths))),
+        })
+        .collect();
     Ok(ConversationDetail {
         id: record.id,
         external_id: record.external_id,
@@ -38,5 +56,6 @@ pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
             .into_iter()
             .map(|field| (field.label, field.value))
             .collect(),
+        criteria,
     })
 }

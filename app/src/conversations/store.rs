@@ -2,6 +2,9 @@
 //! reading one back for the conversation page.
 
 use super::model::ConversationKind;
+use crate::criteria::scores::{
+    criterion_ids, insert_scores, replace_scores, scores_of, stored_scores, StoredScore,
+};
 use crate::db::{retry_transient, Db, Sql, StoreError, StoreResult, Tx};
 use crate::orgs::model::Role;
 use crate::orgs::store::{upsert_user, NewUser};
@@ -33,6 +36,9 @@ pub struct NewConversation {
     /// Custom field key to value.
     #[serde(default)]
     pub fields: Vec<(String, String)>,
+    /// Criterion key to score in hundredths (0..=10000), `None` for not applicable.
+    #[serde(default)]
+    pub criteria: Vec<(String, Option<i64>)>,
 }
 
 impl NewConversation {
@@ -123,11 +129,12 @@ struct ConversationIdRow {
 }
 
 /// What a conversation should look like once the batch is written: its columns (with
-/// `id` 0 until it is known) and its field values, sorted.
+/// `id` 0 until it is known), its field values and its criterion scores, sorted.
 #[derive(Clone, PartialEq, Eq)]
 struct Target {
     core: StoredCore,
     values: Vec<StoredValue>,
+    scores: Vec<StoredScore>,
 }
 
 /// Rows per multi-row statement. Keeps every statement under both backends' placeholder
@@ -221,10 +228,16 @@ async fn write(
     progress: &mut (dyn FnMut(usize) + Send),
     refuse_repeats: bool,
 ) -> StoreResult<PartWrite> {
+    let criteria = if batch.iter().any(|c| !c.criteria.is_empty()) {
+        criterion_ids(tx, org_id).await?
+    } else {
+        HashMap::new()
+    };
     let mut values_by_row = Vec::with_capacity(batch.len());
     for conversation in batch {
         conversation.check()?;
-        values_by_row.push(field_values(conversation, fields)?);
+        let scores = stored_scores(&conversation.external_id, &conversation.criteria, &criteria)?;
+        values_by_row.push((field_values(conversation, fields)?, scores));
     }
     let (mut stored, written_by_version) = stored_conversations(tx, org_id, version, batch).await?;
     if refuse_repeats && !written_by_version.is_empty() {
@@ -246,7 +259,7 @@ async fn write(
     let mut summary = WriteSummary::default();
     let mut targets: HashMap<String, Target> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
-    for (conversation, values) in batch.iter().zip(values_by_row) {
+    for (conversation, (values, scores)) in batch.iter().zip(values_by_row) {
         let external_id = conversation.external_id.trim();
         let customer_id = customers[conversation.customer.trim()].id;
         let representative_id = representatives[&rep_key(&conversation.representative)];
@@ -263,6 +276,7 @@ async fn write(
                 score_hundredths: conversation.score_hundredths,
             },
             values,
+            scores,
         };
         match known {
             None => summary.created += 1,
@@ -291,6 +305,7 @@ async fn write(
     for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
         let ids = insert_conversations(tx, org_id, version, chunk).await?;
         let mut values = Vec::new();
+        let mut scores = Vec::new();
         for target in chunk {
             let Some(id) = ids.get(&target.core.external_id) else {
                 return Err(StoreError::internal(
@@ -299,8 +314,10 @@ async fn write(
                 ));
             };
             values.extend(target.values.iter().map(|value| (*id, value)));
+            scores.extend(target.scores.iter().map(|score| (*id, score)));
         }
         insert_field_values(tx, org_id, &values).await?;
+        insert_scores(tx, org_id, &scores).await?;
         done += chunk.len();
         progress(done);
     }
@@ -481,6 +498,7 @@ async fn stored_conversations(
                 Target {
                     core: row.core,
                     values: Vec::new(),
+                    scores: Vec::new(),
                 },
             );
         }
@@ -499,6 +517,11 @@ async fn stored_conversations(
                     field_id: row.field_id,
                     value: row.value,
                 });
+            }
+        }
+        for (id, scores) in scores_of(tx, org_id, by_id.keys().copied()).await? {
+            if let Some(target) = by_id.get_mut(&id) {
+                target.scores = scores;
             }
         }
         for (_, mut target) in by_id {
@@ -592,7 +615,8 @@ async fn update_conversation(
     tx.execute(&clear, "replacing conversation field values")
         .await?;
     let values: Vec<(i64, &StoredValue)> = target.values.iter().map(|value| (id, value)).collect();
-    insert_field_values(tx, org_id, &values).await
+    insert_field_values(tx, org_id, &values).await?;
+    replace_scores(tx, org_id, id, &target.scores).await
 }
 
 /// The organisation's field ids by key, read inside the writing transaction (after the

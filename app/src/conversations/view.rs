@@ -1,6 +1,7 @@
 use super::server::get_conversation;
 use crate::auth::view::RequireReviewer;
 use crate::components::{NotFoundMessage, RouteId};
+use crate::criteria::view::CriterionScores;
 use crate::customers::query::CustomerQuery;
 use crate::error::{mark_status, AppError};
 use leptos::prelude::*;
@@ -66,6 +67,7 @@ pub fn ConversationPage() -> impl IntoView {
                                         })
                                         .collect_view()}
                                 </dl>
+                                <CriterionScores scores=detail.criteria.clone() />
                             }
                                 .into_any(),
                             Err(error) => view! { <NotFoundMessage error=error /> }.into_any(),

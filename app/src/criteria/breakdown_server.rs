@@ -83,12 +83,13 @@ pub async fn criterion_interactions(
     criterion: String,
     page: u32,
 ) -> Result<CriterionHistory, AppError> {
-    use super::breakdown_store::{history_by_criterion, organisation_criteria};
+    use super::breakdown_store::history_by_criterion;
+    use super::store::list_criteria;
     use crate::customers::query::HISTORY_PAGE_SIZE;
     use crate::customers::server::interaction_row;
     let (state, viewer, question) = crate::customers::server::checked_question(&query).await?;
     let (db, org_id) = (&state.db, viewer.org_id);
-    let criteria = organisation_criteria(db, org_id)
+    let criteria = list_criteria(db, org_id)
         .await
         .map_err(crate::error::answer)?;
     let bands = crate::orgs::store::score_bands(db, org_id)

@@ -12,7 +12,6 @@ use crate::customers::store::{
 };
 use crate::db::{Db, Sql, StoreResult, Tx};
 use crate::page::Page;
-use crate::sql;
 
 /// Whose conversations a breakdown is of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,7 +109,7 @@ pub async fn criteria_breakdown(
     );
     sql.push(" o ON o.criterion_id = k.id WHERE k.org_id = ")
         .bind(org_id)
-        .push(" ORDER BY k.position, k.id");
+        .push(" ORDER BY k.position, k.key");
     let rows: Vec<FiguresRow> = db
         .read_within_budget(async |tx: &mut Tx| {
             tx.fetch_all(&sql, "summing the criteria's scores").await
@@ -186,31 +185,4 @@ pub async fn history_by_criterion(
         context: "listing interactions by a criterion",
     };
     history_window(db, &count, sql, window, order).await
-}
-
-/// The organisation's criteria in their order: part of what an API answer's tag depends on
-/// (defining or deleting a criterion changes the breakdown's rows).
-// To merge with the criteria store's list (app/src/criteria/store.rs) once both are in.
-#[tracing::instrument(skip_all, fields(org_id = org_id))]
-pub async fn organisation_criteria(db: &Db, org_id: i64) -> StoreResult<Vec<Criterion>> {
-    let sql = sql!(
-        "SELECT id, key, label FROM criteria WHERE org_id = $1 ORDER BY position, id",
-        org_id
-    );
-    let rows: Vec<CriterionRow> = db.fetch_all(&sql, "listing the criteria").await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| Criterion {
-            id: row.id,
-            key: row.key,
-            label: row.label,
-        })
-        .collect())
-}
-
-#[derive(sqlx::FromRow)]
-struct CriterionRow {
-    id: i64,
-    key: String,
-    label: String,
 }

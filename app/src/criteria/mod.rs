@@ -9,3 +9,8 @@ pub mod breakdown_server;
 pub mod breakdown_store;
 pub mod breakdown_view;
 pub mod model;
+#[cfg(feature = "ssr")]
+pub mod scores;
+#[cfg(feature = "ssr")]
+pub mod store;
+pub mod view;

@@ -11,3 +11,26 @@ pub struct Criterion {
     pub key: String,
     pub label: String,
 }
+
+/// One conversation's score on one criterion, as the conversation page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CriterionScore {
+    pub key: String,
+    pub label: String,
+    /// Hundredths of a point; `None` when the criterion did not apply to the conversation.
+    pub score_hundredths: Option<i64>,
+}
+
+/// The criterion key rule, for error messages: the same rule as custom field keys
+/// ([`crate::limits::is_field_key`]).
+pub const CRITERION_KEY_RULE: &str =
+    "is not a valid criterion key: use 1 to 64 lower-case letters, digits and underscores";
+
+/// A conversation's score on one criterion as the conversation page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShownCriterionScore {
+    pub label: String,
+    /// The score and its band in the organisation's score bands; `None` when the criterion
+    /// did not apply.
+    pub score: Option<(String, crate::orgs::model::Band)>,
+}

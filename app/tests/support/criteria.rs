@@ -2,7 +2,8 @@
 //! reference the store's figures are compared with.
 
 use app::criteria::breakdown::CriterionFigures;
-use app::criteria::breakdown_store::{criteria_breakdown, organisation_criteria, Subject};
+use app::criteria::breakdown_store::{criteria_breakdown, Subject};
+use app::criteria::store::list_criteria;
 use app::customers::query::CustomerQuery;
 use app::customers::service::{resolve_question, Strictness};
 use app::db::{Db, Sql};
@@ -142,7 +143,7 @@ pub async fn assert_breakdowns_exact(db: &Db, org_id: i64, url: &str, only: &Onl
     let question = resolve_question(db, org_id, chrono_tz::UTC, &query, Strictness::Strict)
         .await
         .expect("question");
-    let criteria: Vec<String> = organisation_criteria(db, org_id)
+    let criteria: Vec<String> = list_criteria(db, org_id)
         .await
         .expect("criteria")
         .into_iter()

@@ -1,119 +1,211 @@
-//! A customer's criteria breakdown over the API: the figures, the list's filters, 404 for an
-//! unknown customer, 400 for a bad filter or parameter, the ETag.
+//! Criterion scores over HTTP: `POST /api/v1/conversations` items with `criteria` (written,
+//! replaced on a re-post, and each bad item refused with a 422 that writes nothing), the
+//! document's schema of them, and the conversation page's list of them.
 
 use super::*;
-use axum::http::{header, Request, StatusCode};
-use serde_json::json;
-use tools::test_criteria::{define_criterion, score_criterion};
+use app::criteria::store::define_criterion;
 
-/// A conversation of `customer` on 1 March at `hour`, by `channel`, scored `score`.
-fn scored(id: &str, customer: &str, hour: u32, channel: &str, score: u32) -> String {
-    format!(
-        r#"{{"external_id": "{id}", "customer": "{customer}", "representative": "api@acme.example", "title": "API {id}", "type": "{channel}", "occurred_at": "2026-03-01T{hour:02}:00:00Z", "score": {score}}}"#
+/// The app with Acme's criteria `greeting` and `resolution`.
+async fn app_with_criteria() -> TestApp {
+    let app = app().await;
+    let org_id = app::orgs::store::find_organisation(&app.db, "acme")
+        .await
+        .unwrap()
+        .expect("acme")
+        .id;
+    for (key, label) in [("greeting", "Greeting"), ("resolution", "Resolution")] {
+        define_criterion(&app.db, org_id, key, label)
+            .await
+            .expect("criterion");
+    }
+    app
+}
+
+fn item_with(id: &str, criteria: &str) -> String {
+    item(id, "crit@example.com", "70").replace(
+        r#""fields": {"source": "api"}"#,
+        &format!(r#""criteria": {criteria}"#),
     )
 }
 
+/// Every stored criterion score: `external_id key score`, `-` for not applicable.
+async fn stored_scores(db: &Db) -> Vec<String> {
+    let sql = app::sql!(
+        "SELECT COALESCE(string_agg(line, '|' ORDER BY line), '') FROM \
+         (SELECT v.external_id || ' ' || k.key || ' ' || COALESCE(CAST(s.score_hundredths AS TEXT), '-') AS line \
+         FROM conversation_criterion_scores s JOIN conversations v ON v.id = s.conversation_id \
+         JOIN criteria k ON k.id = s.criterion_id) AS scores"
+    );
+    let lines: String = db.scalar(&sql, "reading scores").await.expect("scores");
+    lines
+        .split('|')
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 #[test]
-fn the_criteria_breakdown_answers_figures_under_the_list_filters() {
+pub(super) fn conversations_are_posted_with_criteria_and_bad_ones_refused() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app_with_criteria().await;
+        let token = app.token("acme", "ingest").await;
+        let post =
+            |body: String| app.api("POST", "/api/v1/conversations", Some(&token), Some(body));
+
+        let batch = format!(
+            "[{}]",
+            item_with("k1", r#"{"greeting": 92.5, "resolution": null}"#)
+        );
+        let answer = post(batch.clone()).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(json_of(&answer)["created"], 1);
+        assert_eq!(
+            stored_scores(&app.db).await,
+            ["k1 greeting 9250", "k1 resolution -"]
+        );
+        assert_eq!(
+            json_of(&post(batch).await)["skipped"],
+            1,
+            "the same again changes nothing"
+        );
+        let answer = post(format!("[{}]", item_with("k1", r#"{"resolution": 40}"#))).await;
+        assert_eq!(json_of(&answer)["updated"], 1);
+        assert_eq!(
+            stored_scores(&app.db).await,
+            ["k1 resolution 4000"],
+            "a re-post replaces them"
+        );
+
+        let before = stored_scores(&app.db).await;
+        for (criteria, field, message) in [
+            (
+                r#"{"empathy": 50}"#,
+                "criteria.empathy",
+                "the organisation has no criterion `empathy`",
+            ),
+            (
+                r#"{"greeting": 100.5}"#,
+                "criteria.greeting",
+                "100.5 is not between 0 and 100",
+            ),
+            (
+                r#"{"greeting": -1}"#,
+                "criteria.greeting",
+                "-1 is not between 0 and 100",
+            ),
+            (r#"{"greeting": "90"}"#, "criteria.greeting", "not \"90\""),
+            (r#"{"greeting": true}"#, "criteria.greeting", "not true"),
+            (
+                r#"{"Greeting": 50}"#,
+                "criteria.Greeting",
+                "is not a valid criterion key",
+            ),
+            (r#"[50]"#, "criteria", "must be an object"),
+        ] {
+            // A good item first: the whole call is refused with the bad one.
+            let body = format!("[{}, {}]", item_with("ok", "{}"), item_with("k2", criteria));
+            let answer = post(body).await;
+            assert_eq!(
+                answer.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{criteria}: {}",
+                answer.body
+            );
+            let error = &json_of(&answer)["errors"][0];
+            assert_eq!(error["item"], 2, "{criteria}: {error}");
+            assert_eq!(error["field"], field, "{criteria}: {error}");
+            assert!(
+                error["message"].as_str().unwrap().contains(message),
+                "{criteria}: {error}"
+            );
+        }
+        assert_eq!(stored_scores(&app.db).await, before, "nothing was written");
+        let conversations: i64 = app
+            .db
+            .scalar(
+                &app::sql!("SELECT COUNT(*) FROM conversations WHERE external_id IN ('ok', 'k2')"),
+                "counting",
+            )
+            .await
+            .unwrap();
+        assert_eq!(conversations, 0);
+    })
+}
+
+#[test]
+pub(super) fn the_document_describes_criteria_exactly() {
     shared_runtime().block_on(async {
         let _one_at_a_time = ONE_AT_A_TIME.lock().await;
         let app = app().await;
-        let token = app.token("acme", "criteria").await;
-        let items = [
-            scored("cr-1", "crit-a", 9, "voice", 70),
-            scored("cr-2", "crit-a", 10, "chat", 80),
-            scored("cr-3", "crit-b", 11, "chat", 90),
-            scored("cr-4", "crit-b", 12, "voice", 60),
-        ];
+        let doc = json_of(&app.api("GET", "/api/v1/openapi.json", None, None).await);
+        let criteria = &doc["components"]["schemas"]["Conversation"]["properties"]["criteria"];
+        assert_eq!(criteria["type"], serde_json::json!(["object", "null"]));
+        assert_eq!(
+            criteria["maxProperties"],
+            app::criteria::model::MOST_CRITERIA
+        );
+        assert_eq!(criteria["propertyNames"]["pattern"], "^[a-z0-9_]{1,64}$");
+        let score = &criteria["additionalProperties"];
+        assert_eq!(score["type"], serde_json::json!(["number", "null"]));
+        assert_eq!(
+            (score["minimum"].as_f64(), score["maximum"].as_f64()),
+            (Some(0.0), Some(100.0))
+        );
+    })
+}
+
+#[test]
+pub(super) fn the_conversation_page_lists_its_criteria_with_their_bands() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app_with_criteria().await;
+        let token = app.token("acme", "ingest").await;
+        let batch = format!(
+            "[{}, {}]",
+            item_with("p1", r#"{"greeting": 92.5, "resolution": null}"#),
+            item_with("p2", "{}")
+        );
         let answer = app
-            .api(
-                "POST",
-                "/api/v1/conversations",
-                Some(&token),
-                Some(format!("[{}]", items.join(","))),
-            )
+            .api("POST", "/api/v1/conversations", Some(&token), Some(batch))
             .await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-        let org_id = app::orgs::store::find_organisation(&app.db, "acme")
-            .await
-            .unwrap()
-            .expect("acme")
-            .id;
-        for (position, key) in ["greeting", "resolution", "empathy"].iter().enumerate() {
-            define_criterion(&app.db, org_id, key, position as i64).await;
-        }
-        // greeting: a 40 and 50 (45) against the organisation's 40, 50, 90, 70 (62.5);
-        // resolution: a 90, not applicable, against 90 and 60 (75); empathy never scored.
-        for (id, key, score) in [
-            ("cr-1", "greeting", Some(4_000)),
-            ("cr-2", "greeting", Some(5_000)),
-            ("cr-3", "greeting", Some(9_000)),
-            ("cr-4", "greeting", Some(7_000)),
-            ("cr-1", "resolution", Some(9_000)),
-            ("cr-2", "resolution", None),
-            ("cr-3", "resolution", Some(6_000)),
-        ] {
-            score_criterion(&app.db, org_id, id, key, score).await;
-        }
-        let get = |path: String, tag: Option<String>| {
-            let mut request =
-                Request::get(path).header(header::AUTHORIZATION, format!("Bearer {token}"));
-            if let Some(tag) = tag {
-                request = request.header(header::IF_NONE_MATCH, tag);
+        let id = |external_id: &'static str| {
+            let db = app.db.clone();
+            async move {
+                db.scalar::<i64>(
+                    &app::sql!(
+                        "SELECT id FROM conversations WHERE external_id = $1",
+                        external_id
+                    ),
+                    "finding",
+                )
+                .await
+                .unwrap()
             }
-            app.send(request.body(Body::empty()).expect("request"))
         };
-        let path = "/api/v1/customers/crit-a/criteria".to_owned();
-        let whole = get(path.clone(), None).await;
-        assert_eq!(whole.status, StatusCode::OK, "{}", whole.body);
-        assert_eq!(
-            json_of(&whole),
-            json!({
-                "customer": "crit-a",
-                "criteria": [
-                    {"key": "greeting", "label": "Greeting", "avg_score": 45.0, "band": "low",
-                     "scored": 2, "organisation_avg_score": 62.5, "organisation_scored": 4},
-                    {"key": "resolution", "label": "Resolution", "avg_score": 90.0, "band": "high",
-                     "scored": 1, "organisation_avg_score": 75.0, "organisation_scored": 2},
-                    {"key": "empathy", "label": "Empathy", "avg_score": null, "band": null,
-                     "scored": 0, "organisation_avg_score": null, "organisation_scored": 0},
-                ],
-            })
+        let cookie = app.cookie("manager@acme.example").await;
+        let page = app
+            .page(&format!("/conversations/{}", id("p1").await), Some(&cookie))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Playbook criteria"), "{}", page.body);
+        let table = &page.body[page.body.find("Playbook criteria").unwrap()..];
+        assert!(
+            table.contains("Greeting") && table.contains("92.5") && table.contains("High"),
+            "{table}"
         );
-        // The list's filters: voice only (cr-1 and cr-4).
-        let voice = json_of(&get(format!("{path}?type=voice"), None).await);
-        assert_eq!(voice["criteria"][0]["key"], "greeting");
-        assert_eq!(voice["criteria"][0]["avg_score"], json!(40.0));
-        assert_eq!(voice["criteria"][0]["organisation_avg_score"], json!(55.0));
-
-        // An unknown customer, a bad filter, a parameter the call does not take.
-        let missing = get("/api/v1/customers/nobody/criteria".to_owned(), None).await;
-        assert_eq!(missing.status, StatusCode::NOT_FOUND);
-        assert_eq!(json_of(&missing)["code"], "not_found");
-        for bad in ["f.nope=x", "page=2", "from=2026-13-01", "type=fax"] {
-            let refused = get(format!("{path}?{bad}"), None).await;
-            assert_eq!(
-                refused.status,
-                StatusCode::BAD_REQUEST,
-                "{bad}: {}",
-                refused.body
-            );
-            assert_eq!(json_of(&refused)["code"], "bad_request");
-        }
-
-        // The tag: 304 while nothing changed; a new criterion is another answer.
-        let tag = whole.headers[header::ETAG]
-            .to_str()
-            .expect("a tag")
-            .to_owned();
-        let held = get(path.clone(), Some(tag.clone())).await;
-        assert_eq!(held.status, StatusCode::NOT_MODIFIED);
-        define_criterion(&app.db, org_id, "closing", 3).await;
-        let changed = get(path.clone(), Some(tag)).await;
-        assert_eq!(changed.status, StatusCode::OK);
-        assert_eq!(
-            json_of(&changed)["criteria"].as_array().map(Vec::len),
-            Some(4)
+        assert!(
+            table.contains("Resolution") && table.contains("Not applicable"),
+            "{table}"
+        );
+        let without = app
+            .page(&format!("/conversations/{}", id("p2").await), Some(&cookie))
+            .await;
+        assert_eq!(without.status, StatusCode::OK);
+        assert!(
+            !without.body.contains("Playbook criteria"),
+            "nothing when it has none"
         );
     })
 }

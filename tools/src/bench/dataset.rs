@@ -95,7 +95,8 @@ pub(super) fn customer_identity(index: u32) -> (String, String) {
 }
 
 /// Writes the dataset as an import CSV. Customers get conversations unevenly (a few have
-/// hundreds, most a handful), over the year 2026, by 200 representatives.
+/// hundreds, most a handful), over the year 2026, by 200 representatives; each scored one has
+/// a score on the demo's six playbook criteria.
 pub(super) fn write_dataset(path: &Path, customers: u32, conversations: u32) -> BenchResult<()> {
     write_dataset_from(path, customers, conversations, 0, DATASET_SEED)
 }
@@ -113,7 +114,7 @@ pub(super) fn write_dataset_from(
 ) -> BenchResult<()> {
     let file = std::fs::File::create(path)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    write_rows(&mut out, customers, conversations, first, seed)?;
+    write_rows(&mut out, customers, conversations, first, seed, true)?;
     out.flush()?;
     Ok(())
 }
@@ -124,13 +125,22 @@ pub(super) fn write_rows(
     conversations: u32,
     first: u32,
     seed: u64,
+    criteria: bool,
 ) -> BenchResult<()> {
-    writeln!(
+    write!(
         out,
         "external_id,customer,customer_name,representative,title,type,occurred_at,score,\
          field.queue,field.region,field.tier,field.campaign"
     )?;
+    if criteria {
+        for (key, _, _) in app::demo::DEMO_CRITERIA {
+            write!(out, ",criterion.{key}")?;
+        }
+    }
+    writeln!(out)?;
     let mut random = fastrand::Rng::with_seed(seed);
+    // The criteria's own generator, so the other columns are the same with or without them.
+    let mut spread = fastrand::Rng::with_seed(seed ^ 0xC817_E21A);
     let year_start = 1_767_225_600_i64; // 2026-01-01T00:00:00Z
     for n in first..first.saturating_add(conversations) {
         // Every customer appears at least once; the rest are skewed towards low indices.
@@ -146,17 +156,14 @@ pub(super) fn write_rows(
         let at = chrono::DateTime::from_timestamp(seconds, 0)
             .context("timestamp out of range")?
             .format("%Y-%m-%dT%H:%M:%SZ");
-        let score = if random.u64(..10) == 0 {
-            String::new()
-        } else {
-            format!("{:.2}", 40.0 + random.u64(..6_001) as f64 / 100.0)
-        };
+        let points = (random.u64(..10) != 0).then(|| 40.0 + random.u64(..6_001) as f64 / 100.0);
+        let score = points.map_or_else(String::new, |points| format!("{points:.2}"));
         let campaign = if random.u64(..2) == 0 {
             format!("spring-{}", random.u64(..60))
         } else {
             String::new()
         };
-        writeln!(
+        write!(
             out,
             "c{n:08},{identifier},{name},rep{rep}@bench.example,{} #{n},{},{at},{score},{},{},{},{campaign}",
             TOPICS[random.u64(..TOPICS.len() as u64) as usize],
@@ -165,6 +172,19 @@ pub(super) fn write_rows(
             REGIONS[random.u64(..REGIONS.len() as u64) as usize],
             TIERS[random.u64(..TIERS.len() as u64) as usize],
         )?;
+        if criteria {
+            // Whole points within 15 of the overall score; empty (not scored) when it is not.
+            for _ in app::demo::DEMO_CRITERIA {
+                match points {
+                    Some(points) => {
+                        let scattered = points + spread.i64(-15..=15) as f64;
+                        write!(out, ",{:.0}", scattered.clamp(0.0, 100.0))?;
+                    }
+                    None => write!(out, ",")?,
+                }
+            }
+        }
+        writeln!(out)?;
     }
     Ok(())
 }

@@ -99,7 +99,7 @@ pub async fn run_bench(args: BenchArgs) -> BenchResult<()> {
         .work_dir
         // Named by its generator too: a file an earlier generator wrote holds other rows.
         .join(format!(
-            "{}-{}-fastrand.csv",
+            "{}-{}-fastrand-criteria.csv",
             args.customers, args.conversations
         ));
     if !data.exists() {
@@ -144,7 +144,8 @@ pub async fn run_bench(args: BenchArgs) -> BenchResult<()> {
             budget_mb: 256,
             fields: bench_fields(),
             write_rows: &|out, customers, conversations, seed| {
-                write_rows(out, customers, conversations, 0, seed)
+                // The tenants have no criteria.
+                write_rows(out, customers, conversations, 0, seed, false)
             },
             isolation_seconds: 20,
         };
@@ -159,7 +160,7 @@ pub async fn run_bench(args: BenchArgs) -> BenchResult<()> {
     // Last, as it grows the large organisation: a big import, then the next question.
     if args.big_import > 0 {
         let big = args.work_dir.join(format!(
-            "{}-{}-after-{}-fastrand.csv",
+            "{}-{}-after-{}-fastrand-criteria.csv",
             args.customers, args.big_import, args.conversations
         ));
         if !big.exists() {

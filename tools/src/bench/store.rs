@@ -92,6 +92,9 @@ pub(super) async fn measure_backend(
         };
         upsert_user(&mut tx, org_id, &manager).await?;
         tx.commit().await?;
+        for (key, label, _) in app::demo::DEMO_CRITERIA {
+            app::criteria::store::define_criterion(&db, org_id, key, label).await?;
+        }
 
         // The real import command, in its own process, as an operator would run it.
         eprintln!("bench: {name}: importing {}", data.display());

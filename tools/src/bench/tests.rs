@@ -41,5 +41,17 @@ fn the_generated_dataset_is_an_import_file() {
         .filter(|row| row.conversation.score_hundredths.is_none())
         .count();
     assert!(unscored < 50, "most conversations are scored");
+    for row in &rows {
+        let expected = if row.conversation.score_hundredths.is_some() {
+            6
+        } else {
+            0
+        };
+        assert_eq!(
+            row.conversation.criteria.len(),
+            expected,
+            "six criteria on each scored one"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

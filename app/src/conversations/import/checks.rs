@@ -1,5 +1,6 @@
 //! Row checks: each row read into a conversation or its errors, and the repeat rules.
 
+use super::criteria::{check_scores, sorted_scores, RawScore};
 use super::{RowError, RowErrors, MAX_REPORTED_ERRORS};
 use crate::conversations::model::ConversationKind;
 use crate::conversations::store::NewConversation;
@@ -100,6 +101,7 @@ pub(super) struct RawRow {
     /// `None`: not scored. `Some(Err)`: not a number.
     pub(super) score: Option<Result<f64, String>>,
     pub(super) fields: Vec<(String, String)>,
+    pub(super) criteria: Vec<(String, RawScore)>,
 }
 
 impl RawRow {
@@ -109,6 +111,7 @@ impl RawRow {
             text: HashMap::new(),
             score: None,
             fields: Vec::new(),
+            criteria: Vec::new(),
         }
     }
 }
@@ -226,6 +229,7 @@ pub(super) fn check_row(raw: RawRow, errors: &mut Collector) -> Option<NewConver
         }
         fields.push((key, value.to_owned()));
     }
+    let criteria = check_scores(line, raw.criteria, errors);
     if errors.total > before {
         return None;
     }
@@ -240,11 +244,12 @@ pub(super) fn check_row(raw: RawRow, errors: &mut Collector) -> Option<NewConver
         occurred_at_ms: occurred_at_ms?,
         score_hundredths,
         fields,
+        criteria,
     })
 }
 
 /// Whether two rows say the same about their conversation: customer, representative, title,
-/// type, time, score and field values. (The customer's and representative's names are
+/// type, time, score, field values and criterion scores. (The customer's and representative's names are
 /// theirs, not the conversation's.)
 pub(super) fn same_conversation(a: &NewConversation, b: &NewConversation) -> bool {
     let sorted = |conversation: &NewConversation| {
@@ -260,6 +265,7 @@ pub(super) fn same_conversation(a: &NewConversation, b: &NewConversation) -> boo
         && a.occurred_at_ms == b.occurred_at_ms
         && a.score_hundredths == b.score_hundredths
         && sorted(a) == sorted(b)
+        && sorted_scores(a) == sorted_scores(b)
 }
 
 /// The error of a line that repeats an earlier line's external id with other values. A

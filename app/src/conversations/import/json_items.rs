@@ -5,12 +5,13 @@
 //! before the items past the limit are read.
 
 use super::checks::{shown, Collector, RawRow};
+use super::criteria::CriteriaObject;
 use super::TEXT_COLUMNS;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
 /// A value where text is expected: kept when it is text, only described otherwise.
-enum Loose {
+pub(super) enum Loose {
     Null,
     Text(String),
     /// A number, and how JSON writes it.
@@ -32,7 +33,7 @@ impl Loose {
 }
 
 /// Reads and drops the rest of an array, so the reader stands after it.
-fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+pub(super) fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
     while seq.next_element::<IgnoredAny>()?.is_some() {}
     Ok(())
 }
@@ -137,6 +138,13 @@ impl<'de> Visitor<'de> for Item<'_> {
                         }
                         Loose::Other(described) => Some(Err(described)),
                     }
+                }
+                // A later `criteria` replaces an earlier one, like `fields`.
+                "criteria" => {
+                    raw.criteria = map.next_value_seed(CriteriaObject {
+                        line,
+                        errors: &mut *self.errors,
+                    })?
                 }
                 // A later `fields` replaces an earlier one, as a later key does any value.
                 "fields" => {

@@ -9,6 +9,7 @@
 //! reported, and the transaction is rolled back.
 
 mod checks;
+mod criteria;
 mod json_items;
 mod readers;
 #[cfg(test)]
@@ -16,6 +17,7 @@ mod tests;
 mod write;
 
 pub use checks::ImportRow;
+pub use criteria::{CSV_CRITERION_PREFIX, NOT_APPLICABLE_CELL};
 pub use json_items::BatchRefusal;
 pub use readers::{parse_batch, parse_csv, parse_items, parse_ndjson, BatchError, FileFormat};
 

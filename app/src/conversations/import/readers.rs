@@ -3,6 +3,7 @@
 use super::checks::{
     check_all, check_each, check_row, last_of_each_external_id, shown, Collector, ImportRow, RawRow,
 };
+use super::criteria::{read_cell, CSV_CRITERION_PREFIX};
 use super::json_items::{read_batch, BatchRefusal, Item};
 use super::{
     Chunk, RowErrors, RowSource, BYTE_ORDER_MARK, CSV_FIELD_PREFIX, MAX_LINE_BYTES, TEXT_COLUMNS,
@@ -40,6 +41,7 @@ pub(super) enum Column {
     Occurred,
     Score,
     Field(String),
+    Criterion(String),
 }
 
 pub(super) enum Source<R> {
@@ -284,11 +286,13 @@ pub(super) fn csv_columns<R: io::Read>(
             Column::Score
         } else if let Some(key) = name.strip_prefix(CSV_FIELD_PREFIX) {
             Column::Field(key.to_owned())
+        } else if let Some(key) = name.strip_prefix(CSV_CRITERION_PREFIX) {
+            Column::Criterion(key.to_owned())
         } else {
             errors.add(
                 1,
                 Some(&shown(name)),
-                "is not a known column (custom fields are `field.<key>`)",
+                "is not a known column (custom fields are `field.<key>`, criteria `criterion.<key>`)",
             );
             continue;
         };
@@ -353,6 +357,11 @@ pub(super) fn next_csv<R: io::Read>(
                     }
                 }
                 Column::Field(key) => raw.fields.push((key.clone(), cell.to_owned())),
+                Column::Criterion(key) => {
+                    if let Some(score) = read_cell(cell) {
+                        raw.criteria.push((key.clone(), score));
+                    }
+                }
             }
         }
         return Some(raw);

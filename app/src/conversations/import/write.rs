@@ -1,6 +1,7 @@
 //! The write: the organisation's fields as the import checks against them, new keys, and the staged and chunked designs.
 
 use super::checks::{repeat_message, Collector};
+use super::criteria::KnownCriteria;
 use super::{
     Chunk, ImportError, ImportOptions, ImportSummary, RowSource, DEFINE_FIELD_COMMAND,
     MAX_COUNTED_NEW_KEYS,
@@ -104,6 +105,7 @@ pub(super) async fn import_staged<S: RowSource>(
     let mut tx = db.begin_bulk().await?;
     let version = claim_write_version(&mut tx, org_id).await?;
     let mut fields = KnownFields::read(&mut tx, org_id).await?;
+    let criteria = KnownCriteria::read(&mut tx, org_id).await?;
     bulk_store::create_staging(&mut tx).await?;
     let mut errors = Collector::new();
     let mut new_keys = NewKeys::default();
@@ -115,6 +117,7 @@ pub(super) async fn import_staged<S: RowSource>(
         summary.rows += chunk.conversations.len() as u64;
         for (line, conversation) in chunk.lines.iter().zip(&chunk.conversations) {
             fields.check(*line, conversation, &mut new_keys, &mut errors);
+            criteria.check(*line, conversation, &mut errors);
         }
         // Staged even after an error, so that repeats among the good rows are reported too.
         bulk_store::stage(&mut tx, &chunk.lines, &chunk.conversations, staging).await?;
@@ -250,6 +253,7 @@ pub(super) async fn import_chunked<S: RowSource>(
         .await?;
     }
     let existing = list_fields_in(&mut tx, org_id).await?;
+    let criteria = KnownCriteria::read(&mut tx, org_id).await?;
     let existing_count = existing.len();
     let mut ids: HashMap<String, i64> = existing
         .iter()
@@ -280,6 +284,7 @@ pub(super) async fn import_chunked<S: RowSource>(
                     format!("`{}` is already on line {first}", conversation.external_id),
                 );
             }
+            criteria.check(*line, conversation, &mut errors);
             for (key, value) in &conversation.fields {
                 if let Some(allowed) = select_options.get(key) {
                     if !allowed.iter().any(|option| option == value) {

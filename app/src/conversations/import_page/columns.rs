@@ -29,6 +29,8 @@ pub const REQUIRED_COLUMNS: [&str; 6] = [
 
 /// The prefix of a custom field's column, as the command-line import reads it.
 pub const FIELD_PREFIX: &str = "field.";
+/// The prefix of a playbook criterion's column (`criterion.<key>`), as the import reads it.
+pub const CRITERION_PREFIX: &str = "criterion.";
 /// A column left out of the import.
 pub const LEAVE_OUT: &str = "";
 /// Most columns a file's header may have on the page.
@@ -95,6 +97,7 @@ pub fn is_target(target: &str) -> bool {
     target == LEAVE_OUT
         || PLAYBOOK_COLUMNS.iter().any(|(name, _)| *name == target)
         || target.strip_prefix(FIELD_PREFIX).is_some_and(is_key)
+        || target.strip_prefix(CRITERION_PREFIX).is_some_and(is_key)
 }
 
 /// Other names call platforms give Playbook's columns, as [`column_key`]s.
@@ -228,11 +231,12 @@ const SYNONYMS: [(&str, &[&str]); 9] = [
     ),
 ];
 
-/// What a column is most likely read as, from its name: Playbook's own names and
-/// `field.<key>` as they are, common synonyms whatever their case and spacing, else left out.
+/// What a column is most likely read as, from its name: Playbook's own names,
+/// `field.<key>` and `criterion.<key>` as they are, common synonyms whatever their case and spacing, else left out.
 pub fn guess_target(name: &str) -> String {
     let trimmed = name.trim().trim_start_matches('\u{feff}');
     if trimmed.strip_prefix(FIELD_PREFIX).is_some_and(is_key)
+        || trimmed.strip_prefix(CRITERION_PREFIX).is_some_and(is_key)
         || PLAYBOOK_COLUMNS.iter().any(|(known, _)| *known == trimmed)
     {
         return trimmed.to_owned();
@@ -435,6 +439,7 @@ mod tests {
         assert_eq!(guess_target("QA Score"), "score");
         assert_eq!(guess_target("\u{feff}external_id"), "external_id");
         assert_eq!(guess_target("field.queue"), "field.queue");
+        assert_eq!(guess_target("criterion.greeting"), "criterion.greeting");
         assert_eq!(guess_target("Recording URL"), LEAVE_OUT);
         assert_eq!(field_key_of("Queue Name!"), "queue_name");
     }
@@ -450,5 +455,6 @@ mod tests {
         let targets: Vec<&str> = mapping.iter().map(|m| m.target.as_str()).collect();
         assert_eq!(targets, ["customer", "", "representative", "occurred_at"]);
         assert!(is_target("field.queue") && is_target("") && !is_target("field.Queue"));
+        assert!(is_target("criterion.greeting") && !is_target("criterion.Greeting"));
     }
 }

@@ -4,7 +4,8 @@
 
 use super::columns::{
     format_bytes, ImportJobView, ImportPageState, ImportPreview, JobOutcome, JobPhase,
-    MappedColumn, UploadFormat, FIELD_PREFIX, LEAVE_OUT, PLAYBOOK_COLUMNS, PREVIEW_HEADINGS,
+    MappedColumn, UploadFormat, CRITERION_PREFIX, FIELD_PREFIX, LEAVE_OUT, PLAYBOOK_COLUMNS,
+    PREVIEW_HEADINGS,
 };
 use super::server::{import_status, preview_import};
 use crate::auth::view::AuthContext;
@@ -203,7 +204,8 @@ fn JobPanel(job: ImportJobView) -> impl IntoView {
     }
 }
 
-/// The choices of a column's list: leave out, Playbook's columns, a custom field named after it.
+/// The choices of a column's list: leave out, Playbook's columns, a custom field or a playbook
+/// criterion named after it (a criterion must be defined before the import).
 fn target_choices(source: &str) -> Vec<(String, String)> {
     let mut choices = vec![(LEAVE_OUT.to_owned(), "Leave out".to_owned())];
     choices.extend(
@@ -215,6 +217,16 @@ fn target_choices(source: &str) -> Vec<(String, String)> {
     choices.push((
         format!("{FIELD_PREFIX}{key}"),
         format!("Custom field “{key}”"),
+    ));
+    // A column already named `criterion.<key>` keeps its key.
+    let guessed = super::columns::guess_target(source);
+    let criterion = match guessed.strip_prefix(CRITERION_PREFIX) {
+        Some(named) => named.to_owned(),
+        None => key,
+    };
+    choices.push((
+        format!("{CRITERION_PREFIX}{criterion}"),
+        format!("Criterion “{criterion}” (0–100, or n/a)"),
     ));
     choices
 }
