@@ -61,6 +61,9 @@ async fn organisation(db: &Db, slug: &str) -> i64 {
         .await
         .expect("org");
     tx.commit().await.expect("commit");
+    app::criteria::store::define_criterion(db, org_id, "greeting", "Greeting")
+        .await
+        .expect("criterion");
     org_id
 }
 
@@ -89,7 +92,14 @@ fn conversation(external_id: String, customer: &str, seed: usize) -> NewConversa
             ),
             ("note".to_owned(), format!("note {seed}")),
         ],
-        criteria: Vec::new(),
+        // Scored, not applicable, or (every fifth) not scored: erasures take them all.
+        criteria: (!seed.is_multiple_of(5))
+            .then(|| {
+                let score = (!seed.is_multiple_of(4)).then_some(((seed * 53) % 10_001) as i64);
+                ("greeting".to_owned(), score)
+            })
+            .into_iter()
+            .collect(),
     }
 }
 

@@ -79,7 +79,10 @@ pub struct ConversationDetail {
     /// Label and value of each custom field the conversation has a value for.
     pub fields: Vec<(String, String)>,
     /// Its scores on the organisation's criteria, in their order; empty when it has none.
-    pub criteria: Vec<crate::criteria::model::ShownCriterionScore>,
+    pub criteria: Vec<crate::criteria::model::CriterionScore>,
+    /// The organisation's score band edges (low, high) in hundredths, for the criteria's bands.
+    /// (Edges rather than `ScoreBands`: the organisations' model already names this one.)
+    pub score_band_edges: (i64, i64),
 }
 
 #[cfg(test)]

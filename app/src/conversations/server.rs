@@ -9,7 +9,6 @@ use leptos::server_fn::codec::Json;
 pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
     use super::model::{format_score, ConversationKind};
     use super::store::find_conversation;
-    use crate::criteria::model::ShownCriterionScore;
     use crate::criteria::scores::conversation_scores;
     use crate::error::mark_status;
     use crate::orgs::store::score_bands;
@@ -32,15 +31,6 @@ pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
     let bands = score_bands(&state.db, viewer.org_id)
         .await
         .map_err(crate::error::answer)?;
-    let criteria = scores
-        .into_iter()
-        .map(|criterion| ShownCriterionScore {
-            label: criterion.label,
-            score: criterion
-                .score_hundredths
-                .map(|hundredths| (format_score(hundredths), bands.band(hundredths))),
-        })
-        .collect();
     Ok(ConversationDetail {
         id: record.id,
         external_id: record.external_id,
@@ -56,6 +46,7 @@ pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
             .into_iter()
             .map(|field| (field.label, field.value))
             .collect(),
-        criteria,
+        criteria: scores,
+        score_band_edges: (bands.low, bands.high),
     })
 }

@@ -67,7 +67,7 @@ pub fn ConversationPage() -> impl IntoView {
                                         })
                                         .collect_view()}
                                 </dl>
-                                <CriterionScores scores=detail.criteria.clone() />
+                                <CriterionScores scores=detail.criteria.clone() band_edges=detail.score_band_edges />
                             }
                                 .into_any(),
                             Err(error) => view! { <NotFoundMessage error=error /> }.into_any(),

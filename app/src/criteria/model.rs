@@ -25,12 +25,3 @@ pub struct CriterionScore {
 /// ([`crate::limits::is_field_key`]).
 pub const CRITERION_KEY_RULE: &str =
     "is not a valid criterion key: use 1 to 64 lower-case letters, digits and underscores";
-
-/// A conversation's score on one criterion as the conversation page shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShownCriterionScore {
-    pub label: String,
-    /// The score and its band in the organisation's score bands; `None` when the criterion
-    /// did not apply.
-    pub score: Option<(String, crate::orgs::model::Band)>,
-}

@@ -1,11 +1,14 @@
-use super::model::ShownCriterionScore;
+use super::model::CriterionScore;
 use crate::components::BandMark;
+use crate::conversations::model::format_score;
+use crate::orgs::model::ScoreBands;
 use leptos::prelude::*;
 
 /// A conversation's criterion scores, each with its band, as a table under its own heading;
 /// nothing when the conversation has none.
 #[component]
-pub fn CriterionScores(scores: Vec<ShownCriterionScore>) -> impl IntoView {
+pub fn CriterionScores(scores: Vec<CriterionScore>, band_edges: (i64, i64)) -> impl IntoView {
+    let bands = ScoreBands::new(band_edges.0, band_edges.1).unwrap_or_default();
     (!scores.is_empty()).then(|| {
         view! {
             <section class="criterion-scores" aria-labelledby="criterion-scores-heading">
@@ -25,10 +28,10 @@ pub fn CriterionScores(scores: Vec<ShownCriterionScore>) -> impl IntoView {
                                     <tr>
                                         <th scope="row">{criterion.label}</th>
                                         <td class="numeric">
-                                            {match criterion.score {
-                                                Some((score, band)) => view! {
-                                                    {score}
-                                                    <BandMark band=band />
+                                            {match criterion.score_hundredths {
+                                                Some(hundredths) => view! {
+                                                    {format_score(hundredths)}
+                                                    <BandMark band=bands.band(hundredths) />
                                                 }
                                                     .into_any(),
                                                 None => view! { "Not applicable" }.into_any(),

@@ -56,7 +56,8 @@ impl Report {
         let _ = writeln!(
             out,
             "- dataset {}: {} customers, {} conversations (about 10% unscored), 4 custom fields \
-             (3 selects, 1 text), imported with `server import` from one CSV file",
+             (3 selects, 1 text), 6 playbook criteria scored on each scored conversation, \
+             imported with `server import` from one CSV file",
             self.label,
             group(u64::from(self.customers)),
             group(u64::from(self.conversations))
