@@ -3,7 +3,8 @@
 //! external id from many writers, and imports beside the batches, with readers asking the
 //! Customers page all the while. Afterwards every figure must equal a recomputation from the
 //! stored conversations (the plain GROUP BY), and a second pool on the same database (another
-//! server, with a read model of its own) must see the same.
+//! server, with a read model of its own) must see the same; so must every customer's criteria
+//! breakdown, with criterion scores written beside the conversations.
 #![cfg(feature = "ssr")]
 
 mod support;
@@ -18,7 +19,7 @@ use app::customers::store::{grouped_page, CustomerSummary};
 use app::db::{Db, Sql};
 use app::page::Page;
 use serde_json::json;
-use support::{organisation_with_queue, TestDb};
+use support::{criteria, organisation_with_queue, TestDb};
 use tokio::task::JoinSet;
 
 /// One app server: a pool on the database and a read model of its own.
@@ -263,7 +264,22 @@ async fn race(test: &TestDb, models: impl Fn() -> ReadModels) -> (Server, Server
         id
     };
 
+    // Criteria scored beside the writers (plain SQL: the scores' own writer), and every
+    // customer's breakdown checked against plain sums after the race.
+    for (position, key) in ["greeting", "resolution"].into_iter().enumerate() {
+        criteria::define_criterion(db, org_id, key, position as i64).await;
+    }
     let mut writers = JoinSet::new();
+    {
+        let db = db.clone();
+        writers.spawn(async move {
+            for _ in 0..ROUNDS {
+                criteria::score_unscored(&db, org_id).await?;
+                tokio::task::yield_now().await;
+            }
+            Ok::<(), String>(())
+        });
+    }
     for writer in 0..WRITERS {
         let db = db.clone();
         writers.spawn(async move {
@@ -341,6 +357,13 @@ async fn race(test: &TestDb, models: impl Fn() -> ReadModels) -> (Server, Server
         "the previous period has figures to compare"
     );
     assert_exact(&other, org_id, "another server").await;
+    for (url, queue) in [("", None), ("f.queue=Billing", Some("Billing"))] {
+        let only = criteria::Only {
+            queue,
+            ..criteria::Only::default()
+        };
+        criteria::assert_breakdowns_exact(db, org_id, url, &only).await;
+    }
     assert_exact(&other, neighbour, "another server, the neighbour").await;
     assert_exact(&writing, org_id, "the writing server, after the neighbour").await;
     for shared in ["moved", "shared-0", "shared-1", "shared-2"] {

@@ -250,7 +250,7 @@ test.describe('the representative page', () => {
     expect(shown['Scored conversations']).toBe(thousands(scored.length));
     expect(shown['Average score']).toBe((hundredths / scored.length / 100).toFixed(1));
 
-    const table = page.getByRole('table');
+    const table = page.getByRole('table', { name: 'All conversations, scored and unscored' });
     await expect(table.locator('caption')).toContainText('All conversations, scored and unscored');
     await expect(page.getByRole('navigation', { name: 'Conversation pages' })).toContainText(`1–20 of ${thousands(ada.length)}`);
     const rows = table.locator('tbody tr');

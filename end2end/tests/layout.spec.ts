@@ -123,7 +123,7 @@ for (const size of SIZES) {
       await expectNoSidewaysScroll(page, 'a representative');
       await expectReachable(page.getByRole('banner').locator('a, button'), 'the header');
       await expectReachable(page.locator('dl.facts dt, dl.facts dd'), 'the facts');
-      await expectReachable(page.getByRole('table').locator('th, a'), 'the conversations table');
+      await expectReachable(page.getByRole('table', { name: 'All conversations, scored and unscored' }).locator('th, a'), 'the conversations table');
       await expectReachable(page.getByRole('navigation', { name: 'Conversation pages' }).locator('a, .range'), 'the pager');
     });
   });

@@ -7,5 +7,6 @@ pub mod bench;
 pub mod databases;
 pub mod fixture;
 mod tenants;
+pub mod test_criteria;
 pub mod test_data;
 pub mod test_db;

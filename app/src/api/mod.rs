@@ -2,6 +2,7 @@
 //! the import's rules, reads with the Customers page's exact semantics, and erasure for Admin
 //! tokens.
 
+pub mod criteria;
 pub mod error;
 pub mod etag;
 pub mod guard;

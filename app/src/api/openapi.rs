@@ -5,6 +5,7 @@
 //! constant or enum the server checks with, never from a copy of the number here. A fuzzer
 //! (scripts/api-fuzz.sh) holds the server to it.
 
+use super::criteria::{self, BandName, CriteriaBreakdown, CriterionItem};
 use super::reads::{
     self, CustomerItem, CustomersPage, InteractionItem, InteractionsPage, RepresentativeRef,
 };
@@ -39,11 +40,13 @@ pub fn document() -> Document {
         writes::delete_conversation,
         reads::get_customers,
         reads::get_interactions,
-        writes::delete_customer
+        writes::delete_customer,
+        criteria::get_criteria
     ),
     components(schemas(
         ErrorBody, ErrorCode, ItemError, Conversation, Channel, Written, Deleted, CustomerItem,
-        CustomersPage, InteractionItem, InteractionsPage, RepresentativeRef
+        CustomersPage, InteractionItem, InteractionsPage, RepresentativeRef, CriterionItem,
+        CriteriaBreakdown, BandName
     )),
     modifiers(&EveryCall),
     security(("bearer" = [])),

@@ -39,7 +39,7 @@ fn per_page(pairs: &[(String, String)], default: u32) -> Result<u32, ApiError> {
 
 /// Reads the query string strictly, and refuses filters on fields (or options) and
 /// representatives the organisation does not have, instead of ignoring them as the page does.
-async fn read_query(
+pub(super) async fn read_query(
     state: &AppState,
     client: &ApiClient,
     raw: Option<String>,
@@ -218,8 +218,29 @@ pub(super) async fn get_customers(
     ))
 }
 
+/// The id of the customer `identifier` in the token's organisation; 404 when it has none.
+pub(super) async fn customer_id_of(
+    state: &AppState,
+    client: &ApiClient,
+    identifier: &str,
+) -> Result<i64, ApiError> {
+    let not_found = || {
+        ApiError::not_found(format!(
+            "There is no customer `{}`.",
+            identifier.escape_debug()
+        ))
+    };
+    // No stored identifier is that long or holds a control character.
+    if crate::limits::read_problem(identifier, crate::limits::MAX_IDENTIFIER_CHARS).is_some() {
+        return Err(not_found());
+    }
+    find_customer_id(&state.db, client.org_id, identifier)
+        .await?
+        .ok_or_else(not_found)
+}
+
 /// The entity tag of a read answer, from the data version read now (before the answer).
-async fn answer_tag(
+pub(super) async fn answer_tag(
     state: &AppState,
     client: &ApiClient,
     question: &Question,
@@ -230,7 +251,7 @@ async fn answer_tag(
 }
 
 /// 304: the client's copy, named by `If-None-Match`, is this answer.
-fn not_modified(tag: &str) -> Response {
+pub(super) fn not_modified(tag: &str) -> Response {
     let mut response = StatusCode::NOT_MODIFIED.into_response();
     if let Ok(value) = HeaderValue::from_str(tag) {
         response.headers_mut().insert(header::ETAG, value);
@@ -239,7 +260,7 @@ fn not_modified(tag: &str) -> Response {
 }
 
 /// An answer with its entity tag.
-fn tagged(tag: &str, answer: impl IntoResponse) -> Response {
+pub(super) fn tagged(tag: &str, answer: impl IntoResponse) -> Response {
     let mut response = answer.into_response();
     if let Ok(value) = HeaderValue::from_str(tag) {
         response.headers_mut().insert(header::ETAG, value);
@@ -309,16 +330,6 @@ pub(super) async fn get_interactions(
     let (question, pairs) =
         read_query(&state, &client, raw, Some(&INTERACTIONS_PARAMETERS)).await?;
     let per_page = per_page(&pairs, INTERACTIONS_PER_PAGE)?;
-    let not_found = || {
-        ApiError::not_found(format!(
-            "There is no customer `{}`.",
-            identifier.escape_debug()
-        ))
-    };
-    // No stored identifier is that long or holds a control character.
-    if crate::limits::read_problem(&identifier, crate::limits::MAX_IDENTIFIER_CHARS).is_some() {
-        return Err(not_found());
-    }
     // Before the customer is looked up: a customer created later is a new version.
     let tag = answer_tag(
         &state,
@@ -327,9 +338,7 @@ pub(super) async fn get_interactions(
         &["interactions", &per_page.to_string(), &identifier],
     )
     .await?;
-    let customer_id = find_customer_id(&state.db, client.org_id, &identifier)
-        .await?
-        .ok_or_else(not_found)?;
+    let customer_id = customer_id_of(&state, &client, &identifier).await?;
     if none_match(&headers, &tag) {
         return Ok(not_modified(&tag));
     }

@@ -20,6 +20,7 @@ pub use super::schema::{
     MAX_PER_PAGE, RETRY_AFTER_SECS, VIEW_PARAMETERS,
 };
 
+use super::criteria::get_criteria;
 pub use super::error::ApiError;
 use super::reads::{get_customers, get_interactions};
 use super::writes::{delete_conversation, delete_customer, post_conversations};
@@ -37,10 +38,13 @@ pub fn router(state: AppState, limits: WriteLimits) -> Router<AppState> {
         .route("/conversations/{external_id}", delete(delete_conversation))
         .route("/customers/{identifier}", delete(delete_customer))
         .route_layer(middleware::from_fn(admit_write));
-    let reads = Router::new().route("/customers", get(get_customers)).route(
-        "/customers/{identifier}/interactions",
-        get(get_interactions),
-    );
+    let reads = Router::new()
+        .route("/customers", get(get_customers))
+        .route(
+            "/customers/{identifier}/interactions",
+            get(get_interactions),
+        )
+        .route("/customers/{identifier}/criteria", get(get_criteria));
     let authenticated = reads
         .merge(writes)
         .layer(Extension(guard))

@@ -457,7 +457,7 @@ fn query(name: &str, schema: ObjectBuilder, description: &str) -> Parameter {
 
 /// `period`, `from`, `to`, `type` and `rep`: the conditions on conversations both reads take
 /// (`VIEW_PARAMETERS`).
-fn view_parameters() -> Vec<Parameter> {
+pub(super) fn view_parameters() -> Vec<Parameter> {
     // `Day::parse` reads years 1000 to 9999.
     let date = || {
         string()

@@ -121,6 +121,9 @@ pub struct InteractionRow {
     pub representative_name: String,
     pub score: String,
     pub band: Band,
+    /// When the history is sorted by a criterion (`hsort`): the conversation's score on it,
+    /// with its band; `None` otherwise, and when it has no score on that criterion.
+    pub criterion_score: Option<(String, Band)>,
 }
 
 /// A representative the page's type-ahead offers.

@@ -40,7 +40,7 @@ mod ssr {
 /// A view sent by the page, validated and resolved for the signed-in reviewer, with the
 /// request's state and viewer: the start of every server function that reads customers.
 #[cfg(feature = "ssr")]
-async fn checked_question(
+pub(crate) async fn checked_question(
     query: &CustomerQuery,
 ) -> Result<
     (
@@ -177,16 +177,28 @@ pub async fn list_interactions(
     let bands = score_bands(&state.db, viewer.org_id)
         .await
         .map_err(crate::error::answer)?;
-    Ok(data.map(|row| InteractionRow {
+    Ok(data.map(|row| interaction_row(row, &bands, viewer.time_zone)))
+}
+
+/// A history's row as the page shows it.
+#[cfg(feature = "ssr")]
+pub(crate) fn interaction_row(
+    row: super::store::InteractionRecord,
+    bands: &crate::orgs::model::ScoreBands,
+    zone: chrono_tz::Tz,
+) -> InteractionRow {
+    use ssr::*;
+    InteractionRow {
         conversation_id: row.id,
         title: row.title,
         channel: Channel::parse(&row.channel).unwrap_or(Channel::Chat),
-        occurred_at: format_date_time(row.occurred_at_ms, viewer.time_zone),
+        occurred_at: format_date_time(row.occurred_at_ms, zone),
         representative_id: row.representative_id,
         representative_name: row.representative_name,
         score: format_score(row.score_hundredths),
         band: bands.band(row.score_hundredths),
-    }))
+        criterion_score: None,
+    }
 }
 
 /// The score trend of one customer under a view: the points its expanded row draws, with a

@@ -162,6 +162,23 @@ fn push_matching_conversations(
     }
 }
 
+/// ` FROM … WHERE …` over the organisation's conversations that count under `conditions` (only
+/// one customer's when `customer_id` is given): the set the criteria breakdown averages over
+/// (`crate::criteria::breakdown_store`), the same that the rows and the histories count.
+pub(crate) fn push_counting_conversations(
+    sql: &mut Sql,
+    backend: Backend,
+    org_id: i64,
+    conditions: &Conditions,
+    customer_id: Option<i64>,
+) {
+    let scope = match customer_id {
+        Some(customer_id) => Scope::Customer(customer_id),
+        None => Scope::Organisation(backend),
+    };
+    push_matching_conversations(sql, org_id, "", conditions, scope, false);
+}
+
 /// `<alias>.field_id = … AND <alias>.value …`: one filter on a field value row.
 fn push_filter_match(sql: &mut Sql, alias: &str, filter: &ResolvedFilter) {
     sql.push(&format!("{alias}.field_id = "))
@@ -448,26 +465,53 @@ pub async fn history_page(
     page: u32,
     page_size: u32,
 ) -> StoreResult<Page<InteractionRecord>> {
-    let page_size = page_size.max(1);
     let count = customer_conversations("SELECT COUNT(*)", org_id, customer_id, conditions);
-    let mut sql = customer_conversations(
-        "SELECT v.id, v.external_id, v.title, v.channel, v.occurred_at_ms, v.score_hundredths, \
-         u.id AS representative_id, u.name AS representative_name, u.email AS representative_email",
-        org_id,
-        customer_id,
-        conditions,
-    );
+    let sql = customer_conversations(HISTORY_COLUMNS, org_id, customer_id, conditions);
+    let order = |mirrored: bool| {
+        let direction = if mirrored { "ASC" } else { "DESC" };
+        format!(" ORDER BY v.occurred_at_ms {direction}, v.id {direction}")
+    };
+    let window = HistoryWindow {
+        page,
+        page_size,
+        context: "listing a customer's interactions",
+    };
+    history_window(db, &count, sql, window, order).await
+}
+
+/// The columns of a history's row ([`InteractionRecord`]), `v` the conversation and `u` its
+/// representative.
+pub(crate) const HISTORY_COLUMNS: &str =
+    "SELECT v.id, v.external_id, v.title, v.channel, v.occurred_at_ms, v.score_hundredths, \
+     u.id AS representative_id, u.name AS representative_name, u.email AS representative_email";
+
+/// Which page of a history to read, `page_size` rows a page, and what the read is called.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HistoryWindow {
+    pub(crate) page: u32,
+    pub(crate) page_size: u32,
+    pub(crate) context: &'static str,
+}
+
+/// One page of a customer's history, `count` the statement counting its rows and `rows` the
+/// statement reading them, without its `ORDER BY`: `order` writes that for the page's
+/// direction (`true`: a late page, read from the far end in the mirrored order, as the
+/// Customers pages are), within the query budget.
+pub(crate) async fn history_window<R: crate::db::AnyRow>(
+    db: &Db,
+    count: &Sql,
+    mut rows: Sql,
+    asked: HistoryWindow,
+    order: impl Fn(bool) -> String,
+) -> StoreResult<Page<R>> {
+    let page_size = asked.page_size.max(1);
     db.read_within_budget(async |tx: &mut Tx| {
         let total: i64 = tx
-            .scalar(&count, "counting a customer's interactions")
+            .scalar(count, "counting a customer's interactions")
             .await?;
-        // Late pages of a long history are read from the oldest end, as the Customers pages are.
-        let window = window(total, page, page_size);
-        let direction = if window.mirrored { "ASC" } else { "DESC" };
-        sql.push(&format!(
-            " ORDER BY v.occurred_at_ms {direction}, v.id {direction}"
-        ));
-        let rows = fetch_window(tx, &mut sql, &window, "listing a customer's interactions").await?;
+        let window = window(total, asked.page, page_size);
+        rows.push(&order(window.mirrored));
+        let rows = fetch_window(tx, &mut rows, &window, asked.context).await?;
         Ok(Page {
             rows,
             total,

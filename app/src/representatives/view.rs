@@ -4,6 +4,8 @@ use crate::auth::view::RequireReviewer;
 use crate::components::{
     group_thousands, range_label, NotFoundMessage, Pager, Part, RouteId, Step, Toward, Turn,
 };
+use crate::criteria::breakdown_server::representative_criteria;
+use crate::criteria::breakdown_view::BreakdownAnswer;
 use crate::customers::query::CustomerQuery;
 use crate::error::{mark_status, AppError};
 use leptos::prelude::*;
@@ -48,6 +50,18 @@ pub fn RepresentativePage() -> impl IntoView {
             }
         },
     );
+    // The representative's criteria against the organisation's: a resource of the page too.
+    let criteria = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => representative_criteria(id).await,
+                None => Err(mark_status(AppError::NotFound(
+                    "The representative".to_owned(),
+                ))),
+            }
+        },
+    );
     // The gate sits inside the page, below the resources: a Suspense may render its
     // children more than once on the server, and resources created there would each run
     // and be serialized into the page again.
@@ -58,6 +72,7 @@ pub fn RepresentativePage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match profile.await {
                             Ok(profile) => {
+                                let breakdown = criteria.await;
                                 let base = format!("/representatives/{}", profile.id);
                                 let range = range_label(profile.page, PROFILE_PAGE_SIZE, profile.conversations.len(), profile.total_conversations);
                                 view! {
@@ -82,6 +97,12 @@ pub fn RepresentativePage() -> impl IntoView {
                                             }}
                                         </dd>
                                     </dl>
+                                    <BreakdownAnswer
+                                        answer=breakdown
+                                        subject="This representative"
+                                        link=None
+                                        retry=Callback::new(move |_| criteria.refetch())
+                                    />
                                     <div class="table-wrap">
                                         <table class="history-table">
                                             <caption>"All conversations, scored and unscored"</caption>

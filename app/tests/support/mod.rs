@@ -1,6 +1,9 @@
 //! Test databases on both backends (from the tools crate, which the server's tests use too).
 //! Each test gets a database of its own and drops it.
 
+#[allow(dead_code)] // each test binary uses its own part of this module
+pub mod criteria;
+
 #[allow(unused_imports)] // each test binary uses its own part of this module
 pub use tools::test_data::{conversation, organisation_with_queue, ConversationExt};
 #[allow(unused_imports)]

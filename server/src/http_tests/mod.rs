@@ -5,6 +5,7 @@ mod api;
 mod change;
 mod connections;
 mod criteria;
+mod criteria_breakdown;
 mod delivery;
 mod erasure;
 mod hardening;

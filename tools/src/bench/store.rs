@@ -5,6 +5,7 @@ use super::report::group;
 use super::{BenchArgs, BenchResult, MANAGER, ORG, PASSWORD};
 use anyhow::Context as _;
 use app::conversations::model::Channel;
+use app::criteria::breakdown_store::{criteria_breakdown, Subject};
 use app::customers::query::{
     CustomerQuery, Period, SortDir, SortKey, HISTORY_PAGE_SIZE, PAGE_SIZE,
 };
@@ -294,6 +295,25 @@ pub(super) async fn measure_backend(
         timing,
         baseline_p50_ms: None,
         target_ms: 5.0,
+    });
+    // The criteria breakdown of the busiest customer: its figures beside the organisation's
+    // under the default view (every scored conversation's criteria).
+    let busiest_customer = busiest.first().copied().unwrap_or_default();
+    let timing = time_calls(args.calls, budget, || {
+        let (db, question) = (&db, &default_question);
+        async move {
+            let subject = Subject::Customer(busiest_customer);
+            criteria_breakdown(db, org_id, subject, &question.conditions).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    rows.push(QueryFigures {
+        group: "criteria",
+        label: "criteria breakdown (busiest customer, against the organisation)".to_owned(),
+        timing,
+        baseline_p50_ms: None,
+        target_ms: 15.0,
     });
     db.close().await;
     Ok(BackendFigures {

@@ -12,6 +12,9 @@ pub struct RowFocus {
     pub open: Option<String>,
     /// 1-based page of the open row's history.
     pub hpage: u32,
+    /// The key of the criterion the open row's history is sorted by, lowest score first
+    /// (`hsort=<key>`, the criteria breakdown's links); newest first without it.
+    pub hsort: Option<String>,
 }
 
 impl Default for RowFocus {
@@ -19,6 +22,7 @@ impl Default for RowFocus {
         RowFocus {
             open: None,
             hpage: 1,
+            hsort: None,
         }
     }
 }
@@ -44,6 +48,10 @@ impl RowFocus {
                         .unwrap_or(1)
                         .clamp(1, MAX_PAGE)
                 }
+                "hsort" => {
+                    let key = value.as_ref().trim();
+                    focus.hsort = crate::limits::is_field_key(key).then(|| key.to_owned());
+                }
                 _ => {}
             }
         }
@@ -52,12 +60,26 @@ impl RowFocus {
 
     /// The address of `query` with one customer's row open on history page `hpage`.
     pub fn href(query: &CustomerQuery, identifier: &str, hpage: u32) -> String {
+        RowFocus::href_sorted(query, identifier, hpage, None)
+    }
+
+    /// The same, its history sorted by the criterion `sort_key` (a criterion's key) when given.
+    pub fn href_sorted(
+        query: &CustomerQuery,
+        identifier: &str,
+        hpage: u32,
+        sort_key: Option<&str>,
+    ) -> String {
         let mut address = query.href();
         address.push(if address.contains('?') { '&' } else { '?' });
         address.push_str("open=");
         address.push_str(&encode_component(identifier));
         if hpage > 1 {
             address.push_str(&format!("&hpage={hpage}"));
+        }
+        if let Some(key) = sort_key {
+            address.push_str("&hsort=");
+            address.push_str(&encode_component(key));
         }
         address
     }

@@ -25,6 +25,18 @@ fn a_link_to_a_customer_searches_for_it_and_opens_its_row() {
 }
 
 #[test]
+fn a_criterion_link_opens_the_row_sorted_by_that_criterion() {
+    let query = CustomerQuery::from_query_string("period=90d");
+    let address = RowFocus::href_sorted(&query, "ACME-1", 1, Some("greeting"));
+    assert_eq!(address, "/customers?period=90d&open=ACME-1&hsort=greeting");
+    let focus = RowFocus::from_pairs(parse_query_string("open=ACME-1&hsort=greeting&hpage=2"));
+    assert_eq!((focus.hsort.as_deref(), focus.hpage), (Some("greeting"), 2));
+    // Not a criterion key: newest first.
+    let bad = RowFocus::from_pairs(parse_query_string("open=A&hsort=Greet%20ing"));
+    assert_eq!(bad.hsort, None);
+}
+
+#[test]
 fn the_default_view_sorts_by_interactions_descending_on_page_one() {
     let query = CustomerQuery::from_query_string("");
     assert_eq!(query.sort, SortKey::Interactions);

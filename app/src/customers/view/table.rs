@@ -95,6 +95,13 @@ pub(super) fn CustomerTable(
                         .map(|row| {
                             let open = asked.open.as_deref() == Some(row.identifier.as_str());
                             let hpage = if open { asked.hpage } else { 1 };
+                            // The address sorts the history of the row it opens.
+                            let identifier = row.identifier.clone();
+                            let by_criterion = Signal::derive(move || {
+                                focus.with(|f| {
+                                    f.hsort.clone().filter(|_| f.open.as_deref() == Some(identifier.as_str()))
+                                })
+                            });
                             view! {
                                 <CustomerRowView
                                     row=row
@@ -102,6 +109,7 @@ pub(super) fn CustomerTable(
                                     query=query
                                     open=open
                                     hpage=hpage
+                                    by_criterion=by_criterion
                                     compared=compared
                                 />
                             }
@@ -146,6 +154,8 @@ pub(super) fn CustomerRowView(
     query: Memo<CustomerQuery>,
     open: bool,
     hpage: u32,
+    /// The criterion (its key) the address sorts this row's history by.
+    by_criterion: Signal<Option<String>>,
     /// The table has a Change column.
     compared: bool,
 ) -> impl IntoView {
@@ -159,13 +169,19 @@ pub(super) fn CustomerRowView(
         }
     });
     let identifier = row.identifier.clone();
-    // The address names the row last opened (and its history page), so it can be sent on.
+    // The address names the row last opened (and its history page and sort), so it can be
+    // sent on. Opening a row starts it newest first; paging keeps the sort.
     let show_in_address = {
         let identifier = identifier.clone();
-        move |open: bool, hpage: u32| {
+        move |open: bool, hpage: u32, keep_sort: bool| {
             let current = query.get_untracked();
+            let sort = if keep_sort {
+                by_criterion.get_untracked()
+            } else {
+                None
+            };
             let address = if open {
-                RowFocus::href(&current, &identifier, hpage)
+                RowFocus::href_sorted(&current, &identifier, hpage, sort.as_deref())
             } else {
                 current.href()
             };
@@ -177,7 +193,7 @@ pub(super) fn CustomerRowView(
         move || {
             let open = !expanded.get_untracked();
             expanded.set(open);
-            show_in_address(open, 1);
+            show_in_address(open, 1, false);
         }
     };
     let toggle_by_key = toggle.clone();
@@ -245,7 +261,14 @@ pub(super) fn CustomerRowView(
                         first_page=hpage
                         on_page=Callback::new({
                             let show_in_address = show_in_address.clone();
-                            move |page: u32| show_in_address(true, page)
+                            move |page: u32| show_in_address(true, page, true)
+                        })
+                        by_criterion=by_criterion
+                        sorted_link=Callback::new({
+                            let identifier = identifier.clone();
+                            move |key: Option<String>| {
+                                RowFocus::href_sorted(&query.get_untracked(), &identifier, 1, key.as_deref())
+                            }
                         })
                     />
                 </td>
