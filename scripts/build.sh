@@ -17,14 +17,16 @@ site=target/site
 say() { printf '==> %s\n' "$*"; }
 
 build_server() {
-  # One cargo invocation for both binaries, so the app crate they share is compiled once.
-  say "server and tools (release)"
-  cargo build --release --locked -p server -p tools
+  # One cargo invocation for both binaries, so the app crate they share is compiled once;
+  # linted as it compiles, with the settings the test build uses (the app crate is shared).
+  say "server and tools (release, clippy warnings denied)"
+  bash scripts/with-clippy.sh cargo build --release --locked -p server -p tools
 }
 
 build_client() {
-  say "client (wasm32, profile wasm-release)"
-  cargo build --locked -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
+  # Linted as it compiles: this is the check of the browser build's code.
+  say "client (wasm32, profile wasm-release, clippy warnings denied)"
+  bash scripts/with-clippy.sh cargo build --locked -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
   # wasm-opt and brotli take most of a minute: skip them when nothing they read has changed.
   local input=target/wasm32-unknown-unknown/wasm-release/frontend.wasm sources
   sources=$(cat "$input" style/main.css scripts/build.sh <(find public -type f -print0 | sort -z | xargs -0 cat) | sha256sum | cut -c1-64)

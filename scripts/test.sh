@@ -17,25 +17,22 @@ lint() {
   local start; start=$(date +%s)
   say "cargo fmt --check"
   cargo fmt --all -- --check
-  say "clippy, browser build (hydrate, wasm32), warnings denied"
-  cargo clippy -p frontend --target wasm32-unknown-unknown --locked -- -D warnings
+  # The browser build is linted as it compiles (scripts/with-clippy.sh): the same build the
+  # browser tests and `make run` use, so after `make run` this costs nothing.
+  say "the client's release build (scripts/build.sh client), clippy warnings denied"
+  bash scripts/build.sh client
   summary+=("lint: rustfmt clean, clippy clean on the browser build ($(elapsed "$start"))")
-}
-
-# The server, tools and test build is linted by clippy as it compiles: clippy-driver stands in
-# for rustc on the workspace's own crates (what `cargo clippy` does, but producing the test
-# binaries too), so the tree is compiled once for both instead of once per tool.
-with_clippy() {
-  RUSTC_WORKSPACE_WRAPPER="$(command -v clippy-driver)" \
-    CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" "$@"
 }
 
 unit() {
   local start; start=$(date +%s)
   say "PostgreSQL for the store tests"
   bash scripts/ensure-postgres.sh
+  # The release profile, linted as it compiles (scripts/with-clippy.sh), like scripts/build.sh:
+  # the dependencies and the app crate are the ones `make run` already built, so only the test
+  # targets compile here, and the browser tests' build then finds the app crate ready.
   say "clippy (warnings denied) while building; unit and store tests (SQLite and PostgreSQL)"
-  with_clippy cargo test -p app -p server -p tools --features app/ssr --locked 2>&1 | tee "$logs/cargo-test.log"
+  bash scripts/with-clippy.sh cargo test --release -p app -p server -p tools --features app/ssr --locked 2>&1 | tee "$logs/cargo-test.log"
   local passed sqlite postgres
   passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{s+=$4} END {print s+0}')
   sqlite=$(grep -Ec '^test sqlite::.* \.\.\. ok$' "$logs/cargo-test.log" || true)

@@ -1,7 +1,7 @@
 //! Deterministic demo data: a realistic support-and-sales organisation. The same seed gives
 //! the same data, so screenshots, bug reports and benchmarks can be reproduced.
 
-use crate::conversations::model::ConversationKind;
+use crate::conversations::model::Channel;
 use crate::conversations::store::{write_conversations, NewConversation};
 use crate::db::{Db, StoreError, StoreResult};
 use crate::orgs::model::{CustomField, FieldKind, Role};
@@ -354,10 +354,10 @@ pub async fn seed_demo(db: &Db, options: DemoOptions) -> StoreResult<()> {
         let rep_index = rng.below(REPRESENTATIVES.len() as u64) as usize;
         let (rep_name, rep_local) = REPRESENTATIVES[rep_index];
         let (queue, topic) = *rng.pick(TOPICS);
-        let kind = match rng.below(10) {
-            0..=3 => ConversationKind::Voice,
-            4..=7 => ConversationKind::Chat,
-            _ => ConversationKind::Email,
+        let channel = match rng.below(10) {
+            0..=3 => Channel::Voice,
+            4..=7 => Channel::Chat,
+            _ => Channel::Email,
         };
         let scored = !customer.unscored_only && rng.below(100) >= 10;
         let mut fields = vec![
@@ -374,7 +374,7 @@ pub async fn seed_demo(db: &Db, options: DemoOptions) -> StoreResult<()> {
             representative: format!("{rep_local}@demo.example"),
             representative_name: Some(rep_name.to_owned()),
             title: topic.to_owned(),
-            kind,
+            channel,
             occurred_at_ms: end_ms - (rng.unit() * span_ms as f64) as i64,
             score_hundredths: scored.then(|| make_score(&mut rng, skills[rep_index])),
             fields,

@@ -13,10 +13,8 @@ use app::customers::read_model::ReadModels;
 use app::customers::service::{customers_page, resolve_question, Question, Strictness};
 use app::customers::store::{grouped_page, CustomerSummary};
 use app::db::{Db, Sql};
-use app::orgs::model::{CustomField, FieldKind};
-use app::orgs::store::{create_organisation, define_field};
 use app::page::Page;
-use support::{conversation, ConversationExt};
+use support::{conversation, organisation_with_queue, ConversationExt};
 
 const DAY_MS: i64 = 86_400_000;
 /// 2026-01-01T00:00:00Z: the previous period of 11–20 January is 1–10 January.
@@ -24,24 +22,6 @@ const JAN_1: i64 = 1_767_225_600_000;
 const ALL: u32 = 10_000;
 /// 11–20 January 2026 (UTC), against 1–10 January.
 const RANGE: &str = "from=2026-01-11&to=2026-01-20";
-
-async fn organisation(db: &Db) -> i64 {
-    let mut tx = db.begin().await.expect("begin");
-    let org_id = create_organisation(&mut tx, "change", "Change", "UTC")
-        .await
-        .expect("org");
-    let queue = CustomField {
-        key: "queue".to_owned(),
-        label: "Queue".to_owned(),
-        kind: FieldKind::Select,
-        options: vec!["Billing".to_owned(), "Technical".to_owned()],
-    };
-    define_field(&mut tx, org_id, &queue, 0)
-        .await
-        .expect("field");
-    tx.commit().await.expect("commit");
-    org_id
-}
 
 /// A conversation `day` days after 1 January (0 is 1 January) at `minute` past midnight,
 /// scored `score` points, in the Billing queue unless `technical`.
@@ -64,7 +44,7 @@ fn at(
 
 /// Customers whose averages moved in every way the column shows.
 async fn dataset(db: &Db) -> i64 {
-    let org_id = organisation(db).await;
+    let org_id = organisation_with_queue(db, "change", "UTC").await;
     let mut rows = Vec::new();
     let mut add = |customer: &str, day: i64, minute: i64, score: i64, technical: bool| {
         rows.push(at(rows.len(), customer, day, minute, score, technical));

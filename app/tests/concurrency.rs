@@ -9,18 +9,16 @@
 mod support;
 
 use app::conversations::import::{import_rows, parse_items};
-use app::conversations::model::ConversationKind;
+use app::conversations::model::Channel;
 use app::conversations::store::{write_conversations, NewConversation};
 use app::customers::query::{CustomerQuery, Period, SortKey};
 use app::customers::read_model::ReadModels;
 use app::customers::service::{customers_page, resolve_question, Strictness};
 use app::customers::store::{grouped_page, CustomerSummary};
 use app::db::{Db, Sql};
-use app::orgs::model::{CustomField, FieldKind};
-use app::orgs::store::{create_organisation, define_field};
 use app::page::Page;
 use serde_json::json;
-use support::TestDb;
+use support::{organisation_with_queue, TestDb};
 use tokio::task::JoinSet;
 
 /// One app server: a pool on the database and a read model of its own.
@@ -53,25 +51,7 @@ const DAY_MS: i64 = 86_400_000;
 const START_MS: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
 async fn organisation(db: &Db) -> i64 {
-    organisation_named(db, "race").await
-}
-
-async fn organisation_named(db: &Db, slug: &str) -> i64 {
-    let mut tx = db.begin().await.expect("begin");
-    let org_id = create_organisation(&mut tx, slug, slug, "UTC")
-        .await
-        .expect("org");
-    let queue = CustomField {
-        key: "queue".to_owned(),
-        label: "Queue".to_owned(),
-        kind: FieldKind::Select,
-        options: vec!["Billing".to_owned(), "Technical".to_owned()],
-    };
-    define_field(&mut tx, org_id, &queue, 0)
-        .await
-        .expect("field");
-    tx.commit().await.expect("commit");
-    org_id
+    organisation_with_queue(db, "race", "UTC").await
 }
 
 fn conversation(external_id: String, customer: usize, seed: usize) -> NewConversation {
@@ -84,7 +64,7 @@ fn conversation(external_id: String, customer: usize, seed: usize) -> NewConvers
         representative: format!("rep{}@race.example", seed % 3),
         representative_name: None,
         title: format!("Talk {seed}"),
-        kind: ConversationKind::ALL[seed % 3],
+        channel: Channel::ALL[seed % 3],
         occurred_at_ms: START_MS + (seed % 40) as i64 * DAY_MS + seed as i64,
         score_hundredths: (!seed.is_multiple_of(7)).then_some(((seed * 37) % 10_001) as i64),
         fields: vec![(
@@ -190,7 +170,7 @@ fn views() -> Vec<CustomerQuery> {
             from: app::customers::query::Day::parse("2026-01-05"),
             to: app::customers::query::Day::parse("2026-01-30"),
         })
-        .with_channel(ConversationKind::Chat, true),
+        .with_channel(Channel::Chat, true),
         all.with_rep("rep1@race.example").with_search("cust-1"),
         // The Change column: each customer's figures over 11–25 January too (the same other
         // filters), sorted by change.
@@ -272,7 +252,7 @@ async fn race(test: &TestDb, models: impl Fn() -> ReadModels) -> (Server, Server
     );
     // A neighbour organisation, questioned between the others' questions.
     let neighbour = {
-        let id = organisation_named(db, "neighbour").await;
+        let id = organisation_with_queue(db, "neighbour", "UTC").await;
         let conversations: Vec<NewConversation> = (0..1_500)
             .map(|n| conversation(format!("n{n}"), n % CUSTOMERS, n))
             .collect();
@@ -521,34 +501,8 @@ async fn questions_past_their_budget_are_stopped(test: &TestDb) {
     relaxed.close().await;
 }
 
-macro_rules! on_both {
-    ($($name:ident),*) => {
-        mod sqlite {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let test = TestDb::sqlite().await;
-                    super::$name(&test).await;
-                    test.drop_database().await;
-                }
-            )*
-        }
-        mod postgres {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let test = TestDb::postgres().await;
-                    super::$name(&test).await;
-                    test.drop_database().await;
-                }
-            )*
-        }
-    };
-}
-
-on_both!(
+on_both_backends_threaded!(
+    4;
     concurrent_writers_keep_every_figure_exact,
     concurrent_writers_stay_exact_while_evicted_and_reloaded,
     a_second_server_sees_every_write_at_its_next_question,

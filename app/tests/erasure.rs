@@ -8,7 +8,7 @@
 mod support;
 
 use app::auth::store::{create_session, record_failed_sign_in, LockOutRule, LoginAccount};
-use app::conversations::model::ConversationKind;
+use app::conversations::model::Channel;
 use app::conversations::store::{write_conversations, NewConversation};
 use app::customers::query::{CustomerQuery, Day, Period, SortKey};
 use app::customers::saved_views_store::save_view;
@@ -74,7 +74,7 @@ fn conversation(external_id: String, customer: &str, seed: usize) -> NewConversa
         representative: format!("rep{}@race.example", seed % 3),
         representative_name: None,
         title: format!("Talk {seed}"),
-        kind: ConversationKind::ALL[seed % 3],
+        channel: Channel::ALL[seed % 3],
         occurred_at_ms: START_MS + (seed % 40) as i64 * DAY_MS + seed as i64,
         score_hundredths: (!seed.is_multiple_of(7)).then_some(((seed * 37) % 10_001) as i64),
         fields: vec![
@@ -164,7 +164,7 @@ fn views() -> Vec<CustomerQuery> {
             from: Day::parse("2026-01-05"),
             to: Day::parse("2026-01-30"),
         })
-        .with_channel(ConversationKind::Chat, true),
+        .with_channel(Channel::Chat, true),
         all.with_rep("rep1@race.example").with_search("-1"),
     ]
 }
@@ -723,34 +723,8 @@ async fn erasures_beside_concurrent_writers_keep_every_figure_exact(test: &TestD
     other.close().await;
 }
 
-macro_rules! on_both {
-    ($($name:ident),*) => {
-        mod sqlite {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let test = TestDb::sqlite().await;
-                    super::$name(&test).await;
-                    test.drop_database().await;
-                }
-            )*
-        }
-        mod postgres {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let test = TestDb::postgres().await;
-                    super::$name(&test).await;
-                    test.drop_database().await;
-                }
-            )*
-        }
-    };
-}
-
-on_both!(
+on_both_backends_threaded!(
+    4;
     a_customer_is_erased_with_every_conversation_and_no_trace,
     a_conversation_is_erased_and_its_customer_goes_with_the_last_one,
     an_organisation_is_erased_with_every_row_that_carries_its_id,

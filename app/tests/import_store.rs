@@ -13,25 +13,8 @@ use app::customers::store::{customers_page, resolve_filters, Conditions};
 use app::db::Db;
 use app::limits::{MAX_FIELDS_PER_ORG, MAX_NEW_FIELDS_PER_BATCH};
 use app::orgs::model::{CustomField, FieldKind};
-use app::orgs::store::{create_organisation, define_field, list_fields};
-
-async fn organisation(db: &Db) -> i64 {
-    let mut tx = db.begin().await.expect("begin");
-    let org_id = create_organisation(&mut tx, "acme", "Acme", "Europe/London")
-        .await
-        .expect("org");
-    let queue = CustomField {
-        key: "queue".to_owned(),
-        label: "Queue".to_owned(),
-        kind: FieldKind::Select,
-        options: vec!["Billing".to_owned(), "Technical".to_owned()],
-    };
-    define_field(&mut tx, org_id, &queue, 0)
-        .await
-        .expect("field");
-    tx.commit().await.expect("commit");
-    org_id
-}
+use app::orgs::store::{define_field, list_fields};
+use support::organisation_with_queue;
 
 fn line(id: &str, customer: &str, score: &str, queue: &str) -> String {
     format!(
@@ -109,7 +92,7 @@ async fn everything(db: &Db, org_id: i64) -> Vec<String> {
         line: String,
     }
     let statements = [
-        "SELECT v.external_id || '|' || c.identifier || '|' || u.email || '|' || v.title || '|' || v.kind || '|' \
+        "SELECT v.external_id || '|' || c.identifier || '|' || u.email || '|' || v.title || '|' || v.channel || '|' \
          || CAST(v.occurred_at_ms AS TEXT) || '|' || COALESCE(CAST(v.score_hundredths AS TEXT), '-') AS line \
          FROM conversations v JOIN customers c ON c.id = v.customer_id JOIN users u ON u.id = v.representative_id \
          WHERE v.org_id = $1 ORDER BY v.external_id",
@@ -162,7 +145,7 @@ async fn snapshot(db: &Db, org_id: i64) -> Vec<(String, i64, i64)> {
 
 on_both_backends! {
     async fn an_import_round_trips_and_a_reimport_changes_nothing(db: &Db) {
-        let org_id = organisation(db).await;
+        let org_id = organisation_with_queue(db, "acme", "Europe/London").await;
         let batch = rows(&[
             line("c1", "zoe@example.com", "80", "Billing"),
             line("c2", "zoe@example.com", "90.5", "Technical"),
@@ -188,7 +171,7 @@ on_both_backends! {
     }
 
     async fn a_bad_row_or_a_dry_run_writes_nothing(db: &Db) {
-        let org_id = organisation(db).await;
+        let org_id = organisation_with_queue(db, "acme", "Europe/London").await;
         import(db, org_id, &rows(&[line("c1", "zoe@example.com", "80", "Billing")]), false).await.expect("first");
         let before = snapshot(db, org_id).await;
         let fields_before = list_fields(db, org_id).await.unwrap().len();
@@ -216,7 +199,7 @@ on_both_backends! {
     }
 
     async fn more_new_field_keys_than_one_import_may_define_are_refused(db: &Db) {
-        let org_id = organisation(db).await;
+        let org_id = organisation_with_queue(db, "acme", "Europe/London").await;
         let keys: Vec<String> = (1..=MAX_NEW_FIELDS_PER_BATCH + 1).map(|n| format!("extra_{n}")).collect();
         // Spread over two lines: the count is of the whole import.
         let batch = rows(&[line_with_fields("c1", &keys[..10]), line_with_fields("c2", &keys[10..])]);
@@ -238,7 +221,7 @@ on_both_backends! {
     }
 
     async fn an_organisation_with_a_hundred_fields_refuses_another(db: &Db) {
-        let org_id = organisation(db).await;
+        let org_id = organisation_with_queue(db, "acme", "Europe/London").await;
         let mut tx = db.begin().await.expect("begin");
         for position in 1..MAX_FIELDS_PER_ORG {
             let field = CustomField {
@@ -271,7 +254,7 @@ on_both_backends! {
     }
 
     async fn a_file_longer_than_a_chunk_is_streamed_in_one_transaction(db: &Db) {
-        let org_id = organisation(db).await;
+        let org_id = organisation_with_queue(db, "acme", "Europe/London").await;
         // Eight rows, three to a chunk; a key the organisation lacks first appears in the last.
         let mut lines: Vec<String> = (1..=7)
             .map(|n| line(&format!("c{n}"), &format!("customer{}@example.com", n % 3), "50", "Billing"))
@@ -307,7 +290,7 @@ on_both_backends! {
     }
 
     async fn an_external_id_repeated_with_other_values_is_refused(db: &Db) {
-        let org_id = organisation(db).await;
+        let org_id = organisation_with_queue(db, "acme", "Europe/London").await;
         let lines = [
             line("c1", "zoe@example.com", "80", "Billing"),
             line("c2", "zoe@example.com", "80", "Billing"),
@@ -336,7 +319,7 @@ on_both_backends! {
     }
 
     async fn an_unchanged_repeat_is_accepted_in_one_chunk_and_across_chunks(db: &Db) {
-        let org_id = organisation(db).await;
+        let org_id = organisation_with_queue(db, "acme", "Europe/London").await;
         let c1 = line("c1", "zoe@example.com", "80", "Billing");
         let lines = [
             c1.clone(),
@@ -367,7 +350,7 @@ on_both_backends! {
     }
 
     async fn a_repeat_with_other_values_is_refused_in_one_chunk_and_across_chunks(db: &Db) {
-        let org_id = organisation(db).await;
+        let org_id = organisation_with_queue(db, "acme", "Europe/London").await;
         let lines = [
             line("c1", "zoe@example.com", "80", "Billing"),
             line("c1", "zoe@example.com", "80", "Technical"),
@@ -394,7 +377,7 @@ on_both_backends! {
     }
 
     async fn a_file_whose_last_line_is_bad_writes_nothing(db: &Db) {
-        let org_id = organisation(db).await;
+        let org_id = organisation_with_queue(db, "acme", "Europe/London").await;
         import(db, org_id, &rows(&[line("c0", "old@example.com", "10", "Billing")]), false).await.expect("first");
         let before = everything(db, org_id).await;
         let mut lines: Vec<String> = (1..=25)
@@ -431,7 +414,7 @@ on_both_backends! {
     }
 
     async fn the_bulk_path_writes_what_the_rows_say(db: &Db) {
-        let org_id = organisation(db).await;
+        let org_id = organisation_with_queue(db, "acme", "Europe/London").await;
         // An Admin who is also a representative in the file keeps their role and name.
         let mut tx = db.begin().await.expect("begin");
         let admin = app::orgs::store::NewUser {

@@ -8,7 +8,7 @@
 
 mod support;
 
-use app::conversations::model::ConversationKind;
+use app::conversations::model::Channel;
 use app::conversations::store::{write_conversations, NewConversation};
 use app::customers::query::{CustomerQuery, Day, Period, SortDir, SortKey};
 use app::customers::read_model::ReadModels;
@@ -48,7 +48,7 @@ struct Row {
     score: Option<i64>,
     queue: Option<usize>,
     product: Option<usize>,
-    kind: usize,
+    channel: usize,
     rep: usize,
 }
 
@@ -82,11 +82,11 @@ fn row() -> impl Strategy<Value = Row> {
         prop_oneof![1 => Just(None), 4 => (0i64..=10_000).prop_map(Some)],
         proptest::option::of(0..QUEUES.len()),
         proptest::option::of(0..PRODUCTS.len()),
-        0..ConversationKind::ALL.len(),
+        0..Channel::ALL.len(),
         0..REPS.len(),
     )
         .prop_map(
-            |(external, customer, name, day, score, queue, product, kind, rep)| Row {
+            |(external, customer, name, day, score, queue, product, channel, rep)| Row {
                 external,
                 customer,
                 name,
@@ -95,7 +95,7 @@ fn row() -> impl Strategy<Value = Row> {
                 score: score.map(|s| if s % 3 == 0 { 5_000 } else { s }),
                 queue,
                 product,
-                kind,
+                channel,
                 rep,
             },
         )
@@ -182,7 +182,7 @@ impl Row {
             representative: REPS[self.rep].to_owned(),
             representative_name: None,
             title: format!("Talk {}", self.external),
-            kind: ConversationKind::ALL[self.kind],
+            channel: Channel::ALL[self.channel],
             occurred_at_ms: FIRST_MS + self.day * 86_400_000,
             score_hundredths: self.score,
             fields,
@@ -202,11 +202,11 @@ impl Query {
             channels: Vec::new(),
             rep: String::new(),
         };
-        query.channels = ConversationKind::ALL
+        query.channels = Channel::ALL
             .into_iter()
             .enumerate()
             .filter(|(bit, _)| self.channels & (1 << bit) != 0)
-            .map(|(_, kind)| kind)
+            .map(|(_, channel)| channel)
             .collect();
         if let Some(rep) = self.rep {
             query.rep = REPS
@@ -282,7 +282,7 @@ impl Model {
                 }
             }
         }
-        if query.channels != 0 && query.channels & (1 << row.kind) == 0 {
+        if query.channels != 0 && query.channels & (1 << row.channel) == 0 {
             return false;
         }
         // A representative the organisation does not have is dropped from the view.

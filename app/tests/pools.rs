@@ -85,7 +85,7 @@ async fn sign_in_and_session_checks_go_on_while_reads_hold_the_main_pool(test: &
 
     let main = server_pool(&test.url, 2).await;
     let sign_in_db = server_pool(&test.url, 1).await;
-    let now = app::auth::service::now_ms();
+    let now = app::clock::now_ms();
     let held = hold_every_connection(&main, 2).await;
     // The main pool is exhausted: a sign-in through it would wait, then fail (what happened
     // when sign-in shared the one pool).
@@ -118,32 +118,8 @@ async fn sign_in_and_session_checks_go_on_while_reads_hold_the_main_pool(test: &
     sign_in_db.close().await;
 }
 
-macro_rules! on_both {
-    ($($name:ident),*) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let test = super::TestDb::sqlite().await;
-                    super::$name(&test).await;
-                    test.drop_database().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let test = super::TestDb::postgres().await;
-                    super::$name(&test).await;
-                    test.drop_database().await;
-                }
-            )*
-        }
-    };
-}
-
-on_both!(
+on_both_backends_threaded!(
+    2;
     a_statement_waits_about_2_s_for_a_connection_then_is_answered_503,
     sign_in_and_session_checks_go_on_while_reads_hold_the_main_pool
 );

@@ -79,7 +79,7 @@ async fn two_organisations(db: &Db) -> Two {
 
 fn conversation_row(org: i64, external_id: &str, customer: i64, person: i64) -> Sql {
     sql!(
-        "INSERT INTO conversations (org_id, external_id, customer_id, representative_id, title, kind, occurred_at_ms) VALUES ($1, $2, $3, $4, 'Call', 'voice', 0) RETURNING id",
+        "INSERT INTO conversations (org_id, external_id, customer_id, representative_id, title, channel, occurred_at_ms) VALUES ($1, $2, $3, $4, 'Call', 'voice', 0) RETURNING id",
         org,
         external_id,
         customer,

@@ -269,7 +269,7 @@ pub async fn run_import(db: &Db, args: ImportArgs) -> CliResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::conversations::model::ConversationKind;
+    use app::conversations::model::Channel;
     use app::conversations::store::{write_conversations, NewConversation};
     use app::orgs::store::create_organisation;
 
@@ -319,7 +319,7 @@ mod tests {
             representative: "rep@example.com".to_owned(),
             representative_name: None,
             title: "Hello".to_owned(),
-            kind: ConversationKind::Chat,
+            channel: Channel::Chat,
             occurred_at_ms: 1_767_225_600_000,
             score_hundredths: Some(7_000),
             fields: vec![

@@ -2,7 +2,7 @@
 //! conversations. The browser tests create their data this way. One transaction per batch;
 //! a malformed file is refused before anything is written.
 
-use app::conversations::model::ConversationKind;
+use app::conversations::model::Channel;
 use app::conversations::store::{write_conversations, NewConversation};
 use app::db::Db;
 use app::orgs::model::{CustomField, FieldKind, Role};
@@ -65,7 +65,7 @@ struct FixtureConversation {
     representative_name: Option<String>,
     title: String,
     #[serde(rename = "type")]
-    kind: String,
+    channel: String,
     /// RFC 3339 with an offset.
     occurred_at: String,
     #[serde(default)]
@@ -94,10 +94,10 @@ pub enum FixtureError {
 
 fn convert(conversation: FixtureConversation) -> Result<NewConversation, String> {
     let id = conversation.external_id.clone();
-    let kind = ConversationKind::parse(&conversation.kind).ok_or_else(|| {
+    let channel = Channel::parse(&conversation.channel).ok_or_else(|| {
         format!(
             "conversation {id}: unknown type `{}` (voice, chat or email)",
-            conversation.kind
+            conversation.channel
         )
     })?;
     let occurred_at = DateTime::parse_from_rfc3339(&conversation.occurred_at).map_err(|e| {
@@ -122,7 +122,7 @@ fn convert(conversation: FixtureConversation) -> Result<NewConversation, String>
         representative: conversation.representative,
         representative_name: conversation.representative_name,
         title: conversation.title,
-        kind,
+        channel,
         occurred_at_ms: occurred_at.timestamp_millis(),
         score_hundredths,
         fields: conversation.fields.into_iter().collect(),

@@ -1,7 +1,30 @@
 //! Conversations for tests: one builder with plain defaults, refined by what a test cares about.
 
-use app::conversations::model::ConversationKind;
+use app::conversations::model::Channel;
 use app::conversations::store::NewConversation;
+use app::db::Db;
+use app::orgs::model::{CustomField, FieldKind};
+use app::orgs::store::{create_organisation, define_field};
+
+/// A new organisation (`slug`, in `time_zone`) with one select field, `queue`: Billing or
+/// Technical.
+pub async fn organisation_with_queue(db: &Db, slug: &str, time_zone: &str) -> i64 {
+    let mut tx = db.begin().await.expect("begin");
+    let org_id = create_organisation(&mut tx, slug, slug, time_zone)
+        .await
+        .expect("organisation");
+    let queue = CustomField {
+        key: "queue".to_owned(),
+        label: "Queue".to_owned(),
+        kind: FieldKind::Select,
+        options: vec!["Billing".to_owned(), "Technical".to_owned()],
+    };
+    define_field(&mut tx, org_id, &queue, 0)
+        .await
+        .expect("field");
+    tx.commit().await.expect("commit");
+    org_id
+}
 
 /// A scored or unscored chat with `customer`, by rep@example.com, at `occurred_at_ms`.
 pub fn conversation(
@@ -17,7 +40,7 @@ pub fn conversation(
         representative: "rep@example.com".to_owned(),
         representative_name: None,
         title: format!("Conversation {external_id}"),
-        kind: ConversationKind::Chat,
+        channel: Channel::Chat,
         occurred_at_ms,
         score_hundredths,
         fields: Vec::new(),

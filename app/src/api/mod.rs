@@ -2,12 +2,15 @@
 //! the import's rules, reads with the Customers page's exact semantics, and erasure for Admin
 //! tokens.
 
+pub mod error;
 pub mod etag;
 pub mod guard;
 pub mod openapi;
+pub mod reads;
 pub mod routes;
 pub mod schema;
 pub mod tokens;
+pub mod writes;
 
 #[cfg(feature = "ssr")]
 pub use served::router;

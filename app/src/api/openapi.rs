@@ -1,18 +1,19 @@
 //! The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.json`.
 //!
-//! It is derived from the handlers (`#[utoipa::path]` in [`super::routes`]) and the types
+//! It is derived from the handlers (`#[utoipa::path]` in [`super::reads`] and [`super::writes`]) and the types
 //! they check with ([`super::schema`]): every limit, default and list of values comes from the
 //! constant or enum the server checks with, never from a copy of the number here. A fuzzer
 //! (scripts/api-fuzz.sh) holds the server to it.
 
-use super::routes::{
-    self, CustomerItem, CustomersPage, Deleted, InteractionItem, InteractionsPage,
-    RepresentativeRef, Written,
+use super::reads::{
+    self, CustomerItem, CustomersPage, InteractionItem, InteractionsPage, RepresentativeRef,
 };
 use super::schema::{
-    filters_description, filters_extension, Channel, Conversation, ErrorBody, ErrorCode, ItemError,
+    filters_description, filters_extension, Conversation, ErrorBody, ErrorCode, ItemError,
     RETRY_AFTER_SECS,
 };
+use super::writes::{self, Deleted, Written};
+use crate::conversations::model::Channel;
 use serde_json::json;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::ResponseBuilder;
@@ -34,11 +35,11 @@ pub fn document() -> Document {
         description = "Conversations in, customers out. Every call but this document needs `Authorization: Bearer <token>` (server token create --org SLUG --name NAME); a token sees its own organisation only, and only an Admin token (server token create --admin) may erase. Only scored conversations count towards customers, as on the Customers page. Errors are JSON: {\"code\": \"…\", \"error\": \"…\"}, where `code` is one of a fixed list (`ErrorCode`) a client can act on and `error` a sentence for people. Writes (conversation batches and erasures) are limited per token (429 with Retry-After) and in how many run at once over all tokens (503 with Retry-After).",
     ),
     paths(
-        routes::post_conversations,
-        routes::delete_conversation,
-        routes::get_customers,
-        routes::get_interactions,
-        routes::delete_customer
+        writes::post_conversations,
+        writes::delete_conversation,
+        reads::get_customers,
+        reads::get_interactions,
+        writes::delete_customer
     ),
     components(schemas(
         ErrorBody, ErrorCode, ItemError, Conversation, Channel, Written, Deleted, CustomerItem,
@@ -128,7 +129,6 @@ mod tests {
     use super::super::schema::{MAX_ITEMS_PER_CALL, MAX_PER_PAGE};
     use super::*;
     use crate::conversations::import::MAX_REPORTED_ERRORS;
-    use crate::conversations::model::ConversationKind;
     use crate::customers::query::{
         Period, SortKey, FILTER_PREFIX, MAX_EMAIL_CHARS, MAX_PAGE, MAX_SEARCH_CHARS, PAGE_SIZE,
     };
@@ -185,7 +185,7 @@ mod tests {
                 interactions,
                 "per_page",
                 "default",
-                json!(routes::INTERACTIONS_PER_PAGE),
+                json!(super::super::schema::INTERACTIONS_PER_PAGE),
             ),
             (customers, "page", "maximum", json!(MAX_PAGE)),
             (customers, "q", "maxLength", json!(MAX_SEARCH_CHARS)),
@@ -208,7 +208,7 @@ mod tests {
         );
         assert_eq!(
             doc["components"]["schemas"]["Channel"]["enum"],
-            json!(ConversationKind::ALL.map(ConversationKind::as_str))
+            json!(Channel::ALL.map(Channel::as_str))
         );
         let post = &doc["paths"]["/api/v1/conversations"]["post"];
         for status in ["200", "400", "401", "413", "422", "429", "503"] {

@@ -6,7 +6,7 @@
 //! either, so the dependencies run one way.
 
 use crate::conversations::import::MAX_REPORTED_ERRORS;
-use crate::conversations::model::ConversationKind;
+use crate::conversations::model::Channel;
 use crate::customers::query::{
     Period, SortDir, SortKey, FILTER_PREFIX, MAX_EMAIL_CHARS, MAX_FILTERS, MAX_FILTER_CHARS,
     MAX_PAGE, MAX_SEARCH_CHARS, PAGE_SIZE,
@@ -128,9 +128,10 @@ fn channels_pattern() -> String {
         .copied()
         .collect();
     let space = class(&[&blank]);
-    let names = ConversationKind::ALL
-        .map(|kind| {
-            kind.as_str()
+    let names = Channel::ALL
+        .map(|channel| {
+            channel
+                .as_str()
                 .chars()
                 .map(|c| format!("[{c}{}]", c.to_ascii_uppercase()))
                 .collect::<String>()
@@ -345,15 +346,17 @@ pub struct ItemError {
     pub message: String,
 }
 
-/// A channel: `type` of a conversation.
-pub struct Channel;
-
-impl ToSchema for Channel {}
+/// A channel: `type` of a conversation, named `Channel` in the document.
+impl ToSchema for Channel {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Channel")
+    }
+}
 
 impl PartialSchema for Channel {
     fn schema() -> RefOr<Schema> {
         string()
-            .enum_values(Some(ConversationKind::ALL.map(ConversationKind::as_str)))
+            .enum_values(Some(Channel::ALL.map(Channel::as_str)))
             .into()
     }
 }
@@ -386,7 +389,7 @@ impl PartialSchema for Conversation {
             .property("representative", required(MAX_IDENTIFIER_CHARS, "The representative's email (it must contain @).").pattern(Some(email_pattern(MAX_IDENTIFIER_CHARS))))
             .property("representative_name", optional(MAX_IDENTIFIER_CHARS, "The representative's name."))
             .property("title", required(MAX_TITLE_CHARS, "The conversation's title."))
-            .property("type", RefOr::Ref(Ref::from_schema_name(Channel::name())))
+            .property("type", RefOr::Ref(Ref::from_schema_name(<Channel as ToSchema>::name())))
             .property("occurred_at", string().format(Some(SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::DateTime))).description(Some("RFC 3339 with an offset.")))
             .property("score", ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::Number, Type::Null])).minimum(Some(0)).maximum(Some(100)).description(Some("null or absent: not scored.")))
             .property("fields", ObjectBuilder::new()
@@ -453,7 +456,7 @@ fn view_parameters() -> Vec<Parameter> {
         query("from", date(), "First day (YYYY-MM-DD, inclusive) of a custom range in the organisation's time zone; either end may be left out. Given, it wins over `period`."),
         query("to", date(), "Last day (YYYY-MM-DD, inclusive) of a custom range; given, it wins over `period`; before `from` is a 400."),
         query("type", string().pattern(Some(channels_pattern())),
-            &format!("Channels, comma-separated: {}.", ConversationKind::ALL.map(ConversationKind::as_str).join(", "))),
+            &format!("Channels, comma-separated: {}.", Channel::ALL.map(Channel::as_str).join(", "))),
         query("rep", string().min_length(Some(1)).max_length(Some(MAX_EMAIL_CHARS)).pattern(Some(query_text_pattern(true))),
             "A representative's email (any case): only their conversations count. An email the organisation does not have is a 400."),
     ];

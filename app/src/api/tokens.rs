@@ -1,7 +1,8 @@
 //! API tokens: each belongs to one organisation and has a scope (read and write, or admin,
 //! which may also erase); the database keeps only their digest.
 
-use crate::auth::service::{new_token, now_ms, token_digest};
+use crate::auth::service::{new_token, token_digest};
+use crate::clock::now_ms;
 use crate::db::{Db, StoreError, StoreResult};
 use crate::sql;
 

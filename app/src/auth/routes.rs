@@ -3,8 +3,9 @@
 //! answer 401 or 403 themselves, so an API caller gets a status, not a page.
 
 use super::service::{
-    authenticate, expired_session_cookie, now_ms, session_cookie, token_from_cookies, SecureRequest,
+    authenticate, expired_session_cookie, session_cookie, token_from_cookies, SecureRequest,
 };
+use crate::clock::now_ms;
 use crate::session::{AppState, Viewer};
 use crate::text::encode_component;
 use axum::extract::{Request, State};

@@ -70,7 +70,8 @@ fn busy(wait: super::guard::TryLater) -> AppError {
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String, next: String) -> Result<(), AppError> {
     use super::model::{safe_next, MAX_EMAIL_CHARS, MAX_PASSWORD_CHARS};
-    use super::service::{new_session_cookie, now_ms, sign_in_from, SignIn, INVALID_SIGN_IN};
+    use super::service::{new_session_cookie, sign_in_from, SignIn, INVALID_SIGN_IN};
+    use crate::clock::now_ms;
     use crate::error::mark_status;
     use axum::http::{header, HeaderValue};
 

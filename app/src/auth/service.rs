@@ -48,10 +48,6 @@ pub enum SignIn {
     },
 }
 
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 /// A new random session token: 32 bytes from the operating system, hex-encoded.
 pub fn new_token() -> Result<String, getrandom::Error> {
     let mut bytes = [0_u8; 32];

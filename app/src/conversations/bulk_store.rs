@@ -42,7 +42,7 @@ const CREATE_ROWS_SQLITE: &str = "CREATE TEMP TABLE import_rows (
     representative TEXT NOT NULL,
     representative_name TEXT NOT NULL,
     title TEXT NOT NULL,
-    kind TEXT NOT NULL,
+    channel TEXT NOT NULL,
     occurred_at_ms BIGINT NOT NULL,
     score_hundredths BIGINT,
     fields TEXT NOT NULL
@@ -59,7 +59,7 @@ const CREATE_ROWS_POSTGRES: &str = r#"CREATE TEMP TABLE import_rows (
     representative TEXT COLLATE "C" NOT NULL,
     representative_name TEXT NOT NULL,
     title TEXT NOT NULL,
-    kind TEXT NOT NULL,
+    channel TEXT NOT NULL,
     occurred_at_ms BIGINT NOT NULL,
     score_hundredths BIGINT,
     fields TEXT COLLATE "C" NOT NULL
@@ -83,7 +83,7 @@ const CREATE_REPEATED: &str =
     "CREATE TEMP TABLE import_repeated (external_id TEXT NOT NULL, first_line BIGINT NOT NULL)";
 
 const COPY_ROWS: &str = "COPY import_rows (line, external_id, customer, customer_name, \
-    customer_search, representative, representative_name, title, kind, occurred_at_ms, \
+    customer_search, representative, representative_name, title, channel, occurred_at_ms, \
     score_hundredths, fields) FROM STDIN";
 
 const COPY_VALUES: &str = "COPY import_values (line, field_key, value, value_folded) FROM STDIN";
@@ -173,7 +173,7 @@ pub async fn stage(
     for part in staged.chunks(ROWS_PER_INSERT) {
         let mut sql = Sql::new(
             "INSERT INTO import_rows (line, external_id, customer, customer_name, \
-             customer_search, representative, representative_name, title, kind, occurred_at_ms, \
+             customer_search, representative, representative_name, title, channel, occurred_at_ms, \
              score_hundredths, fields)",
         );
         sql.push_values(part, |row, (line, conversation)| {
@@ -185,7 +185,7 @@ pub async fn stage(
                 .bind(conversation.representative.as_str())
                 .bind(representative_name(conversation))
                 .bind(conversation.title.as_str())
-                .bind(conversation.kind.as_str())
+                .bind(conversation.channel.as_str())
                 .bind(conversation.occurred_at_ms)
                 .bind(conversation.score_hundredths)
                 .bind(fields_text(conversation));
@@ -246,7 +246,7 @@ fn copy_text(lines: &[u64], conversations: &[NewConversation]) -> (Vec<u8>, Vec<
             Some(conversation.representative.as_str()),
             Some(&representative_name(conversation)),
             Some(conversation.title.as_str()),
-            Some(conversation.kind.as_str()),
+            Some(conversation.channel.as_str()),
             Some(occurred.as_str()),
             score.as_deref(),
             Some(&fields_text(conversation)),
@@ -292,7 +292,7 @@ pub async fn take_repeats(tx: &mut Tx, mut each: impl FnMut(Repeat) + Send) -> S
     let list = Sql::new(
         "SELECT r.line, r.external_id, d.first_line, \
          CAST(CASE WHEN r.customer = f.customer AND r.representative = f.representative \
-         AND r.title = f.title AND r.kind = f.kind AND r.occurred_at_ms = f.occurred_at_ms \
+         AND r.title = f.title AND r.channel = f.channel AND r.occurred_at_ms = f.occurred_at_ms \
          AND r.score_hundredths IS NOT DISTINCT FROM f.score_hundredths AND r.fields = f.fields \
          THEN 0 ELSE 1 END AS BIGINT) AS differs \
          FROM import_repeated d \
@@ -388,17 +388,17 @@ pub async fn write_staged(tx: &mut Tx, org_id: i64, version: i64) -> StoreResult
     // Before the inserts, so that only conversations stored before this import are compared.
     let update = sql!(
         "UPDATE conversations SET customer_id = t.customer_id, \
-         representative_id = t.representative_id, title = t.title, kind = t.kind, \
+         representative_id = t.representative_id, title = t.title, channel = t.channel, \
          occurred_at_ms = t.occurred_at_ms, score_hundredths = t.score_hundredths, revision = $1 \
          FROM (SELECT r.external_id, c.id AS customer_id, u.id AS representative_id, r.title, \
-         r.kind, r.occurred_at_ms, r.score_hundredths, r.fields \
+         r.channel, r.occurred_at_ms, r.score_hundredths, r.fields \
          FROM import_rows r \
          JOIN customers c ON c.org_id = $2 AND c.identifier = r.customer \
          JOIN users u ON u.org_id = $3 AND u.email = r.representative) AS t \
          WHERE conversations.org_id = $4 AND conversations.external_id = t.external_id \
          AND (conversations.customer_id <> t.customer_id \
          OR conversations.representative_id <> t.representative_id \
-         OR conversations.title <> t.title OR conversations.kind <> t.kind \
+         OR conversations.title <> t.title OR conversations.channel <> t.channel \
          OR conversations.occurred_at_ms <> t.occurred_at_ms \
          OR conversations.score_hundredths IS DISTINCT FROM t.score_hundredths \
          OR t.fields <> COALESCE((SELECT string_agg(f.key || $5 || v.value, $6 ORDER BY f.key) \
@@ -437,8 +437,8 @@ pub async fn write_staged(tx: &mut Tx, org_id: i64, version: i64) -> StoreResult
 
     let insert = sql!(
         "INSERT INTO conversations (org_id, external_id, customer_id, representative_id, title, \
-         kind, occurred_at_ms, score_hundredths, revision) \
-         SELECT $1, r.external_id, c.id, u.id, r.title, r.kind, r.occurred_at_ms, \
+         channel, occurred_at_ms, score_hundredths, revision) \
+         SELECT $1, r.external_id, c.id, u.id, r.title, r.channel, r.occurred_at_ms, \
          r.score_hundredths, $2 \
          FROM import_rows r \
          JOIN customers c ON c.org_id = $3 AND c.identifier = r.customer \
@@ -480,7 +480,7 @@ pub async fn write_staged(tx: &mut Tx, org_id: i64, version: i64) -> StoreResult
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conversations::model::ConversationKind;
+    use crate::conversations::model::Channel;
 
     fn conversation(fields: &[(&str, &str)]) -> NewConversation {
         NewConversation {
@@ -490,7 +490,7 @@ mod tests {
             representative: "rep@acme.example".to_owned(),
             representative_name: None,
             title: "Line\nbreak".to_owned(),
-            kind: ConversationKind::Chat,
+            channel: Channel::Chat,
             occurred_at_ms: 5,
             score_hundredths: None,
             fields: fields

@@ -2,48 +2,44 @@ use serde::{Deserialize, Serialize};
 
 /// The channel a conversation took place on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ConversationKind {
+pub enum Channel {
     Voice,
     Chat,
     Email,
 }
 
-impl ConversationKind {
-    pub const ALL: [ConversationKind; 3] = [
-        ConversationKind::Voice,
-        ConversationKind::Chat,
-        ConversationKind::Email,
-    ];
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Voice, Channel::Chat, Channel::Email];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            ConversationKind::Voice => "voice",
-            ConversationKind::Chat => "chat",
-            ConversationKind::Email => "email",
+            Channel::Voice => "voice",
+            Channel::Chat => "chat",
+            Channel::Email => "email",
         }
     }
 
-    pub fn parse(value: &str) -> Option<ConversationKind> {
-        ConversationKind::ALL
+    pub fn parse(value: &str) -> Option<Channel> {
+        Channel::ALL
             .into_iter()
-            .find(|kind| kind.as_str() == value)
+            .find(|channel| channel.as_str() == value)
     }
 
     /// The channel's name, as a filter offers it.
     pub fn name(self) -> &'static str {
         match self {
-            ConversationKind::Voice => "Voice",
-            ConversationKind::Chat => "Chat",
-            ConversationKind::Email => "Email",
+            Channel::Voice => "Voice",
+            Channel::Chat => "Chat",
+            Channel::Email => "Email",
         }
     }
 
     /// The accessible name of the type icon.
     pub fn label(self) -> &'static str {
         match self {
-            ConversationKind::Voice => "Voice call",
-            ConversationKind::Chat => "Chat",
-            ConversationKind::Email => "Email",
+            Channel::Voice => "Voice call",
+            Channel::Chat => "Chat",
+            Channel::Email => "Email",
         }
     }
 }
@@ -68,7 +64,7 @@ pub struct ConversationDetail {
     pub id: i64,
     pub external_id: String,
     pub title: String,
-    pub kind: ConversationKind,
+    pub channel: Channel,
     pub occurred_at: String,
     pub customer_identifier: String,
     pub customer_name: Option<String>,

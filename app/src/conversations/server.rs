@@ -7,7 +7,7 @@ use leptos::server_fn::codec::Json;
 /// exactly like an id that does not exist.
 #[server(endpoint = "conversation", input = Json)]
 pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
-    use super::model::{format_score, ConversationKind};
+    use super::model::{format_score, Channel};
     use super::store::find_conversation;
     use crate::error::mark_status;
     use crate::orgs::time::format_date_time;
@@ -27,7 +27,7 @@ pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
         id: record.id,
         external_id: record.external_id,
         title: record.title,
-        kind: ConversationKind::parse(&record.kind).unwrap_or(ConversationKind::Chat),
+        channel: Channel::parse(&record.channel).unwrap_or(Channel::Chat),
         occurred_at: format_date_time(record.occurred_at_ms, viewer.time_zone),
         customer_identifier: record.customer_identifier,
         customer_name: record.customer_name,

@@ -1,13 +1,14 @@
 //! Writing conversations (with their customers, representatives and field values) and
 //! reading one back for the conversation page.
 
-use super::model::ConversationKind;
+mod participants;
+
+use super::model::Channel;
 use crate::db::{retry_transient, Db, Sql, StoreError, StoreResult, Tx};
-use crate::orgs::model::Role;
-use crate::orgs::store::{upsert_user, NewUser};
 use crate::sql;
 use crate::text::fold;
 use crate::versions::claim_write_version;
+use participants::{find_or_add_representatives, rep_key, upsert_customers};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -24,7 +25,7 @@ pub struct NewConversation {
     pub representative_name: Option<String>,
     pub title: String,
     #[serde(rename = "type")]
-    pub kind: ConversationKind,
+    pub channel: Channel,
     /// UTC milliseconds since the Unix epoch.
     pub occurred_at_ms: i64,
     /// Hundredths of a point, 0..=10000; `None` when not scored.
@@ -77,7 +78,7 @@ struct StoredCore {
     customer_id: i64,
     representative_id: i64,
     title: String,
-    kind: String,
+    channel: String,
     occurred_at_ms: i64,
     score_hundredths: Option<i64>,
 }
@@ -103,19 +104,6 @@ struct StoredFieldValue {
     value: String,
 }
 
-/// A customer of the batch as stored.
-#[derive(sqlx::FromRow)]
-struct CustomerRow {
-    id: i64,
-    identifier: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct UserIdRow {
-    id: i64,
-    email: String,
-}
-
 #[derive(sqlx::FromRow)]
 struct ConversationIdRow {
     id: i64,
@@ -132,7 +120,7 @@ struct Target {
 
 /// Rows per multi-row statement. Keeps every statement under both backends' placeholder
 /// limits (SQLite 32,766, PostgreSQL 65,535) with room to spare.
-const ROWS_PER_STATEMENT: usize = 100;
+pub(super) const ROWS_PER_STATEMENT: usize = 100;
 
 /// Writes a batch of conversations in one transaction: all of them or none. Re-writing an
 /// external id updates that conversation and replaces its field values.
@@ -258,7 +246,7 @@ async fn write(
                 customer_id,
                 representative_id,
                 title: conversation.title.trim().to_owned(),
-                kind: conversation.kind.as_str().to_owned(),
+                channel: conversation.channel.as_str().to_owned(),
                 occurred_at_ms: conversation.occurred_at_ms,
                 score_hundredths: conversation.score_hundredths,
             },
@@ -312,11 +300,6 @@ async fn write(
     Ok(PartWrite::Written(summary))
 }
 
-/// The key a representative's email is known by: trimmed and lower-cased, as users store it.
-fn rep_key(email: &str) -> String {
-    email.trim().to_lowercase()
-}
-
 /// A conversation's field values as stored rows, sorted; an unknown field key is refused.
 fn field_values(
     conversation: &NewConversation,
@@ -339,111 +322,6 @@ fn field_values(
     Ok(values)
 }
 
-/// Adds the batch's new customers and renames the ones given a display name (the last name
-/// given wins). Answers every customer by trimmed identifier.
-async fn upsert_customers(
-    tx: &mut Tx,
-    org_id: i64,
-    version: i64,
-    batch: &[NewConversation],
-) -> StoreResult<HashMap<String, CustomerRow>> {
-    let mut names: HashMap<&str, Option<&str>> = HashMap::new();
-    let mut order: Vec<&str> = Vec::new();
-    for conversation in batch {
-        let identifier = conversation.customer.trim();
-        let name = conversation
-            .customer_name
-            .as_deref()
-            .map(str::trim)
-            .filter(|name| !name.is_empty());
-        match names.get_mut(identifier) {
-            Some(known) => {
-                if name.is_some() {
-                    *known = name;
-                }
-            }
-            None => {
-                names.insert(identifier, name);
-                order.push(identifier);
-            }
-        }
-    }
-    let mut ids = HashMap::with_capacity(order.len());
-    for chunk in order.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = Sql::new(
-            "INSERT INTO customers (org_id, identifier, display_name, search_text, revision)",
-        );
-        sql.push_values(chunk, |row, identifier| {
-            let name = names[identifier];
-            let search_text = match name {
-                Some(name) => fold(&format!("{identifier}\n{name}")),
-                None => fold(identifier),
-            };
-            row.bind(org_id)
-                .bind(*identifier)
-                .bind(name.map(str::to_owned))
-                .bind(search_text)
-                .bind(version);
-        });
-        // A missing name keeps the stored one; the update also makes RETURNING answer for
-        // customers that already exist.
-        sql.push(
-            " ON CONFLICT (org_id, identifier) DO UPDATE SET \
-             display_name = COALESCE(excluded.display_name, customers.display_name), \
-             search_text = CASE WHEN excluded.display_name IS NULL THEN customers.search_text \
-             ELSE excluded.search_text END, revision = excluded.revision \
-             RETURNING id, identifier",
-        );
-        let rows: Vec<CustomerRow> = tx.fetch_all(&sql, "saving customers").await?;
-        ids.extend(rows.into_iter().map(|row| (row.identifier.clone(), row)));
-    }
-    Ok(ids)
-}
-
-/// The ids of the batch's representatives by [`rep_key`]: an existing user of any role keeps
-/// their role and name; an unknown email becomes a representative without a password.
-async fn find_or_add_representatives(
-    tx: &mut Tx,
-    org_id: i64,
-    batch: &[NewConversation],
-) -> StoreResult<HashMap<String, i64>> {
-    let mut wanted: Vec<(String, &NewConversation)> = Vec::new();
-    let mut seen = BTreeSet::new();
-    for conversation in batch {
-        let key = rep_key(&conversation.representative);
-        if seen.insert(key.clone()) {
-            wanted.push((key, conversation));
-        }
-    }
-    let mut ids = HashMap::with_capacity(wanted.len());
-    for chunk in wanted.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = Sql::new("SELECT id, email FROM users WHERE org_id = $1 AND email IN (");
-        sql.arg(org_id)
-            .push_list(chunk.iter().map(|(key, _)| key.as_str()))
-            .push(")");
-        let rows: Vec<UserIdRow> = tx.fetch_all(&sql, "finding representatives").await?;
-        ids.extend(rows.into_iter().map(|row| (row.email, row.id)));
-    }
-    for (key, conversation) in wanted {
-        if ids.contains_key(&key) {
-            continue;
-        }
-        let name = conversation
-            .representative_name
-            .clone()
-            .unwrap_or_else(|| key.split('@').next().unwrap_or_default().to_owned());
-        let user = NewUser {
-            email: &conversation.representative,
-            name: &name,
-            role: Role::Representative,
-            password_hash: None,
-        };
-        let id = upsert_user(tx, org_id, &user).await?;
-        ids.insert(key, id);
-    }
-    Ok(ids)
-}
-
 /// The stored versions of the batch's conversations, with their field values, by external id;
 /// and the external ids among them whose revision is `version`.
 async fn stored_conversations(
@@ -462,7 +340,7 @@ async fn stored_conversations(
     let mut written_by_version = HashSet::new();
     for chunk in external_ids.chunks(ROWS_PER_STATEMENT) {
         let mut sql = Sql::new(
-            "SELECT id, external_id, customer_id, representative_id, title, kind, occurred_at_ms, \
+            "SELECT id, external_id, customer_id, representative_id, title, channel, occurred_at_ms, \
              score_hundredths, revision FROM conversations \
              WHERE org_id = $1 AND external_id IN (",
         );
@@ -517,7 +395,7 @@ async fn insert_conversations(
     targets: &[Target],
 ) -> StoreResult<HashMap<String, i64>> {
     let mut sql = Sql::new(
-        "INSERT INTO conversations (org_id, external_id, customer_id, representative_id, title, kind, \
+        "INSERT INTO conversations (org_id, external_id, customer_id, representative_id, title, channel, \
          occurred_at_ms, score_hundredths, revision)",
     );
     sql.push_values(targets, |row, target| {
@@ -527,7 +405,7 @@ async fn insert_conversations(
             .bind(core.customer_id)
             .bind(core.representative_id)
             .bind(core.title.as_str())
-            .bind(core.kind.as_str())
+            .bind(core.channel.as_str())
             .bind(core.occurred_at_ms)
             .bind(core.score_hundredths)
             .bind(version);
@@ -571,12 +449,12 @@ async fn update_conversation(
     let core = &target.core;
     let update = sql!(
         "UPDATE conversations SET customer_id = $1, representative_id = $2, title = $3, \
-         kind = $4, occurred_at_ms = $5, score_hundredths = $6, revision = $7 \
+         channel = $4, occurred_at_ms = $5, score_hundredths = $6, revision = $7 \
          WHERE org_id = $8 AND id = $9",
         core.customer_id,
         core.representative_id,
         core.title.as_str(),
-        core.kind.as_str(),
+        core.channel.as_str(),
         core.occurred_at_ms,
         core.score_hundredths,
         version,
@@ -617,7 +495,7 @@ pub struct ConversationRecord {
     pub id: i64,
     pub external_id: String,
     pub title: String,
-    pub kind: String,
+    pub channel: String,
     pub occurred_at_ms: i64,
     pub score_hundredths: Option<i64>,
     pub customer_identifier: String,
@@ -640,7 +518,7 @@ pub async fn find_conversation(
     conversation_id: i64,
 ) -> StoreResult<Option<(ConversationRecord, Vec<FieldValueRecord>)>> {
     let sql = sql!(
-        "SELECT v.id, v.external_id, v.title, v.kind, v.occurred_at_ms, v.score_hundredths, \
+        "SELECT v.id, v.external_id, v.title, v.channel, v.occurred_at_ms, v.score_hundredths, \
          c.identifier AS customer_identifier, c.display_name AS customer_name, \
          u.id AS representative_id, u.name AS representative_name \
          FROM conversations v \

@@ -32,12 +32,12 @@ pub fn ConversationPage() -> impl IntoView {
                             Ok(detail) => view! {
                                 <Title text=detail.title.clone() />
                                 <header class="page-header">
-                                    <p class="eyebrow">{detail.kind.label()}</p>
+                                    <p class="eyebrow">{detail.channel.label()}</p>
                                     <h1>{detail.title.clone()}</h1>
                                 </header>
                                 <dl class="facts">
                                     <dt>"Type"</dt>
-                                    <dd>{detail.kind.label()}</dd>
+                                    <dd>{detail.channel.label()}</dd>
                                     <dt>"Date and time"</dt>
                                     <dd>{detail.occurred_at.clone()}</dd>
                                     <dt>"Customer"</dt>

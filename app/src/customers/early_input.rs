@@ -48,7 +48,7 @@ fn pairs_of(form: &HtmlFormElement, state: State) -> Vec<(String, String)> {
             continue;
         };
         if let Some(input) = element.dyn_ref::<HtmlInputElement>() {
-            let (name, kind) = (input.name(), input.type_());
+            let (name, channel) = (input.name(), input.type_());
             if name.is_empty() || input.disabled() {
                 continue;
             }
@@ -56,7 +56,7 @@ fn pairs_of(form: &HtmlFormElement, state: State) -> Vec<(String, String)> {
                 State::Current => (input.checked(), input.value()),
                 State::Rendered => (input.default_checked(), input.default_value()),
             };
-            match kind.as_str() {
+            match channel.as_str() {
                 "checkbox" | "radio" if !checked => {}
                 "submit" | "button" | "reset" | "image" | "file" => {}
                 _ => pairs.push((name, value)),

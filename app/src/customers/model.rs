@@ -1,7 +1,7 @@
 //! What the Customers server functions send to the page.
 
 use super::query::CustomerQuery;
-use crate::conversations::model::ConversationKind;
+use crate::conversations::model::Channel;
 use crate::orgs::model::{Band, ScoreBands};
 use crate::page::Page;
 use serde::{Deserialize, Serialize};
@@ -119,7 +119,7 @@ pub struct CustomersPage {
 pub struct InteractionRow {
     pub conversation_id: i64,
     pub title: String,
-    pub kind: ConversationKind,
+    pub channel: Channel,
     pub occurred_at: String,
     pub representative_id: i64,
     pub representative_name: String,

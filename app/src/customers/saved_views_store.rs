@@ -11,7 +11,7 @@ use super::query::CustomerQuery;
 use super::saved_views::{
     clean_view_name, saved_query_string, SavedView, MAX_SAVED_VIEWS_PER_PERSON,
 };
-use crate::auth::service::now_ms;
+use crate::clock::now_ms;
 use crate::db::{retry_transient, Db, StoreError, StoreResult, Tx};
 use crate::sql;
 use crate::text::fold;

@@ -19,7 +19,7 @@ mod ssr {
         customers_page, history_page, resolve_question, trend_points, Strictness,
     };
     pub use super::super::trend::{summary, MAX_TREND_POINTS};
-    pub use crate::conversations::model::{format_average, format_score, ConversationKind};
+    pub use crate::conversations::model::{format_average, format_score, Channel};
     pub use crate::error::mark_status;
     pub use crate::orgs::store::list_fields;
     pub use crate::orgs::store::score_bands;
@@ -185,7 +185,7 @@ pub async fn list_interactions(
     Ok(data.map(|row| InteractionRow {
         conversation_id: row.id,
         title: row.title,
-        kind: ConversationKind::parse(&row.kind).unwrap_or(ConversationKind::Chat),
+        channel: Channel::parse(&row.channel).unwrap_or(Channel::Chat),
         occurred_at: format_date_time(row.occurred_at_ms, viewer.time_zone),
         representative_id: row.representative_id,
         representative_name: row.representative_name,

@@ -98,7 +98,7 @@ pub async fn resolve_question(
         fields: resolve_filters(query, &fields),
         from_ms,
         until_ms,
-        kinds: query.channels.clone(),
+        channels: query.channels.clone(),
         representative_id,
         previous: query.period.previous_bounds(zone, today),
     };

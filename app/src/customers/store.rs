@@ -146,9 +146,9 @@ fn push_matching_conversations(
     if let Some(until_ms) = conditions.until_ms {
         sql.push(" AND v.occurred_at_ms < ").bind(until_ms);
     }
-    if !conditions.kinds.is_empty() {
-        sql.push(" AND v.kind IN (")
-            .push_list(conditions.kinds.iter().map(|kind| kind.as_str()))
+    if !conditions.channels.is_empty() {
+        sql.push(" AND v.channel IN (")
+            .push_list(conditions.channels.iter().map(|channel| channel.as_str()))
             .push(")");
     }
     if let Some(representative_id) = conditions.representative_id {
@@ -409,7 +409,7 @@ pub struct InteractionRecord {
     pub id: i64,
     pub external_id: String,
     pub title: String,
-    pub kind: String,
+    pub channel: String,
     pub occurred_at_ms: i64,
     pub score_hundredths: i64,
     pub representative_id: i64,
@@ -451,7 +451,7 @@ pub async fn history_page(
     let page_size = page_size.max(1);
     let count = customer_conversations("SELECT COUNT(*)", org_id, customer_id, conditions);
     let mut sql = customer_conversations(
-        "SELECT v.id, v.external_id, v.title, v.kind, v.occurred_at_ms, v.score_hundredths, \
+        "SELECT v.id, v.external_id, v.title, v.channel, v.occurred_at_ms, v.score_hundredths, \
          u.id AS representative_id, u.name AS representative_name, u.email AS representative_email",
         org_id,
         customer_id,

@@ -1,4 +1,4 @@
-use crate::conversations::model::ConversationKind;
+use crate::conversations::model::Channel;
 use serde::{Deserialize, Serialize};
 
 /// Conversations per page on a representative profile.
@@ -8,7 +8,7 @@ pub const PROFILE_PAGE_SIZE: u32 = 20;
 pub struct ProfileConversation {
     pub id: i64,
     pub title: String,
-    pub kind: ConversationKind,
+    pub channel: Channel,
     pub occurred_at: String,
     pub customer_identifier: String,
     pub score: Option<String>,

@@ -9,7 +9,7 @@ use leptos::server_fn::codec::Json;
 pub async fn get_representative(id: i64, page: u32) -> Result<RepresentativeProfile, AppError> {
     use super::model::ProfileConversation;
     use super::store::representative_profile;
-    use crate::conversations::model::{format_average, format_score, ConversationKind};
+    use crate::conversations::model::{format_average, format_score, Channel};
     use crate::error::mark_status;
     use crate::orgs::time::format_date_time;
     use crate::session::{app_state, current_reviewer};
@@ -36,7 +36,7 @@ pub async fn get_representative(id: i64, page: u32) -> Result<RepresentativeProf
             .map(|row| ProfileConversation {
                 id: row.id,
                 title: row.title,
-                kind: ConversationKind::parse(&row.kind).unwrap_or(ConversationKind::Chat),
+                channel: Channel::parse(&row.channel).unwrap_or(Channel::Chat),
                 occurred_at: format_date_time(row.occurred_at_ms, viewer.time_zone),
                 customer_identifier: row.customer_identifier,
                 score: row.score_hundredths.map(format_score),

@@ -18,7 +18,7 @@ pub struct RepresentativeRecord {
 pub struct ProfileConversationRecord {
     pub id: i64,
     pub title: String,
-    pub kind: String,
+    pub channel: String,
     pub occurred_at_ms: i64,
     pub customer_identifier: String,
     pub score_hundredths: Option<i64>,
@@ -43,7 +43,7 @@ pub async fn representative_profile(
         user_id,
     );
     let mut list = sql!(
-        "SELECT v.id, v.title, v.kind, v.occurred_at_ms, c.identifier AS customer_identifier, v.score_hundredths FROM conversations v JOIN customers c ON c.id = v.customer_id AND c.org_id = v.org_id WHERE v.org_id = $1 AND v.representative_id = $2",
+        "SELECT v.id, v.title, v.channel, v.occurred_at_ms, c.identifier AS customer_identifier, v.score_hundredths FROM conversations v JOIN customers c ON c.id = v.customer_id AND c.org_id = v.org_id WHERE v.org_id = $1 AND v.representative_id = $2",
         org_id,
         user_id,
     );

@@ -2,7 +2,7 @@
 //! Each test gets a database of its own and drops it.
 
 #[allow(unused_imports)] // each test binary uses its own part of this module
-pub use tools::test_data::{conversation, ConversationExt};
+pub use tools::test_data::{conversation, organisation_with_queue, ConversationExt};
 #[allow(unused_imports)]
 pub use tools::test_db::{postgres_admin_url, TestDb};
 
@@ -36,6 +36,35 @@ macro_rules! on_both_backends {
                         $body
                     }
                     test_db.drop_database().await;
+                }
+            )*
+        }
+    };
+}
+
+/// Runs each named test function, which takes the whole [`TestDb`], once against SQLite and
+/// once against PostgreSQL, on a multi-threaded runtime of `$workers` threads (for tests
+/// whose writers or servers must really run at once).
+#[macro_export]
+macro_rules! on_both_backends_threaded {
+    ($workers:tt; $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = $workers)]
+                async fn $name() {
+                    let test = super::support::TestDb::sqlite().await;
+                    super::$name(&test).await;
+                    test.drop_database().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = $workers)]
+                async fn $name() {
+                    let test = super::support::TestDb::postgres().await;
+                    super::$name(&test).await;
+                    test.drop_database().await;
                 }
             )*
         }

@@ -357,7 +357,7 @@ async fn run_user_with(
             let user_id = find_user_id(db, organisation.id, &email)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("there is no {email} in `{org}`"))?;
-            let at = disable.then(app::auth::service::now_ms);
+            let at = disable.then(app::clock::now_ms);
             app::auth::store::set_disabled(db, organisation.id, user_id, at).await?;
             if disable {
                 println!(

@@ -2,8 +2,8 @@
 
 use super::hardening::attempt;
 use super::{
-    app, fixture, item, json_of, set_cookie, shared_runtime, unhashed_client, TestApp,
-    DEFAULT_QUERY, ONE_AT_A_TIME, PASSWORD,
+    app, fixture, item, json_of, serve_until_stopped, set_cookie, shared_runtime, unhashed_client,
+    TestApp, DEFAULT_QUERY, ONE_AT_A_TIME, PASSWORD,
 };
 use crate::http::{router, ServeOptions};
 use app::db::{ConnectOptions, Db};
@@ -32,18 +32,7 @@ async fn bare_server(
                 "held"
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(crate::http::accept_until_shutdown(
-        listener,
-        routes,
-        options,
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    (address, stop, server)
+    serve_until_stopped(routes, options).await
 }
 
 /// How long until the server closes `stream` (reading whatever it sends), at most `limit`.

@@ -367,7 +367,7 @@ pub(super) fn an_active_session_gets_its_cookie_again_as_it_slides() {
     shared_runtime().block_on(async {
         let _one_at_a_time = ONE_AT_A_TIME.lock().await;
         let app = app().await;
-        let signed_in_before = app::auth::service::now_ms() - 5 * 60 * 1000;
+        let signed_in_before = app::clock::now_ms() - 5 * 60 * 1000;
         let cookie = app
             .cookie_for("manager@acme.example", signed_in_before)
             .await;
@@ -394,10 +394,7 @@ pub(super) fn during_a_long_write_api_writes_answer_503_quickly_while_pages_and_
         let app = app_with(connect, |db| AppState::new(db, false)).await;
         let token = app.token("acme", "ingest").await;
         let cookie = app
-            .cookie_for(
-                "manager@acme.example",
-                app::auth::service::now_ms() - 120_000,
-            )
+            .cookie_for("manager@acme.example", app::clock::now_ms() - 120_000)
             .await;
         // Another process (an import) holds the write lock.
         let url = app._temp.url.clone();
@@ -463,18 +460,7 @@ pub(super) fn slow_clients_and_slow_requests_are_cut_off_and_shutdown_drains_for
                     }),
                 )
                 .layer(crate::http::request_timeout(options));
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let address = listener.local_addr().unwrap();
-            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let server = tokio::spawn(crate::http::accept_until_shutdown(
-                listener,
-                slow,
-                options,
-                async {
-                    let _ = stopped.await;
-                },
-            ));
-            (address, stop, server)
+            super::serve_until_stopped(slow, options).await
         };
         let quick = ServeOptions {
             request_timeout: Duration::from_secs(1),

@@ -100,6 +100,18 @@ async fn import_app(max_upload_bytes: u64, serve: ServeOptions) -> ImportApp {
 }
 
 impl ImportApp {
+    /// Uploads `content` as the file `file_name` with the guessed mapping, as the page's
+    /// client does (asking for JSON).
+    async fn upload(&self, cookie: Option<&str>, file_name: &str, content: &[u8]) -> Answer {
+        self.app
+            .send(upload_request(
+                cookie,
+                form_body(file_name, content, None),
+                "application/json",
+            ))
+            .await
+    }
+
     /// The page's state, once the job is finished.
     async fn finished_status(&self, cookie: &str) -> serde_json::Value {
         for _ in 0..400 {
@@ -197,12 +209,7 @@ fn a_file_with_bad_rows_reports_each_with_its_line_and_writes_nothing() {
         let before = test.conversations().await;
         let csv = foreign_csv(50, Some(40));
         let answer = test
-            .app
-            .send(upload_request(
-                Some(&cookie),
-                form_body("calls.csv", csv.as_bytes(), None),
-                "application/json",
-            ))
+            .upload(Some(&cookie), "calls.csv", csv.as_bytes())
             .await;
         assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
         let state = test.finished_status(&cookie).await;
@@ -224,12 +231,7 @@ fn managers_representatives_and_strangers_are_refused_the_import() {
         for email in ["manager@acme.example", "rep@acme.example"] {
             let cookie = test.app.cookie(email).await;
             let answer = test
-                .app
-                .send(upload_request(
-                    Some(&cookie),
-                    form_body("calls.csv", csv.as_bytes(), None),
-                    "application/json",
-                ))
+                .upload(Some(&cookie), "calls.csv", csv.as_bytes())
                 .await;
             assert_eq!(answer.status, StatusCode::FORBIDDEN, "{email}");
             assert!(answer.body.contains("Admins only"), "{}", answer.body);
@@ -248,14 +250,7 @@ fn managers_representatives_and_strangers_are_refused_the_import() {
             assert_eq!(page.status, StatusCode::FORBIDDEN, "{email}");
             assert!(page.body.contains("available to Admins only"));
         }
-        let answer = test
-            .app
-            .send(upload_request(
-                None,
-                form_body("calls.csv", csv.as_bytes(), None),
-                "application/json",
-            ))
-            .await;
+        let answer = test.upload(None, "calls.csv", csv.as_bytes()).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
         assert_eq!(test.files_left(), 0);
         assert!(test.jobs.is_empty(), "no job was started");
@@ -272,12 +267,7 @@ fn an_upload_over_its_limit_is_refused_and_leaves_no_file_and_no_running_job() {
         assert!(csv.len() > 4_096);
         // Streamed (no Content-Length): cut off as it passes the limit.
         let answer = test
-            .app
-            .send(upload_request(
-                Some(&cookie),
-                form_body("calls.csv", csv.as_bytes(), None),
-                "application/json",
-            ))
+            .upload(Some(&cookie), "calls.csv", csv.as_bytes())
             .await;
         assert_eq!(
             answer.status,
@@ -306,12 +296,7 @@ fn an_upload_over_its_limit_is_refused_and_leaves_no_file_and_no_running_job() {
         // A file within the limit goes through afterwards.
         let small = foreign_csv(5, None);
         let answer = test
-            .app
-            .send(upload_request(
-                Some(&cookie),
-                form_body("calls.csv", small.as_bytes(), None),
-                "application/json",
-            ))
+            .upload(Some(&cookie), "calls.csv", small.as_bytes())
             .await;
         assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
         let state = test.finished_status(&cookie).await;
@@ -331,12 +316,7 @@ fn a_second_import_while_one_runs_is_refused_clearly() {
         let running = test.jobs.start(1, "first.csv").expect("first");
         let csv = foreign_csv(3, None);
         let answer = test
-            .app
-            .send(upload_request(
-                Some(&cookie),
-                form_body("second.csv", csv.as_bytes(), None),
-                "application/json",
-            ))
+            .upload(Some(&cookie), "second.csv", csv.as_bytes())
             .await;
         assert_eq!(answer.status, StatusCode::CONFLICT);
         assert!(
@@ -354,12 +334,7 @@ fn a_second_import_while_one_runs_is_refused_clearly() {
             app::conversations::import_page::columns::JobOutcome::Failed("stopped".to_owned()),
         );
         let answer = test
-            .app
-            .send(upload_request(
-                Some(&cookie),
-                form_body("second.csv", csv.as_bytes(), None),
-                "application/json",
-            ))
+            .upload(Some(&cookie), "second.csv", csv.as_bytes())
             .await;
         assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
         let state = test.finished_status(&cookie).await;
@@ -464,26 +439,12 @@ fn the_preview_reads_the_start_of_a_file_and_ndjson_imports_too() {
         assert_eq!(preview["rows"][0]["cells"][7], "recording: https://rec.example/0");
 
         let ndjson = r#"{"external_id": "nd-1", "customer": "nd@example.com", "representative": "rep@acme.example", "title": "Hello", "type": "chat", "occurred_at": "2026-03-14T09:30:00Z"}"#;
-        let answer = test
-            .app
-            .send(upload_request(
-                Some(&cookie),
-                form_body("calls.jsonl", format!("{ndjson}\n").as_bytes(), None),
-                "application/json",
-            ))
-            .await;
+        let answer = test.upload(Some(&cookie), "calls.jsonl", format!("{ndjson}\n").as_bytes()).await;
         assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
         let state = test.finished_status(&cookie).await;
         assert_eq!(state["job"]["outcome"]["Imported"]["created"], 1, "{state}");
         // Another kind of file is refused before anything is stored.
-        let answer = test
-            .app
-            .send(upload_request(
-                Some(&cookie),
-                form_body("calls.xlsx", b"PK", None),
-                "application/json",
-            ))
-            .await;
+        let answer = test.upload(Some(&cookie), "calls.xlsx", b"PK").await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST);
         assert!(answer.body.contains("CSV"), "{}", answer.body);
         assert_eq!(test.files_left(), 0);

@@ -138,6 +138,32 @@ struct Answer {
 }
 
 /// The client files of a build without content hashes (`cargo leptos watch`, say).
+/// Serves `routes` through the server's own accept loop on a port of its own, until `stop`
+/// is sent: (address, stop, the server's task).
+async fn serve_until_stopped(
+    routes: Router,
+    options: ServeOptions,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let address = listener.local_addr().expect("its address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(crate::http::accept_until_shutdown(
+        listener,
+        routes,
+        options,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    (address, stop, server)
+}
+
 fn unhashed_client() -> ClientFiles {
     ClientFiles {
         stylesheet: "/pkg/playbook.css".into(),
@@ -187,7 +213,7 @@ impl TestApp {
     }
 
     async fn cookie(&self, email: &str) -> String {
-        self.cookie_for(email, app::auth::service::now_ms()).await
+        self.cookie_for(email, app::clock::now_ms()).await
     }
 
     async fn page(&self, path: &str, cookie: Option<&str>) -> Answer {

@@ -218,7 +218,7 @@ pub(super) fn without_a_valid_session_server_functions_answer_401() {
             StatusCode::UNAUTHORIZED
         );
         // A session idle for longer than the timeout is refused, and its cookie cleared.
-        let long_ago = app::auth::service::now_ms() - IDLE_TIMEOUT_MS - 60_000;
+        let long_ago = app::clock::now_ms() - IDLE_TIMEOUT_MS - 60_000;
         let expired = app.cookie_for("manager@acme.example", long_ago).await;
         assert_eq!(
             app.call("customers", DEFAULT_QUERY, Some(&expired))

@@ -4,7 +4,7 @@ use super::dataset::bench_fields;
 use super::report::group;
 use super::{BenchArgs, BenchResult, MANAGER, ORG, PASSWORD};
 use anyhow::Context as _;
-use app::conversations::model::ConversationKind;
+use app::conversations::model::Channel;
 use app::customers::query::{
     CustomerQuery, Period, SortDir, SortKey, HISTORY_PAGE_SIZE, PAGE_SIZE,
 };
@@ -192,7 +192,7 @@ pub(super) async fn measure_backend(
     cases.push((
         "predicates",
         "Last 90 days, channel voice".to_owned(),
-        last_90.with_channel(ConversationKind::Voice, true),
+        last_90.with_channel(Channel::Voice, true),
         50.0,
     ));
     cases.push((
@@ -200,8 +200,8 @@ pub(super) async fn measure_backend(
         "representative rep7, channel chat or email".to_owned(),
         default
             .with_rep("rep7@bench.example")
-            .with_channel(ConversationKind::Chat, true)
-            .with_channel(ConversationKind::Email, true),
+            .with_channel(Channel::Chat, true)
+            .with_channel(Channel::Email, true),
         50.0,
     ));
     cases.push((

@@ -1,7 +1,7 @@
 //! Row checks: each row read into a conversation or its errors, and the repeat rules.
 
 use super::{RowError, RowErrors, MAX_REPORTED_ERRORS};
-use crate::conversations::model::ConversationKind;
+use crate::conversations::model::Channel;
 use crate::conversations::store::NewConversation;
 use crate::limits::{
     is_field_key, text_problem, FIELD_KEY_RULE, MAX_FIELD_VALUE_CHARS, MAX_IDENTIFIER_CHARS,
@@ -152,7 +152,7 @@ pub(super) fn check_row(raw: RawRow, errors: &mut Collector) -> Option<NewConver
     let representative_name = text("representative_name", false, MAX_IDENTIFIER_CHARS);
     let title = text("title", true, MAX_TITLE_CHARS);
     // Neither has a limit of its own; these keep a garbled value out of the messages below.
-    let kind_text = text("type", true, MAX_IDENTIFIER_CHARS);
+    let channel_text = text("type", true, MAX_IDENTIFIER_CHARS);
     let occurred_text = text("occurred_at", true, MAX_IDENTIFIER_CHARS);
     if let Some(email) = &representative {
         if !email.contains('@') {
@@ -163,13 +163,13 @@ pub(super) fn check_row(raw: RawRow, errors: &mut Collector) -> Option<NewConver
             );
         }
     }
-    let kind = kind_text.as_deref().and_then(|kind| {
-        let parsed = ConversationKind::parse(&kind.to_lowercase());
+    let channel = channel_text.as_deref().and_then(|channel| {
+        let parsed = Channel::parse(&channel.to_lowercase());
         if parsed.is_none() {
             errors.add(
                 line,
                 Some("type"),
-                format!("`{kind}` is not voice, chat or email"),
+                format!("`{channel}` is not voice, chat or email"),
             );
         }
         parsed
@@ -236,7 +236,7 @@ pub(super) fn check_row(raw: RawRow, errors: &mut Collector) -> Option<NewConver
         representative: representative?.to_lowercase(),
         representative_name,
         title: title?,
-        kind: kind?,
+        channel: channel?,
         occurred_at_ms: occurred_at_ms?,
         score_hundredths,
         fields,
@@ -256,7 +256,7 @@ pub(super) fn same_conversation(a: &NewConversation, b: &NewConversation) -> boo
         && a.customer == b.customer
         && a.representative == b.representative
         && a.title == b.title
-        && a.kind == b.kind
+        && a.channel == b.channel
         && a.occurred_at_ms == b.occurred_at_ms
         && a.score_hundredths == b.score_hundredths
         && sorted(a) == sorted(b)

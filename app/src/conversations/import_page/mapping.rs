@@ -226,7 +226,7 @@ fn cells_of(row: &ImportRow) -> Vec<String> {
         with_name(&c.customer, &c.customer_name),
         with_name(&c.representative, &c.representative_name),
         time,
-        c.kind.as_str().to_owned(),
+        c.channel.as_str().to_owned(),
         c.score_hundredths.map(format_score).unwrap_or_default(),
         c.title.clone(),
         c.fields

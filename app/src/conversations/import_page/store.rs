@@ -2,7 +2,7 @@
 //! figures an import's summary adds to the command line's (customers touched).
 
 use super::columns::{column_key, is_target, MappedColumn, MAX_COLUMNS};
-use crate::auth::service::now_ms;
+use crate::clock::now_ms;
 use crate::db::{retry_transient, Db, StoreError, StoreResult};
 use crate::sql;
 

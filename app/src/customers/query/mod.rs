@@ -10,7 +10,7 @@ mod sort;
 #[cfg(test)]
 mod tests;
 
-use crate::conversations::model::ConversationKind;
+use crate::conversations::model::Channel;
 use crate::text::{encode_component, parse_query_string};
 pub use focus::RowFocus;
 use period::parse_channels;
@@ -74,7 +74,7 @@ pub struct CustomerQuery {
     pub period: Period,
     /// The channels that count, in the order voice, chat, email; empty means all.
     #[serde(default)]
-    pub channels: Vec<ConversationKind>,
+    pub channels: Vec<Channel>,
     /// The representative whose conversations count, by email (lower case); empty means all.
     #[serde(default)]
     pub rep: String,
@@ -177,9 +177,9 @@ impl CustomerQuery {
                     let (named, _) = parse_channels(value);
                     let mut channels = std::mem::take(&mut query.channels);
                     channels.extend(named);
-                    query.channels = ConversationKind::ALL
+                    query.channels = Channel::ALL
                         .into_iter()
-                        .filter(|kind| channels.contains(kind))
+                        .filter(|channel| channels.contains(channel))
                         .collect();
                 }
                 "rep" => query.rep = clean_email(value),
@@ -480,11 +480,11 @@ impl CustomerQuery {
     }
 
     /// The view with one channel switched on or off, back on page 1.
-    pub fn with_channel(&self, kind: ConversationKind, on: bool) -> CustomerQuery {
-        let channels = ConversationKind::ALL
+    pub fn with_channel(&self, channel: Channel, on: bool) -> CustomerQuery {
+        let channels = Channel::ALL
             .into_iter()
             .filter(|candidate| {
-                if *candidate == kind {
+                if *candidate == channel {
                     on
                 } else {
                     self.channels.contains(candidate)

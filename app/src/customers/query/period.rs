@@ -1,6 +1,6 @@
 //! Days, periods and channels: the time and channel filters of a view.
 
-use crate::conversations::model::ConversationKind;
+use crate::conversations::model::Channel;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -376,17 +376,17 @@ mod previous {
 }
 
 /// The channels as the URL writes them: `voice,chat`.
-pub fn channels_param(channels: &[ConversationKind]) -> String {
+pub fn channels_param(channels: &[Channel]) -> String {
     channels
         .iter()
-        .map(|kind| kind.as_str())
+        .map(|channel| channel.as_str())
         .collect::<Vec<_>>()
         .join(",")
 }
 
 /// Reads `voice,chat`: the channels named (in the order voice, chat, email, once each) and
 /// the names that are not channels.
-pub(super) fn parse_channels(value: &str) -> (Vec<ConversationKind>, Vec<String>) {
+pub(super) fn parse_channels(value: &str) -> (Vec<Channel>, Vec<String>) {
     let mut unknown = Vec::new();
     let mut named = Vec::new();
     for part in value
@@ -394,14 +394,14 @@ pub(super) fn parse_channels(value: &str) -> (Vec<ConversationKind>, Vec<String>
         .map(str::trim)
         .filter(|part| !part.is_empty())
     {
-        match ConversationKind::parse(&part.to_lowercase()) {
-            Some(kind) => named.push(kind),
+        match Channel::parse(&part.to_lowercase()) {
+            Some(channel) => named.push(channel),
             None => unknown.push(part.to_owned()),
         }
     }
-    let channels = ConversationKind::ALL
+    let channels = Channel::ALL
         .into_iter()
-        .filter(|kind| named.contains(kind))
+        .filter(|channel| named.contains(channel))
         .collect();
     (channels, unknown)
 }

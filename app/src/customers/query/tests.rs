@@ -59,7 +59,7 @@ fn a_view_round_trips_through_its_url() {
             from: Day::parse("2026-02-01"),
             to: None,
         },
-        channels: vec![ConversationKind::Voice, ConversationKind::Email],
+        channels: vec![Channel::Voice, Channel::Email],
         rep: "sam@acme.example".to_owned(),
     };
     query
@@ -210,10 +210,7 @@ fn periods_channels_and_representatives_are_read_from_the_url() {
         "period=30d&type=chat,VOICE,chat&rep=%20Sam@Acme.example%20",
     );
     assert_eq!(query.period, Period::Last30Days);
-    assert_eq!(
-        query.channels,
-        vec![ConversationKind::Voice, ConversationKind::Chat]
-    );
+    assert_eq!(query.channels, vec![Channel::Voice, Channel::Chat]);
     assert_eq!(query.rep, "sam@acme.example");
     assert!(query.has_conditions());
     assert_eq!(
@@ -300,7 +297,7 @@ fn the_api_refuses_bad_periods_channels_and_representatives() {
             to: None
         }
     );
-    assert_eq!(query.channels, vec![ConversationKind::Email]);
+    assert_eq!(query.channels, vec![Channel::Email]);
 }
 
 #[test]
@@ -363,19 +360,16 @@ fn a_custom_range_wins_over_a_period_on_the_page_and_in_the_api() {
 fn channels_toggle_and_reset_the_page() {
     let query = CustomerQuery::default()
         .with_page(3)
-        .with_channel(ConversationKind::Email, true);
+        .with_channel(Channel::Email, true);
     assert_eq!(
         (query.channels.clone(), query.page),
-        (vec![ConversationKind::Email], 1)
+        (vec![Channel::Email], 1)
     );
-    let both = query.with_channel(ConversationKind::Voice, true);
-    assert_eq!(
-        both.channels,
-        vec![ConversationKind::Voice, ConversationKind::Email]
-    );
+    let both = query.with_channel(Channel::Voice, true);
+    assert_eq!(both.channels, vec![Channel::Voice, Channel::Email]);
     assert!(both
-        .with_channel(ConversationKind::Voice, false)
-        .with_channel(ConversationKind::Email, false)
+        .with_channel(Channel::Voice, false)
+        .with_channel(Channel::Email, false)
         .channels
         .is_empty());
 }

@@ -2,7 +2,7 @@
 //! one pass that adds up each customer's figures, and the page selected (not sorted) from
 //! them. Every loop looks at the question's deadline.
 
-use super::columns::{kind_bit, Cells, Facts};
+use super::columns::{channel_bit, Cells, Facts};
 use super::search::{SearchIndex, SEARCH_SEPARATOR};
 use super::selection::Selection;
 use super::work::Deadline;
@@ -92,7 +92,7 @@ struct Filter<'a> {
     from_ms: i64,
     until_ms: i64,
     /// One bit per channel code.
-    kinds: u8,
+    channels: u8,
     representative: Option<u32>,
     fields: Vec<(&'a Cells, Accepts)>,
     customers: Option<Vec<bool>>,
@@ -103,7 +103,7 @@ impl Default for Filter<'_> {
         Filter {
             from_ms: i64::MIN,
             until_ms: i64::MAX,
-            kinds: 0xff,
+            channels: 0xff,
             representative: None,
             fields: Vec::new(),
             customers: None,
@@ -143,9 +143,13 @@ impl Facts {
                 deadline,
             )?;
         }
-        if filter.kinds != u8::MAX {
-            let kinds = filter.kinds;
-            passing.keep(&self.kind, |kind| kinds & (1 << kind) != 0, deadline)?;
+        if filter.channels != u8::MAX {
+            let channels = filter.channels;
+            passing.keep(
+                &self.channel,
+                |channel| channels & (1 << channel) != 0,
+                deadline,
+            )?;
         }
         if let Some(representative) = filter.representative {
             passing.keep(&self.representative, |rep| rep == representative, deadline)?;
@@ -211,11 +215,11 @@ impl Facts {
             representative,
             ..Filter::default()
         };
-        if !conditions.kinds.is_empty() {
-            filter.kinds = conditions
-                .kinds
+        if !conditions.channels.is_empty() {
+            filter.channels = conditions
+                .channels
                 .iter()
-                .fold(0, |bits, kind| bits | kind_bit(*kind));
+                .fold(0, |bits, channel| bits | channel_bit(*channel));
         }
         for resolved in &conditions.fields {
             let column = self.fields.get(&resolved.field_id)?;

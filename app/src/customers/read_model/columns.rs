@@ -10,7 +10,7 @@ use super::load::ValueFact;
 use super::load::{ConversationFact, CustomerFact};
 use super::search::SearchIndex;
 use super::slot_index::SlotIndex;
-use crate::conversations::model::ConversationKind;
+use crate::conversations::model::Channel;
 use std::collections::HashMap;
 use std::mem::size_of;
 use std::sync::{Arc, OnceLock};
@@ -359,17 +359,17 @@ impl FieldColumn {
     }
 }
 
-pub(super) fn kind_code(kind: &str) -> u8 {
-    match ConversationKind::parse(kind) {
-        Some(ConversationKind::Voice) => 0,
-        Some(ConversationKind::Chat) => 1,
-        Some(ConversationKind::Email) => 2,
+pub(super) fn channel_code(channel: &str) -> u8 {
+    match Channel::parse(channel) {
+        Some(Channel::Voice) => 0,
+        Some(Channel::Chat) => 1,
+        Some(Channel::Email) => 2,
         None => 3,
     }
 }
 
-pub(super) fn kind_bit(kind: ConversationKind) -> u8 {
-    1 << kind_code(kind.as_str())
+pub(super) fn channel_bit(channel: Channel) -> u8 {
+    1 << channel_code(channel.as_str())
 }
 
 /// An organisation's columns at one version, and what is derived from them.
@@ -387,7 +387,7 @@ pub(super) struct Facts {
     pub(super) customer: Vec<u32>,
     pub(super) occurred_at_ms: Vec<i64>,
     pub(super) score: Vec<i16>,
-    pub(super) kind: Vec<u8>,
+    pub(super) channel: Vec<u8>,
     /// Index into `people`: a few hundred representatives, millions of conversations.
     pub(super) representative: Vec<u32>,
     pub(super) people: Vec<i64>,
@@ -452,7 +452,7 @@ impl Facts {
             .score_hundredths
             .and_then(|score| i16::try_from(score).ok())
             .unwrap_or(NO_SCORE);
-        let kind = u8::try_from(row.kind_code).unwrap_or(3);
+        let channel = u8::try_from(row.channel_code).unwrap_or(3);
         let representative = self.person(row.representative_id);
         match self.conversation_slot.get(row.id) {
             Some(slot) => {
@@ -460,7 +460,7 @@ impl Facts {
                 self.customer[at] = customer;
                 self.occurred_at_ms[at] = row.occurred_at_ms;
                 self.score[at] = score;
-                self.kind[at] = kind;
+                self.channel[at] = channel;
                 self.representative[at] = representative;
                 self.touched.push(slot);
             }
@@ -470,7 +470,7 @@ impl Facts {
                 self.customer.push(customer);
                 self.occurred_at_ms.push(row.occurred_at_ms);
                 self.score.push(score);
-                self.kind.push(kind);
+                self.channel.push(channel);
                 self.representative.push(representative);
             }
         }
@@ -522,7 +522,7 @@ impl Facts {
         self.customer.reserve_exact(conversations);
         self.occurred_at_ms.reserve_exact(conversations);
         self.score.reserve_exact(conversations);
-        self.kind.reserve_exact(conversations);
+        self.channel.reserve_exact(conversations);
         self.representative.reserve_exact(conversations);
     }
 
@@ -563,7 +563,7 @@ impl Facts {
         self.customer.shrink_to_fit();
         self.occurred_at_ms.shrink_to_fit();
         self.score.shrink_to_fit();
-        self.kind.shrink_to_fit();
+        self.channel.shrink_to_fit();
         self.representative.shrink_to_fit();
         self.customer_slot.shrink_to_fit();
         self.column_bytes = self.count_column_bytes();
@@ -587,7 +587,7 @@ impl Facts {
             + self.customer.capacity() * size_of::<u32>()
             + self.occurred_at_ms.capacity() * size_of::<i64>()
             + self.score.capacity() * size_of::<i16>()
-            + self.kind.capacity()
+            + self.channel.capacity()
             + self.representative.capacity() * size_of::<u32>()
             + self.people.capacity() * size_of::<i64>()
             + map_bytes(self.person_slot.capacity(), 12);
@@ -627,7 +627,7 @@ mod tests {
             id,
             customer_id: customer,
             representative_id: 7,
-            kind_code: 0,
+            channel_code: 0,
             occurred_at_ms: id,
             score_hundredths: Some(8000),
         }

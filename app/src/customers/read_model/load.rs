@@ -20,7 +20,7 @@ pub(super) struct ConversationFact {
     pub(super) customer_id: i64,
     pub(super) representative_id: i64,
     /// The channel as its column code, resolved by the database (no text per row).
-    pub(super) kind_code: i64,
+    pub(super) channel_code: i64,
     pub(super) occurred_at_ms: i64,
     pub(super) score_hundredths: Option<i64>,
 }
@@ -66,9 +66,9 @@ impl Facts {
 /// larger change is applied as rows while it is under half of what is held.
 const SMALLEST_RELOAD: i64 = 20_000;
 
-/// The channel's column code, in SQL: the same codes as `columns::kind_code`.
+/// The channel's column code, in SQL: the same codes as `columns::channel_code`.
 const KIND_CODE: &str =
-    "CAST(CASE kind WHEN 'voice' THEN 0 WHEN 'chat' THEN 1 WHEN 'email' THEN 2 ELSE 3 END AS BIGINT)";
+    "CAST(CASE channel WHEN 'voice' THEN 0 WHEN 'chat' THEN 1 WHEN 'email' THEN 2 ELSE 3 END AS BIGINT)";
 
 /// Conversation ids a first load reads in one statement on SQLite (one row of a few hundred
 /// kilobytes of text per column).
@@ -131,7 +131,7 @@ struct ConversationChunk {
     ids: Option<String>,
     customers: Option<String>,
     representatives: Option<String>,
-    kinds: Option<String>,
+    channels: Option<String>,
     times: Option<String>,
     scores: Option<String>,
 }
@@ -155,7 +155,7 @@ fn joined(backend: Backend, column: &str) -> String {
 /// The chunk columns, aggregated over whatever rows the statement's `FROM` and `WHERE` give.
 fn chunk_select(backend: Backend) -> String {
     format!(
-        "SELECT {} AS ids, {} AS customers, {} AS representatives, {} AS kinds, \
+        "SELECT {} AS ids, {} AS customers, {} AS representatives, {} AS channels, \
          {} AS times, {} AS scores FROM conversations",
         joined(backend, "id"),
         joined(backend, "customer_id"),
@@ -194,7 +194,7 @@ impl Facts {
     fn put_chunk(&mut self, chunk: &ConversationChunk) -> StoreResult<()> {
         let mut customers = integers(&chunk.customers);
         let mut representatives = integers(&chunk.representatives);
-        let mut kinds = integers(&chunk.kinds);
+        let mut channels = integers(&chunk.channels);
         let mut times = integers(&chunk.times);
         let mut scores = integers(&chunk.scores);
         for id in integers(&chunk.ids) {
@@ -208,7 +208,7 @@ impl Facts {
                 id: id?,
                 customer_id: next(&mut customers)?,
                 representative_id: next(&mut representatives)?,
-                kind_code: next(&mut kinds)?,
+                channel_code: next(&mut channels)?,
                 occurred_at_ms: next(&mut times)?,
                 score_hundredths: (score >= 0).then_some(score),
             });

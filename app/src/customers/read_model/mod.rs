@@ -18,7 +18,7 @@ mod selection;
 mod slot_index;
 mod work;
 
-use crate::conversations::model::ConversationKind;
+use crate::conversations::model::Channel;
 use crate::customers::query::{SortDir, SortKey};
 use crate::customers::question::{CustomerSummary, ResolvedFilter};
 use crate::db::{Db, StoreError, StoreResult};
@@ -55,7 +55,7 @@ pub struct Conditions {
     pub from_ms: Option<i64>,
     pub until_ms: Option<i64>,
     /// The channels that count; empty means all.
-    pub kinds: Vec<ConversationKind>,
+    pub channels: Vec<Channel>,
     pub representative_id: Option<i64>,
     /// The previous period's bounds (from inclusive, until exclusive, UTC milliseconds) when a
     /// page compares with it: not a condition on what counts, but a second selection under
@@ -79,7 +79,7 @@ impl Conditions {
         self.fields.is_empty()
             && self.from_ms.is_none()
             && self.until_ms.is_none()
-            && self.kinds.is_empty()
+            && self.channels.is_empty()
             && self.representative_id.is_none()
     }
 }

@@ -2,7 +2,7 @@
 
 use super::go_to;
 use crate::components::DebouncedText;
-use crate::conversations::model::ConversationKind;
+use crate::conversations::model::Channel;
 use crate::customers::model::RepresentativeOption;
 use crate::customers::query::{CustomerQuery, Day, Period, MAX_EMAIL_CHARS, MAX_SEARCH_CHARS};
 use crate::orgs::model::{CustomField, FieldKind};
@@ -216,19 +216,19 @@ pub(super) fn ChannelFilter(query: Memo<CustomerQuery>) -> impl IntoView {
     view! {
         <fieldset class="control channels">
             <legend>"Channel"</legend>
-            {ConversationKind::ALL
+            {Channel::ALL
                 .into_iter()
-                .map(|kind| {
-                    let id = format!("filter-type-{}", kind.as_str());
-                    let checked = move || query.with(|q| q.channels.contains(&kind));
+                .map(|channel| {
+                    let id = format!("filter-type-{}", channel.as_str());
+                    let checked = move || query.with(|q| q.channels.contains(&channel));
                     let on_change = move |event| {
-                        let next = query.get_untracked().with_channel(kind, event_target_checked(&event));
+                        let next = query.get_untracked().with_channel(channel, event_target_checked(&event));
                         go_to(&next, false);
                     };
                     view! {
                         <span class="choice">
-                            <input id=id.clone() type="checkbox" name="type" value=kind.as_str() checked=checked prop:checked=checked on:change=on_change />
-                            <label for=id>{kind.name()}</label>
+                            <input id=id.clone() type="checkbox" name="type" value=channel.as_str() checked=checked prop:checked=checked on:change=on_change />
+                            <label for=id>{channel.name()}</label>
                         </span>
                     }
                 })

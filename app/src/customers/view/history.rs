@@ -1,7 +1,7 @@
 //! An opened row: the customer's trend and paginated interaction history.
 
 use super::trend_chart::TrendChart;
-use crate::components::{range_label, BandMark, KindIcon, LoadError, Pager, Part, Step, Turn};
+use crate::components::{range_label, BandMark, ChannelIcon, LoadError, Pager, Part, Step, Turn};
 use crate::customers::model::InteractionRow;
 use crate::customers::query::{CustomerQuery, HISTORY_PAGE_SIZE};
 use crate::customers::server::{customer_trend, list_interactions};
@@ -101,7 +101,7 @@ pub(super) fn HistoryTable(data: Page<InteractionRow>, turn_to: Callback<u32>) -
                             <tr>
                                 <td>
                                     <span class="conversation-cell">
-                                        <KindIcon kind=row.kind />
+                                        <ChannelIcon channel=row.channel />
                                         <a
                                             href=format!("/conversations/{}", row.conversation_id)
                                             target="_blank"
