@@ -8,7 +8,8 @@
 
 use super::registry::{LiveError, Watching};
 use super::{SIGNED_OUT_EVENT, VERSION_EVENT};
-use crate::auth::service::{now_ms, session_is_valid, token_from_cookies, SecureRequest};
+use crate::auth::service::{session_is_valid, token_from_cookies, SecureRequest};
+use crate::clock::now_ms;
 use crate::db::Db;
 use crate::session::{AppState, Viewer};
 use axum::extract::{Query, Request, State};
