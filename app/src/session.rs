@@ -25,6 +25,8 @@ pub struct AppState {
     pub trusted_proxies: std::sync::Arc<crate::auth::service::TrustedProxies>,
     /// Imports started from the browser, one per organisation at a time.
     pub import_jobs: std::sync::Arc<crate::conversations::import_page::jobs::ImportJobs>,
+    /// The organisations with live Customers pages open, and their data versions.
+    pub live: std::sync::Arc<crate::customers::live::registry::LiveVersions>,
 }
 
 impl AppState {
@@ -38,12 +40,23 @@ impl AppState {
             sign_in_guard: Default::default(),
             trusted_proxies: Default::default(),
             import_jobs: Default::default(),
+            live: Default::default(),
         }
     }
 
     /// The same state with a pool of its own for sign-in and session checks.
     pub fn with_sign_in_db(self, sign_in_db: Db) -> AppState {
         AppState { sign_in_db, ..self }
+    }
+
+    /// The same state with the live page behaving as `settings` say (tests shorten them).
+    pub fn with_live(self, settings: crate::customers::live::registry::LiveSettings) -> AppState {
+        AppState {
+            live: std::sync::Arc::new(crate::customers::live::registry::LiveVersions::new(
+                settings,
+            )),
+            ..self
+        }
     }
 
     /// The same state holding `read_models` (the server's, with its configured budget).

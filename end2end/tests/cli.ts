@@ -7,7 +7,13 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 /** Runs the release binary's command line against the database the test server is serving
  *  (serve-fixture.sh creates it), and returns what it printed. Throws if the command fails. */
 export function serverCli(...args: string[]): string {
+  return serverCliWithInput('', ...args);
+}
+
+/** The same, with `input` on the command's standard input (a password for `--password-stdin`). */
+export function serverCliWithInput(input: string, ...args: string[]): string {
   return execFileSync(path.join(root, 'target', 'release', 'server'), args, {
+    input,
     cwd: root,
     env: {
       ...process.env,
@@ -15,7 +21,7 @@ export function serverCli(...args: string[]): string {
       RUST_LOG: 'warn',
     },
     encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     timeout: 20_000,
   });
 }

@@ -162,6 +162,11 @@ pub fn router(
             app::conversations::import_page::upload::UPLOAD_PATH,
             axum::routing::post(app::conversations::import_page::upload::upload_import),
         )
+        // The live page's event stream: open as long as the page is (no request timeout).
+        .route(
+            app::customers::live::EVENTS_PATH,
+            get(app::customers::live::stream::customer_events),
+        )
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(
             state.app.clone(),

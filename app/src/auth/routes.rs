@@ -17,13 +17,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 pub const PUBLIC_FILES: [&str; 2] = ["/favicon.svg", "/robots.txt"];
 
 /// Paths anyone may fetch: the sign-in page, the health check, static files, and server
-/// functions (which check the session themselves).
+/// functions and event streams under `/events/` (which check the session themselves).
 fn is_public(path: &str) -> bool {
     path == "/login"
         || path == "/healthz"
         || PUBLIC_FILES.contains(&path)
         || path.starts_with("/pkg/")
         || path.starts_with("/api/")
+        || path.starts_with("/events/")
 }
 
 pub async fn resolve_session(

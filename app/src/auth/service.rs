@@ -203,6 +203,18 @@ pub async fn authenticate(db: &Db, token: &str, now_ms: i64) -> StoreResult<Opti
     }))
 }
 
+/// Whether a session token still stands for someone who may review, without keeping the
+/// session alive: an open event stream re-checks its session with this, and a tab left open
+/// must not hold a session open that its person has left.
+pub async fn session_is_valid(db: &Db, token: &str, now_ms: i64) -> StoreResult<bool> {
+    let Some(row) = store::find_session(db, &token_digest(token)).await? else {
+        return Ok(false);
+    };
+    Ok(now_ms - row.last_seen_ms <= IDLE_TIMEOUT_MS
+        && now_ms - row.created_at_ms <= ABSOLUTE_LIFETIME_MS
+        && row.role().is_some_and(|role| role.may_review()))
+}
+
 pub async fn sign_out(db: &Db, token: &str) -> StoreResult<()> {
     store::delete_session(db, &token_digest(token)).await
 }

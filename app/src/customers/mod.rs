@@ -3,6 +3,7 @@
 pub mod early_input;
 #[cfg(feature = "ssr")]
 pub mod export;
+pub mod live;
 pub mod model;
 pub mod query;
 #[cfg(feature = "ssr")]

@@ -109,6 +109,10 @@ pub struct CustomersPage {
     /// one: the table then has a Change column.
     #[serde(default)]
     pub previous_period: Option<String>,
+    /// The organisation's data version read just before the rows: the live notice counts
+    /// what was written after it.
+    #[serde(default)]
+    pub data_version: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,6 +185,7 @@ mod tests {
             customers: Page::new(Vec::new(), 0, 1, 30),
             bands: ScoreBands::default(),
             previous_period: None,
+            data_version: 0,
         };
         let json = serde_json::to_value(&page).unwrap();
         let mut keys: Vec<&str> = json
@@ -194,6 +199,7 @@ mod tests {
             keys,
             [
                 "bands",
+                "data_version",
                 "page",
                 "page_count",
                 "previous_period",

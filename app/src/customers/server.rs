@@ -111,6 +111,10 @@ pub async fn customer_fields() -> Result<Vec<CustomField>, AppError> {
 pub async fn list_customers(query: CustomerQuery) -> Result<CustomersPage, AppError> {
     use ssr::*;
     let (state, viewer, question) = checked_question(&query).await?;
+    // Before the rows: a write landing meanwhile is announced again, never missed.
+    let data_version = crate::versions::stored_version(&state.db, viewer.org_id)
+        .await
+        .map_err(crate::error::answer)?;
     let data = customers_page(
         &state.db,
         &state.read_models,
@@ -132,6 +136,7 @@ pub async fn list_customers(query: CustomerQuery) -> Result<CustomersPage, AppEr
     Ok(CustomersPage {
         query: applied,
         previous_period,
+        data_version,
         customers: data.map(|row| CustomerRow {
             small_sample: row.interactions < SMALL_SAMPLE,
             change: compared.then(|| {

@@ -11,6 +11,7 @@ mod erasure;
 mod hardening;
 mod import_page;
 mod limits;
+mod live;
 mod pages;
 
 use crate::assets::ClientFiles;

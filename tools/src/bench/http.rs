@@ -19,10 +19,47 @@ pub(super) struct HttpReport {
     pub(super) runs: Vec<HttpFigures>,
     pub(super) peak_memory_mb: f64,
     pub(super) connections: u32,
+    /// The live page's streams, measured after the runs (`None` when that failed).
+    pub(super) live: Option<super::live::LiveFigures>,
 }
 
 /// Stops the server when the benchmark is done, however it ends.
 pub(super) struct ServerProcess(Child);
+
+impl ServerProcess {
+    /// The release server serving `database_url` at `addr`, once it listens.
+    pub(super) fn start(
+        server: &std::path::Path,
+        database_url: &str,
+        addr: &str,
+        connections: u32,
+    ) -> BenchResult<ServerProcess> {
+        let process = ServerProcess(
+            Command::new(server)
+                .args(["serve", "--addr", addr, "--db-connections"])
+                .arg(connections.to_string())
+                .env("DATABASE_URL", database_url)
+                .env("RUST_LOG", "warn")
+                .env("LEPTOS_SITE_ROOT", "target/site")
+                .stdout(Stdio::null())
+                .spawn()?,
+        );
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(addr).is_err() {
+            if Instant::now() > deadline {
+                return Err(anyhow::anyhow!(
+                    "the server did not start listening within a minute"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(process)
+    }
+
+    pub(super) fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
@@ -41,26 +78,8 @@ pub(super) fn measure_http(sqlite_url: &str, args: &BenchArgs) -> BenchResult<Op
     }
     let addr = "127.0.0.1:3950";
     let connections = 8;
-    let server = ServerProcess(
-        Command::new(&args.server)
-            .args(["serve", "--addr", addr, "--db-connections"])
-            .arg(connections.to_string())
-            .env("DATABASE_URL", sqlite_url)
-            .env("RUST_LOG", "warn")
-            .env("LEPTOS_SITE_ROOT", "target/site")
-            .stdout(Stdio::null())
-            .spawn()?,
-    );
-    let pid = server.0.id();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(addr).is_err() {
-        if Instant::now() > deadline {
-            return Err(anyhow::anyhow!(
-                "the server did not start listening within a minute"
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let server = ServerProcess::start(&args.server, sqlite_url, addr, connections)?;
+    let pid = server.pid();
     let cookie = sign_in(addr)?;
     let base = format!("http://{addr}");
     // The server loads the read model at start (tens of seconds at L); until then questions
@@ -155,11 +174,16 @@ pub(super) fn measure_http(sqlite_url: &str, args: &BenchArgs) -> BenchResult<Op
         }
     }
     let peak_memory_mb = peak_memory_mb(pid)?;
+    let live = super::live::measure_live(args, sqlite_url, addr, pid, &cookie)
+        .inspect(|figures| eprintln!("bench: {}", figures.line()))
+        .inspect_err(|error| eprintln!("bench: the live page's streams: {error:#}"))
+        .ok();
     drop(server);
     Ok(Some(HttpReport {
         runs,
         peak_memory_mb,
         connections,
+        live,
     }))
 }
 
@@ -277,12 +301,17 @@ pub(super) fn run_oha(
 }
 
 pub(crate) fn peak_memory_mb(pid: u32) -> BenchResult<f64> {
+    memory_mb(pid, "VmHWM")
+}
+
+/// A memory figure of the process from /proc/PID/status (`VmHWM` its peak, `VmRSS` now), in MB.
+pub(crate) fn memory_mb(pid: u32, field: &str) -> BenchResult<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let kb: f64 = status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .context("no VmHWM in /proc/PID/status")?;
+        .with_context(|| format!("no {field} in /proc/PID/status"))?;
     Ok(kb / 1024.0)
 }
 

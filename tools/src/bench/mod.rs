@@ -7,6 +7,7 @@
 mod client;
 mod dataset;
 mod http;
+mod live;
 mod report;
 mod store;
 #[cfg(test)]
@@ -85,6 +86,10 @@ pub struct BenchArgs {
     /// question; 0 skips it.
     #[arg(long, default_value_t = 300_000)]
     big_import: u32,
+    /// Measure only the live page's event streams (memory for 200, a notice's latency), on
+    /// a small database of its own: seconds, not the whole benchmark.
+    #[arg(long)]
+    live_only: bool,
 }
 
 pub async fn run_bench(args: BenchArgs) -> BenchResult<()> {
@@ -93,6 +98,9 @@ pub async fn run_bench(args: BenchArgs) -> BenchResult<()> {
             "no server binary at {}: build it first (scripts/build.sh) or name it with --server",
             args.server.display()
         ));
+    }
+    if args.live_only {
+        return live::run_live_only(&args).await;
     }
     std::fs::create_dir_all(&args.work_dir)?;
     let data = args

@@ -208,6 +208,9 @@ impl Report {
                     http.peak_memory_mb,
                     verdict(http.peak_memory_mb <= 150.0, false)
                 );
+                if let Some(live) = &http.live {
+                    let _ = writeln!(out, "Live page: {}\n", live.line());
+                }
             }
         }
 

@@ -10,6 +10,7 @@ mod saved_views_menu;
 mod table;
 mod trend_chart;
 
+use super::live::notice::LiveNotice;
 use super::query::{CustomerQuery, RowFocus};
 use super::server::{customer_fields, customer_representatives, list_customers};
 use crate::auth::view::RequireReviewer;
@@ -73,6 +74,16 @@ pub fn CustomersRoute() -> impl IntoView {
     let fields = Resource::new(|| (), |_| customer_fields());
     let representatives = Resource::new(|| (), |_| customer_representatives());
     let customers = Resource::new(move || query.get(), list_customers);
+    // The rows opened, kept across the live notice's Update; a new view starts closed.
+    let opened = table::OpenedRows::default();
+    provide_context(opened);
+    Effect::new(move |_| {
+        query.track();
+        opened.forget_all();
+    });
+    let shown_version = Signal::derive(move || {
+        customers.with(|page| page.as_ref()?.as_ref().ok().map(|page| page.data_version))
+    });
     let (busy, set_busy) = signal(false);
     // The pending flag only ever changes in the browser. On the server the Transition's
     // pending effect runs as a task of its own and can outlive a render pass that Suspense
@@ -178,6 +189,7 @@ pub fn CustomersRoute() -> impl IntoView {
                         {move || notes.get().join(" ")}
                     </p>
                 </Show>
+                <LiveNotice shown=shown_version on_update=Callback::new(move |_| customers.refetch()) />
                 <div class="results" aria-busy=move || busy.get().to_string()>
                     <Transition
                         fallback=|| view! { <p class="loading">"Loading customers…"</p> }

@@ -145,6 +145,32 @@ pub(super) fn EmptyState(query: CustomerQuery, total: i64) -> impl IntoView {
     }
 }
 
+/// The rows opened on the page, each with its history page, so that refreshing the table in
+/// place (the live notice's Update) opens them again where they were.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct OpenedRows(RwSignal<std::collections::HashMap<String, u32>>);
+
+impl OpenedRows {
+    pub(super) fn forget_all(self) {
+        self.0.update(std::collections::HashMap::clear);
+    }
+
+    fn page_of(self, identifier: &str) -> Option<u32> {
+        self.0
+            .with_untracked(|opened| opened.get(identifier).copied())
+    }
+
+    fn note(self, identifier: &str, open: bool, hpage: u32) {
+        self.0.update(|opened| {
+            if open {
+                opened.insert(identifier.to_owned(), hpage);
+            } else {
+                opened.remove(identifier);
+            }
+        });
+    }
+}
+
 #[component]
 pub(super) fn CustomerRowView(
     row: CustomerRow,
@@ -160,6 +186,10 @@ pub(super) fn CustomerRowView(
     compared: bool,
 ) -> impl IntoView {
     let expanded = RwSignal::new(false);
+    let opened = use_context::<OpenedRows>().unwrap_or_default();
+    let remembered = opened.page_of(&row.identifier);
+    let open = open || remembered.is_some();
+    let hpage = remembered.unwrap_or(hpage);
     // A row the address opens is opened in the browser, once the page is live: its history
     // and trend then load as for a click. (Rendered open by the server, their resources
     // would be created in a second render pass there and no longer match the client's.)
@@ -174,6 +204,7 @@ pub(super) fn CustomerRowView(
     let show_in_address = {
         let identifier = identifier.clone();
         move |open: bool, hpage: u32, keep_sort: bool| {
+            opened.note(&identifier, open, hpage);
             let current = query.get_untracked();
             let sort = if keep_sort {
                 by_criterion.get_untracked()
