@@ -12,6 +12,7 @@
 
 mod answer;
 mod columns;
+mod field_columns;
 mod load;
 mod search;
 mod selection;
