@@ -125,7 +125,7 @@ test.describe('score bands', () => {
       ]);
       await expectBand(intruder.getByRole('cell').nth(4), '99.0', 'Medium', true);
       const history = await expand(page, 'intruder@globex.example');
-      await expectBand(history.locator('tbody tr td:nth-child(4)').first(), '99', 'Medium');
+      await expectBand(history.getByRole('table', { name: 'Interaction history' }).locator('tbody tr td:nth-child(4)').first(), '99', 'Medium');
       await expect(history.locator('svg line.band-edge')).toHaveCount(2);
     } finally {
       serverCli('org', 'set-score-bands', '--org', 'globex', '60', '80');

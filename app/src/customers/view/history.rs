@@ -25,10 +25,15 @@ pub(super) fn InteractionHistory(
     sorted_link: Callback<Option<String>, String>,
 ) -> impl IntoView {
     let page = RwSignal::new(first_page.max(1));
-    // A criterion's link starts its history from the first page.
+    // A criterion's link starts its history from the first page. The address changes on
+    // every page turn too, so only a change of criterion counts.
     Effect::watch(
         move || by_criterion.get(),
-        move |_, _, _| page.set(1),
+        move |criterion, previous, _| {
+            if previous.is_some_and(|previous| previous != criterion) {
+                page.set(1);
+            }
+        },
         false,
     );
     let history = Resource::new(move || (page.get(), by_criterion.get()), {
