@@ -372,34 +372,4 @@ mod tests {
         // A hundred fields nobody fills cost nothing per conversation.
         assert!(facts.fields.len() == 1);
     }
-
-    #[test]
-    fn sparse_cells_take_changes_and_clearing_in_any_order() {
-        let mut cells = Cells::default();
-        for slot in [9, 3, 5] {
-            cells.set(slot, slot + 100);
-        }
-        assert!(cells.settle(10).is_empty());
-        // Overwrite one, clear one, add one before and one after.
-        assert_eq!(cells.set(5, 1), 105);
-        assert_eq!(cells.set(3, 0), 103);
-        cells.set(1, 2);
-        cells.set(12, 3);
-        cells.settle(20);
-        let Cells::Sparse { slots, codes, .. } = &cells else {
-            panic!("few values stay sparse");
-        };
-        assert_eq!(slots, &[1, 5, 9, 12]);
-        assert_eq!(codes, &[2, 1, 109, 3]);
-        // Filled past half: dense.
-        for slot in 0..15 {
-            cells.set(slot, 1);
-        }
-        cells.settle(20);
-        let Cells::Dense { codes, filled } = &cells else {
-            panic!("most slots filled: dense");
-        };
-        assert_eq!(*filled, 15);
-        assert_eq!(codes.len(), 20);
-    }
 }

@@ -21,7 +21,7 @@ pub(super) fn map_bytes(capacity: usize, entry: usize) -> usize {
 #[derive(Default)]
 pub(super) struct Dictionary {
     /// Value of code `n` at `n - 1`; empty while the code is free.
-    values: Vec<String>,
+    pub(super) values: Vec<String>,
     /// The case-folded value, likewise (what a text filter matches).
     folded: Vec<String>,
     /// Conversations holding each code.
@@ -32,7 +32,7 @@ pub(super) struct Dictionary {
 
 impl Dictionary {
     /// The code of `value`, counting one more conversation that holds it.
-    fn acquire(&mut self, value: String) -> u32 {
+    pub(super) fn acquire(&mut self, value: String) -> u32 {
         if let Some(&code) = self.code_of.get(&value) {
             self.refs[code as usize - 1] += 1;
             return code;
@@ -58,14 +58,14 @@ impl Dictionary {
     }
 
     /// The code of `value`, counting `holders` more conversations that hold it (at least one).
-    fn acquire_many(&mut self, value: String, holders: u32) -> u32 {
+    pub(super) fn acquire_many(&mut self, value: String, holders: u32) -> u32 {
         let code = self.acquire(value);
         self.refs[code as usize - 1] += holders.saturating_sub(1);
         code
     }
 
     /// One conversation fewer holds `code`; the last one frees it.
-    fn release(&mut self, code: u32) {
+    pub(super) fn release(&mut self, code: u32) {
         if code == 0 {
             return;
         }
@@ -97,7 +97,7 @@ impl Dictionary {
         self.code_of.len()
     }
 
-    fn bytes(&self) -> usize {
+    pub(super) fn bytes(&self) -> usize {
         let texts: usize = self
             .values
             .iter()
@@ -145,7 +145,7 @@ impl Default for Cells {
 impl Cells {
     /// Sets `slot`'s code, answering the code it held (0: none), except for a sparse slot not
     /// yet listed, whose earlier pending code [`Cells::settle`] answers instead.
-    fn set(&mut self, slot: u32, code: u32) -> u32 {
+    pub(super) fn set(&mut self, slot: u32, code: u32) -> u32 {
         match self {
             Cells::Dense { codes, filled } => {
                 let at = slot as usize;
@@ -182,7 +182,7 @@ impl Cells {
     /// chooses the cheaper layout (with room between the two thresholds, so a field that
     /// hovers at the edge does not switch at every write). Answers the codes that pending
     /// changes overwrote, for their holders to be released.
-    fn settle(&mut self, len: usize) -> Vec<u32> {
+    pub(super) fn settle(&mut self, len: usize) -> Vec<u32> {
         let mut overwritten = Vec::new();
         if let Cells::Sparse {
             slots,
@@ -269,7 +269,7 @@ impl Cells {
         overwritten
     }
 
-    fn bytes(&self) -> usize {
+    pub(super) fn bytes(&self) -> usize {
         match self {
             Cells::Dense { codes, .. } => codes.capacity() * size_of::<u32>(),
             Cells::Sparse {
@@ -343,5 +343,40 @@ impl FieldColumn {
 
     pub(super) fn bytes(&self) -> usize {
         self.cells.bytes() + self.dictionary.bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparse_cells_take_changes_and_clearing_in_any_order() {
+        let mut cells = Cells::default();
+        for slot in [9, 3, 5] {
+            cells.set(slot, slot + 100);
+        }
+        assert!(cells.settle(10).is_empty());
+        // Overwrite one, clear one, add one before and one after.
+        assert_eq!(cells.set(5, 1), 105);
+        assert_eq!(cells.set(3, 0), 103);
+        cells.set(1, 2);
+        cells.set(12, 3);
+        cells.settle(20);
+        let Cells::Sparse { slots, codes, .. } = &cells else {
+            panic!("few values stay sparse");
+        };
+        assert_eq!(slots, &[1, 5, 9, 12]);
+        assert_eq!(codes, &[2, 1, 109, 3]);
+        // Filled past half: dense.
+        for slot in 0..15 {
+            cells.set(slot, 1);
+        }
+        cells.settle(20);
+        let Cells::Dense { codes, filled } = &cells else {
+            panic!("most slots filled: dense");
+        };
+        assert_eq!(*filled, 15);
+        assert_eq!(codes.len(), 20);
     }
 }
