@@ -28,11 +28,11 @@ unit() {
   local start; start=$(date +%s)
   say "PostgreSQL for the store tests"
   bash scripts/ensure-postgres.sh
-  # The release profile, linted as it compiles (scripts/with-clippy.sh), like scripts/build.sh:
-  # the dependencies and the app crate are the ones `make run` already built, so only the test
-  # targets compile here, and the browser tests' build then finds the app crate ready.
+  # Linted as it compiles (scripts/with-clippy.sh), in the debug profile: the release profile
+  # would share the dependencies with `make run`'s build, but compiling the test targets at
+  # opt-level 3 took longer than the debug dependencies save (measured, see docs/performance.md).
   say "clippy (warnings denied) while building; unit and store tests (SQLite and PostgreSQL)"
-  bash scripts/with-clippy.sh cargo test --release -p app -p server -p tools --features app/ssr --locked 2>&1 | tee "$logs/cargo-test.log"
+  bash scripts/with-clippy.sh cargo test -p app -p server -p tools --features app/ssr --locked 2>&1 | tee "$logs/cargo-test.log"
   local passed sqlite postgres
   passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{s+=$4} END {print s+0}')
   sqlite=$(grep -Ec '^test sqlite::.* \.\.\. ok$' "$logs/cargo-test.log" || true)
