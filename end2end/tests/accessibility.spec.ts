@@ -79,7 +79,7 @@ test.describe('the Customers page', () => {
     const name = `Axe check ${uniqueSuffix()}`;
     await panel.getByLabel('Name this view').fill(name);
     await panel.getByRole('button', { name: 'Save view' }).click();
-    await expect(panel.getByRole('status')).toHaveText(`Saved “${name}”.`);
+    await expect(panel.getByRole('status').filter({ hasText: /\S/ })).toHaveText(`Saved “${name}”.`);
     await expect(panel.getByRole('link', { name, exact: true })).toBeVisible();
     await expectNoAxeViolations(page, 'Customers, the saved-views panel listing a view');
     await panel.getByRole('button', { name: `Rename ${name}`, exact: true }).click();
@@ -87,7 +87,7 @@ test.describe('the Customers page', () => {
     await expectNoAxeViolations(page, 'Customers, the saved-views panel renaming a view');
     await panel.getByRole('button', { name: 'Cancel' }).click();
     await panel.getByRole('button', { name: `Delete ${name}`, exact: true }).click();
-    await expect(panel.getByRole('status')).toHaveText(`Deleted “${name}”.`);
+    await expect(panel.getByRole('status').filter({ hasText: /\S/ })).toHaveText(`Deleted “${name}”.`);
   });
 });
 

@@ -287,7 +287,7 @@ test.describe('saved views', () => {
   async function saveAs(panel: Locator, name: string): Promise<void> {
     await panel.getByLabel('Name this view').fill(name);
     await panel.getByRole('button', { name: 'Save view' }).click();
-    await expect(panel.getByRole('status')).toHaveText(`Saved “${name}”.`);
+    await expect(panel.getByRole('status').filter({ hasText: /\S/ })).toHaveText(`Saved “${name}”.`);
   }
 
   test('save, open, rename, replace and delete a view', async ({ page }) => {
@@ -334,7 +334,7 @@ test.describe('saved views', () => {
     await panel.getByRole('button', { name: `Rename ${name}`, exact: true }).click();
     await box.fill(renamed);
     await panel.getByRole('button', { name: 'Save name' }).click();
-    await expect(panel.getByRole('status')).toHaveText(`Renamed to “${renamed}”.`);
+    await expect(panel.getByRole('status').filter({ hasText: /\S/ })).toHaveText(`Renamed to “${renamed}”.`);
     await expect(panel.getByRole('link', { name: renamed, exact: true })).toBeVisible();
     await expect(panel.getByRole('link', { name, exact: true })).toHaveCount(0);
 
@@ -346,7 +346,7 @@ test.describe('saved views', () => {
     expect(replaced.searchParams.get('f.queue')).toBeNull();
 
     await panel.getByRole('button', { name: `Delete ${renamed}`, exact: true }).click();
-    await expect(panel.getByRole('status')).toHaveText(`Deleted “${renamed}”.`);
+    await expect(panel.getByRole('status').filter({ hasText: /\S/ })).toHaveText(`Deleted “${renamed}”.`);
     await expect(panel.getByRole('link', { name: renamed, exact: true })).toHaveCount(0);
   });
 
@@ -379,7 +379,7 @@ test.describe('saved views', () => {
 
       panel = await openPanel(page);
       await panel.getByRole('button', { name: `Delete ${name}`, exact: true }).click();
-      await expect(panel.getByRole('status')).toHaveText(`Deleted “${name}”.`);
+      await expect(panel.getByRole('status').filter({ hasText: /\S/ })).toHaveText(`Deleted “${name}”.`);
     } finally {
       if (!deleted) {
         try {
