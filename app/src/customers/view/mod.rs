@@ -81,8 +81,17 @@ pub fn CustomersRoute() -> impl IntoView {
         query.track();
         opened.forget_all();
     });
-    let shown_version = Signal::derive(move || {
-        customers.with(|page| page.as_ref()?.as_ref().ok().map(|page| page.data_version))
+    // The data version of the rows on screen, for the live notice. Copied by an effect of the
+    // page, outside every Suspense: a resource read under one (the notice sits inside the
+    // sign-in gate's) counts as that Suspense's pending work, and each new view would render
+    // the whole page again, taking focus and the rows on screen with it.
+    let shown_version = RwSignal::new(None::<i64>);
+    Effect::new(move |_| {
+        let version =
+            customers.with(|page| page.as_ref()?.as_ref().ok().map(|page| page.data_version));
+        if version.is_some() {
+            shown_version.set(version);
+        }
     });
     let (busy, set_busy) = signal(false);
     // The pending flag only ever changes in the browser. On the server the Transition's
@@ -189,7 +198,7 @@ pub fn CustomersRoute() -> impl IntoView {
                         {move || notes.get().join(" ")}
                     </p>
                 </Show>
-                <LiveNotice shown=shown_version on_update=Callback::new(move |_| customers.refetch()) />
+                <LiveNotice shown=shown_version.read_only() on_update=Callback::new(move |_| customers.refetch()) />
                 <div class="results" aria-busy=move || busy.get().to_string()>
                     <Transition
                         fallback=|| view! { <p class="loading">"Loading customers…"</p> }
