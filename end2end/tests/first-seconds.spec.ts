@@ -66,6 +66,22 @@ test.describe('before the client wakes, and without it', () => {
     await page.goto('/customers?q=zoe');
     await rowToggle(customerRow(page, 'zoe@example.com')).click();
     await expect(page).toHaveURL(/open=zoe%40example\.com/);
+    // The server's page shows the row opened, its history's first page, and a pager of links.
+    const zoe = customerRow(page, 'zoe@example.com');
+    await expect(rowToggle(zoe)).toHaveAttribute('aria-expanded', 'true');
+    const history = page.getByRole('table', { name: 'Interaction history' });
+    const historyPager = page.getByRole('navigation', { name: 'Interaction history pages' });
+    await expect(history.locator('tbody tr')).toHaveCount(8);
+    await expect(history.locator('tbody tr').first().getByRole('link').first()).toHaveText('Zoë conversation 12');
+    await expect(historyPager).toContainText('1–8 of 12');
+    await historyPager.getByRole('link', { name: 'Next page' }).click();
+    await expect(page).toHaveURL(/hpage=2/);
+    await expect(historyPager).toContainText('9–12 of 12');
+    await expect(history.locator('tbody tr').last().getByRole('link').first()).toHaveText('Zoë conversation 1');
+    // And its button, now a link to the address without it, closes it.
+    await rowToggle(customerRow(page, 'zoe@example.com')).click();
+    await expect(page).not.toHaveURL(/open=/);
+    await expect(history).toHaveCount(0);
     // Still no client: the page was served whole each time.
     await expect(page.locator('html')).not.toHaveAttribute('data-hydrated', 'true');
   });

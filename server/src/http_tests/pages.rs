@@ -362,3 +362,37 @@ pub(super) fn data_is_shown_as_text_and_pages_carry_security_headers() {
         assert!(page.headers.contains_key(header::REFERRER_POLICY));
     })
 }
+
+#[test]
+pub(super) fn the_server_renders_the_row_the_address_opens_with_its_history() {
+    shared_runtime().block_on(async {
+        let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+        let app = app().await;
+        let cookie = app.cookie("manager@acme.example").await;
+        let closed = app.page("/customers?q=zoe", Some(&cookie)).await;
+        assert_eq!(closed.status, StatusCode::OK);
+        assert!(closed.body.contains("zoe@example.com"));
+        assert!(!closed.body.contains("history-table"));
+
+        // Usable before the client wakes and without it: the history is in the page.
+        let opened = app
+            .page("/customers?q=zoe&open=zoe%40example.com", Some(&cookie))
+            .await;
+        assert_eq!(opened.status, StatusCode::OK);
+        assert!(opened.body.contains("history-table"), "{}", opened.body);
+        assert!(opened.body.contains("Call a1"));
+        assert!(opened.body.contains(r#"aria-expanded="true""#));
+        assert!(opened.body.contains("Interaction history pages"));
+
+        // Another organisation's customer, or one not among the rows, opens nothing.
+        for path in [
+            "/customers?open=secret%40globex.example",
+            "/customers?q=xss&open=zoe%40example.com",
+        ] {
+            let answer = app.page(path, Some(&cookie)).await;
+            assert_eq!(answer.status, StatusCode::OK, "{path}");
+            assert!(!answer.body.contains("history-table"), "{path}");
+            assert!(!answer.body.contains("Globex Secret"), "{path}");
+        }
+    })
+}

@@ -90,7 +90,7 @@ pub(super) fn InteractionHistory(
                         Ok(data) => view! {
                             <HistoryTable
                                 data=data.rows
-                                turn_to=turn_to
+                                turn=Turn::Buttons(turn_to)
                                 criterion_label=data.criterion_label
                                 newest_first=sorted_link.run(None)
                             />
@@ -123,7 +123,8 @@ pub(super) const HISTORY_PAGER: &[Part] = &[
 #[component]
 pub(super) fn HistoryTable(
     data: Page<InteractionRow>,
-    turn_to: Callback<u32>,
+    /// Buttons that turn the page in place, or links to the row's addresses (the server's).
+    turn: Turn,
     /// The criterion the history is sorted by (lowest first), with a column of its scores.
     criterion_label: Option<String>,
     /// The address of the same row, newest first.
@@ -208,7 +209,7 @@ pub(super) fn HistoryTable(
             label="Interaction history pages"
             current=current
             last=last
-            turn=Turn::Buttons(turn_to)
+            turn=turn
             parts=HISTORY_PAGER
             range=range
         />

@@ -5,6 +5,7 @@
 mod filters;
 mod history;
 mod legend;
+mod opened_row;
 mod pager;
 mod saved_views_menu;
 mod table;
@@ -74,6 +75,14 @@ pub fn CustomersRoute() -> impl IntoView {
     let fields = Resource::new(|| (), |_| customer_fields());
     let representatives = Resource::new(|| (), |_| customer_representatives());
     let customers = Resource::new(move || query.get(), list_customers);
+    // The history of the row the address opens, read by the server for its page.
+    let opened_on_server = Resource::new(
+        move || focus.get(),
+        move |focus| opened_row::read_opened_row(customers, focus),
+    );
+    // The browser shows what the server read only while it hydrates the server's page: later
+    // views open their rows live.
+    let hydrating = StoredValue::new(true);
     // The rows opened, kept across the live notice's Update; a new view starts closed.
     let opened = table::OpenedRows::default();
     provide_context(opened);
@@ -208,13 +217,24 @@ pub fn CustomersRoute() -> impl IntoView {
                             match customers.await {
                                 Ok(page) => {
                                     let known = fields.await.unwrap_or_default();
+                                    // Awaited on the server only: in the browser a new row
+                                    // focus must not render the table again.
+                                    #[cfg(feature = "ssr")]
+                                    let opened = opened_on_server.await;
+                                    #[cfg(not(feature = "ssr"))]
+                                    let opened = if hydrating.get_value() {
+                                        opened_on_server.get_untracked().flatten()
+                                    } else {
+                                        None
+                                    };
+                                    hydrating.set_value(false);
                                     let asked = query.get_untracked();
                                     let dropped = dropped_filter_notes(&asked, &page.query, &known);
                                     view! {
                                         {(!dropped.is_empty()).then(|| view! {
                                             <p class="notice" role="status">{dropped.join(" ")}</p>
                                         })}
-                                        <CustomerTable page=page query=query focus=focus />
+                                        <CustomerTable page=page query=query focus=focus opened=opened />
                                     }
                                         .into_any()
                                 }

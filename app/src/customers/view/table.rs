@@ -2,8 +2,10 @@
 
 use super::history::InteractionHistory;
 use super::legend::BandLegend;
+use super::opened_row::{OpenedOnServer, ServerHistory};
 use super::pager::CustomerPager;
 use crate::components::{group_thousands, BandMark};
+use crate::criteria::breakdown_server::CriterionHistory;
 use crate::customers::model::{CustomerRow, CustomersPage, Direction, RowChange};
 use crate::customers::query::{CustomerQuery, RowFocus, SortDir, SortKey};
 use leptos::prelude::*;
@@ -52,6 +54,8 @@ pub(super) fn CustomerTable(
     page: CustomersPage,
     query: Memo<CustomerQuery>,
     focus: Memo<RowFocus>,
+    /// The row the address opens, as the server read it (on the server's page only).
+    opened: Option<OpenedOnServer>,
 ) -> impl IntoView {
     if page.customers.rows.is_empty() {
         return view! { <EmptyState query=page.query total=page.customers.total /> }.into_any();
@@ -95,6 +99,10 @@ pub(super) fn CustomerTable(
                         .map(|row| {
                             let open = asked.open.as_deref() == Some(row.identifier.as_str());
                             let hpage = if open { asked.hpage } else { 1 };
+                            let from_server = opened
+                                .as_ref()
+                                .filter(|opened| open && opened.identifier == row.identifier)
+                                .map(|opened| opened.history.clone());
                             // The address sorts the history of the row it opens.
                             let identifier = row.identifier.clone();
                             let by_criterion = Signal::derive(move || {
@@ -111,6 +119,7 @@ pub(super) fn CustomerTable(
                                     hpage=hpage
                                     by_criterion=by_criterion
                                     compared=compared
+                                    from_server=from_server
                                 />
                             }
                         })
@@ -184,17 +193,23 @@ pub(super) fn CustomerRowView(
     by_criterion: Signal<Option<String>>,
     /// The table has a Change column.
     compared: bool,
+    /// This row's history as the server read it, shown until the client opens the row live.
+    from_server: Option<CriterionHistory>,
 ) -> impl IntoView {
     let expanded = RwSignal::new(false);
+    let from_server = RwSignal::new(from_server);
+    let shown_open = move || expanded.get() || from_server.with(Option::is_some);
     let opened = use_context::<OpenedRows>().unwrap_or_default();
     let remembered = opened.page_of(&row.identifier);
     let open = open || remembered.is_some();
     let hpage = remembered.unwrap_or(hpage);
-    // A row the address opens is opened in the browser, once the page is live: its history
-    // and trend then load as for a click. (Rendered open by the server, their resources
-    // would be created in a second render pass there and no longer match the client's.)
+    // A row the address opens is opened live in the browser, once the page is live: its
+    // history, trend and criteria then load as for a click, in place of the server's plain
+    // history. (The live history's resources, created by the server in a second render
+    // pass, would no longer match the client's.)
     Effect::new(move |_| {
         if open {
+            from_server.set(None);
             expanded.set(true);
         }
     });
@@ -232,7 +247,7 @@ pub(super) fn CustomerRowView(
         let identifier = identifier.clone();
         move || {
             let current = query.get();
-            if expanded.get() {
+            if shown_open() {
                 current.href()
             } else {
                 RowFocus::href(&current, &identifier, 1)
@@ -244,7 +259,7 @@ pub(super) fn CustomerRowView(
     view! {
         // Click anywhere on the row opens it; the button in its first cell is the control that
         // keyboards and screen readers use (the disclosure pattern).
-        <tr class="customer-row" class:expanded=move || expanded.get() on:click=move |_| toggle()>
+        <tr class="customer-row" class:expanded=shown_open on:click=move |_| toggle()>
             <td class="customer-col">
                 // A link to the address that opens (or closes) the row, so it works before
                 // the client wakes; once awake, the row opens in place (the click reaches the
@@ -255,7 +270,7 @@ pub(super) fn CustomerRowView(
                     role="button"
                     href=toggle_href
                     data-noscroll=""
-                    aria-expanded=move || expanded.get().to_string()
+                    aria-expanded=move || shown_open().to_string()
                     aria-controls=history_id.clone()
                     on:click=|event| event.prevent_default()
                     on:keydown=move |event: web_sys::KeyboardEvent| {
@@ -282,6 +297,21 @@ pub(super) fn CustomerRowView(
             </td>
             {compared.then(|| view! { <ChangeCell change=row.change.clone() /> })}
         </tr>
+        {
+            let (history_id, identifier) = (history_id.clone(), identifier.clone());
+            move || from_server.get().map(|history| view! {
+                <tr class="history-row" id=history_id.clone()>
+                    <td colspan=if compared { "6" } else { "5" }>
+                        <ServerHistory
+                            history=history
+                            identifier=identifier.clone()
+                            query=query
+                            by_criterion=by_criterion.get_untracked()
+                        />
+                    </td>
+                </tr>
+            })
+        }
         <Show when=move || expanded.get()>
             <tr class="history-row" id=history_id.clone()>
                 <td colspan=if compared { "6" } else { "5" }>
