@@ -209,9 +209,15 @@ pub(super) fn customers_status(addr: &str, cookie: &str) -> BenchResult<u16> {
 
 /// Signs the benchmark manager in through the login server function; answers the cookie.
 pub(super) fn sign_in(addr: &str) -> BenchResult<String> {
+    sign_in_as(addr, MANAGER, PASSWORD)
+}
+
+/// Signs `email` in through the login server function; answers the cookie.
+pub(super) fn sign_in_as(addr: &str, email: &str, password: &str) -> BenchResult<String> {
     let body = format!(
-        "email={}&password={PASSWORD}&next=%2Fcustomers",
-        app::text::encode_component(MANAGER)
+        "email={}&password={}&next=%2Fcustomers",
+        app::text::encode_component(email),
+        app::text::encode_component(password)
     );
     let mut stream = std::net::TcpStream::connect(addr)?;
     write!(

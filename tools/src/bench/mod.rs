@@ -6,6 +6,7 @@
 
 mod client;
 mod dataset;
+mod first_seconds;
 mod http;
 mod live;
 mod report;
@@ -86,6 +87,10 @@ pub struct BenchArgs {
     /// question; 0 skips it.
     #[arg(long, default_value_t = 300_000)]
     big_import: u32,
+    /// Measure only the first seconds of the Customers page in Chromium (cold loads under
+    /// "Slow 4G" and a 4× CPU slowdown, on the demo data): seconds, not the whole benchmark.
+    #[arg(long)]
+    first_seconds_only: bool,
     /// Measure only the live page's event streams (memory for 200, a notice's latency), on
     /// a small database of its own: seconds, not the whole benchmark.
     #[arg(long)]
@@ -101,6 +106,11 @@ pub async fn run_bench(args: BenchArgs) -> BenchResult<()> {
     }
     if args.live_only {
         return live::run_live_only(&args).await;
+    }
+    if args.first_seconds_only {
+        let figures = first_seconds::measure_first_seconds(&args).await?;
+        println!("First seconds in Chromium: {}.", figures.line());
+        return Ok(());
     }
     std::fs::create_dir_all(&args.work_dir)?;
     let data = args
@@ -188,6 +198,14 @@ pub async fn run_bench(args: BenchArgs) -> BenchResult<()> {
         }
     }
     report.client = measure_client(&args.site_pkg)?;
+    eprintln!("bench: the first seconds of the Customers page in Chromium");
+    report.first_seconds = match first_seconds::measure_first_seconds(&args).await {
+        Ok(figures) => Some(figures),
+        Err(error) => {
+            eprintln!("bench: the first seconds were not measured: {error:#}");
+            None
+        }
+    };
     let text = report.render();
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;
