@@ -333,7 +333,7 @@ pub struct ImportPreview {
 }
 
 /// The headings of [`PreviewRow::cells`].
-pub const PREVIEW_HEADINGS: [&str; 8] = [
+pub const PREVIEW_HEADINGS: [&str; 9] = [
     "External id",
     "Customer",
     "Representative",
@@ -342,6 +342,7 @@ pub const PREVIEW_HEADINGS: [&str; 8] = [
     "Score",
     "Title",
     "Fields",
+    "Criteria",
 ];
 
 /// One row of the preview: its values as read (see [`PREVIEW_HEADINGS`]), or what is wrong

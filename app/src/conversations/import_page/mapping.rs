@@ -3,7 +3,7 @@
 //! leaves out the columns mapped to nothing, row by row, so the import's own rules (and its
 //! line numbers) apply unchanged. Also the page's preview of the first rows.
 
-use super::super::import::{parse_csv, parse_ndjson, ImportRow, RowErrors};
+use super::super::import::{parse_csv, parse_ndjson, ImportRow, RowErrors, NOT_APPLICABLE_CELL};
 use super::super::model::format_score;
 use super::columns::{
     ImportPreview, MappedColumn, PreviewRow, LEAVE_OUT, MAX_COLUMNS, MAX_COLUMN_NAME_CHARS,
@@ -234,6 +234,19 @@ fn cells_of(row: &ImportRow) -> Vec<String> {
             .map(|(key, value)| format!("{key}: {value}"))
             .collect::<Vec<_>>()
             .join("; "),
+        // As a CSV cell would say it: a score, or `n/a` for not applicable.
+        {
+            let mut criteria: Vec<_> = c.criteria.iter().collect();
+            criteria.sort();
+            criteria
+        }
+        .into_iter()
+        .map(|(key, score)| match score {
+            Some(hundredths) => format!("{key}: {}", format_score(*hundredths)),
+            None => format!("{key}: {NOT_APPLICABLE_CELL}"),
+        })
+        .collect::<Vec<_>>()
+        .join("; "),
     ]
 }
 
@@ -361,7 +374,7 @@ pub fn preview_ndjson(sample: &[u8], truncated: bool) -> ImportPreview {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conversations::import_page::columns::guess_mapping;
+    use crate::conversations::import_page::columns::{guess_mapping, PREVIEW_HEADINGS};
 
     const FOREIGN: &str =
         "Call ID,Caller,Agent Email,Start Time,Channel,QA Score,Subject,Recording URL\n\
@@ -389,6 +402,32 @@ mod tests {
         assert_eq!(errors.total, 1);
         // The line the command line would report for the file (the CSV reader's count).
         assert_eq!(errors.errors[0].line, 3);
+    }
+
+    #[test]
+    fn the_preview_shows_criterion_scores_as_read() {
+        let csv = "external_id,customer,representative,occurred_at,type,score,title,criterion.greeting,criterion.empathy\n\
+                   c1,ann@example.com,rep@acme.example,2026-03-14T09:30:00Z,voice,80,Call,72.5,n/a\n\
+                   c2,bob@example.com,rep@acme.example,2026-03-15T09:30:00Z,voice,80,Call,,101\n";
+        let preview = preview_csv(csv.as_bytes(), false, |header| guess_mapping(header, &[]))
+            .expect("preview");
+        assert!(preview.problems.is_empty(), "{:?}", preview.problems);
+        let criteria = PREVIEW_HEADINGS
+            .iter()
+            .position(|h| *h == "Criteria")
+            .expect("a heading");
+        assert_eq!(
+            preview.rows[0].cells[criteria],
+            "empathy: n/a; greeting: 72.5"
+        );
+        assert!(
+            preview.rows[1]
+                .problems
+                .iter()
+                .any(|p| p.contains("empathy")),
+            "{:?}",
+            preview.rows[1]
+        );
     }
 
     #[test]
