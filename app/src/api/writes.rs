@@ -130,20 +130,8 @@ pub(super) async fn delete_customer(
     Extension(guard): Extension<Arc<WriteGuard>>,
     Path(identifier): Path<String>,
 ) -> Result<Json<Deleted>, ApiError> {
-    let not_found = || {
-        ApiError::not_found(format!(
-            "There is no customer `{}`.",
-            identifier.escape_debug()
-        ))
-    };
-    // No stored identifier is that long or holds a control character.
-    if crate::limits::text_problem(&identifier, crate::limits::MAX_IDENTIFIER_CHARS).is_some() {
-        return Err(not_found());
-    }
-    let _slot = guard.slot().await.map_err(ApiError::busy_writing)?;
-    let erased = erasure::delete_customer(&state.db, client.org_id, &identifier)
-        .await?
-        .ok_or_else(not_found)?;
+    let erasing = erasure::delete_customer(&state.db, client.org_id, &identifier);
+    let erased = erase_named(&guard, "customer", &identifier, erasing).await?;
     tracing::info!(
         org_id = client.org_id,
         token_id = client.token_id,
@@ -174,23 +162,28 @@ pub(super) async fn delete_conversation(
     Extension(guard): Extension<Arc<WriteGuard>>,
     Path(external_id): Path<String>,
 ) -> Result<Json<Deleted>, ApiError> {
-    let not_found = || {
-        ApiError::not_found(format!(
-            "There is no conversation `{}`.",
-            external_id.escape_debug()
-        ))
-    };
-    if crate::limits::text_problem(&external_id, crate::limits::MAX_IDENTIFIER_CHARS).is_some() {
-        return Err(not_found());
-    }
-    let _slot = guard.slot().await.map_err(ApiError::busy_writing)?;
-    let erased = erasure::delete_conversation(&state.db, client.org_id, &external_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let erasing = erasure::delete_conversation(&state.db, client.org_id, &external_id);
+    let erased = erase_named(&guard, "conversation", &external_id, erasing).await?;
     tracing::info!(
         org_id = client.org_id,
         token_id = client.token_id,
         "API: a conversation was erased"
     );
     Ok(Json(erased.into()))
+}
+
+/// Runs `erasing` (the erasure of the `what` named `key`) in a write slot: 404 when no such row
+/// exists, and at once for a key no stored one could be (too long, a control character).
+async fn erase_named(
+    guard: &WriteGuard,
+    what: &str,
+    key: &str,
+    erasing: impl std::future::Future<Output = crate::db::StoreResult<Option<Erased>>>,
+) -> Result<Erased, ApiError> {
+    let not_found = || ApiError::not_found(format!("There is no {what} `{}`.", key.escape_debug()));
+    if crate::limits::text_problem(key, crate::limits::MAX_IDENTIFIER_CHARS).is_some() {
+        return Err(not_found());
+    }
+    let _slot = guard.slot().await.map_err(ApiError::busy_writing)?;
+    erasing.await?.ok_or_else(not_found)
 }

@@ -2,7 +2,7 @@
 //! `criterion.<key>` cells, the row check, and the check against the organisation's criteria.
 
 use super::checks::{shown, Collector};
-use super::json_items::{drain_seq, Loose};
+use super::json_items::{drain_seq, not_an_object_visits, Loose};
 use crate::conversations::store::NewConversation;
 use crate::criteria::model::CRITERION_KEY_RULE;
 use crate::db::{StoreResult, Tx};
@@ -175,28 +175,5 @@ impl<'de> Visitor<'de> for CriteriaObject<'_> {
         Ok(scores)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        drain_seq(seq)?;
-        Ok(self.not_an_object())
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(self.not_an_object())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(self.not_an_object())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(self.not_an_object())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(self.not_an_object())
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(self.not_an_object())
-    }
+    not_an_object_visits!();
 }

@@ -38,6 +38,39 @@ pub(super) fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Err
     Ok(())
 }
 
+/// The visits of a visitor of a JSON object for the values that are not objects (an array, a
+/// boolean, a number, a string): each reads past the value and answers the visitor's
+/// `not_an_object()`, which notes the error of its line.
+macro_rules! not_an_object_visits {
+    () => {
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            drain_seq(seq)?;
+            Ok(self.not_an_object())
+        }
+
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(self.not_an_object())
+        }
+
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(self.not_an_object())
+        }
+
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(self.not_an_object())
+        }
+
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(self.not_an_object())
+        }
+
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(self.not_an_object())
+        }
+    };
+}
+pub(super) use not_an_object_visits;
+
 /// Reads and drops the rest of an object.
 fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
     while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
@@ -176,32 +209,9 @@ impl<'de> Visitor<'de> for Item<'_> {
         Ok(Some(raw))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        drain_seq(seq)?;
-        Ok(self.not_an_object())
-    }
+    not_an_object_visits!();
 
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(self.not_an_object())
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(self.not_an_object())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(self.not_an_object())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(self.not_an_object())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(self.not_an_object())
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
         Ok(self.not_an_object())
     }
 }
@@ -266,30 +276,7 @@ impl<'de> Visitor<'de> for Fields<'_> {
         Ok(fields)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        drain_seq(seq)?;
-        Ok(self.not_an_object())
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(self.not_an_object())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(self.not_an_object())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(self.not_an_object())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(self.not_an_object())
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(self.not_an_object())
-    }
+    not_an_object_visits!();
 }
 
 /// Why a batch was not read.
