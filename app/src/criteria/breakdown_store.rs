@@ -7,8 +7,8 @@
 use super::breakdown::{weakest_first, CriterionFigures, CriterionSums};
 use super::model::Criterion;
 use crate::customers::store::{
-    history_window, push_counting_conversations, Conditions, HistoryWindow, InteractionRecord,
-    HISTORY_COLUMNS,
+    history_window, push_counting_conversations, push_history_conversations, Conditions,
+    HistoryWindow, InteractionRecord, HISTORY_COLUMNS,
 };
 use crate::db::{Db, Sql, StoreResult, Tx};
 use crate::page::Page;
@@ -170,7 +170,7 @@ pub async fn history_by_criterion(
     )
     .bind(criterion_id)
     .push(") AS criterion_score");
-    push_counting_conversations(&mut sql, backend, org_id, conditions, Some(customer_id));
+    push_history_conversations(&mut sql, org_id, conditions, customer_id);
     let order = |mirrored: bool| {
         if mirrored {
             " ORDER BY criterion_score DESC NULLS FIRST, v.occurred_at_ms ASC, v.id ASC"

@@ -71,8 +71,11 @@ enum Scope {
     /// The whole organisation: a Customers page, on a database of this kind (the join order
     /// is written for each).
     Organisation(Backend),
-    /// One customer's history, with the representatives joined.
-    Customer(i64),
+    /// One customer's conversations; `representatives` joins theirs as `u`, for a history's
+    /// rows. Only what a statement reads is joined: SQLite has no statistics, and with the
+    /// representatives joined to a bare count it drove the count from the organisation's
+    /// index (every conversation of the organisation) instead of the customer's.
+    Customer { id: i64, representatives: bool },
 }
 
 /// `FROM … WHERE …` over the organisation's scored conversations that pass the filters
@@ -127,7 +130,11 @@ fn push_matching_conversations(
     if with_customers || !search.is_empty() {
         sql.push(" JOIN customers c ON c.id = v.customer_id AND c.org_id = v.org_id");
     }
-    if matches!(scope, Scope::Customer(_)) {
+    if let Scope::Customer {
+        representatives: true,
+        ..
+    } = scope
+    {
         sql.push(" JOIN users u ON u.id = v.representative_id AND u.org_id = v.org_id");
     }
     sql.push(" WHERE v.org_id = ")
@@ -137,8 +144,8 @@ fn push_matching_conversations(
         sql.push(" AND ");
         push_filter_match(sql, "fl", filter);
     }
-    if let Scope::Customer(customer_id) = scope {
-        sql.push(" AND v.customer_id = ").bind(customer_id);
+    if let Scope::Customer { id, .. } = scope {
+        sql.push(" AND v.customer_id = ").bind(id);
     }
     if let Some(from_ms) = conditions.from_ms {
         sql.push(" AND v.occurred_at_ms >= ").bind(from_ms);
@@ -173,8 +180,26 @@ pub(crate) fn push_counting_conversations(
     customer_id: Option<i64>,
 ) {
     let scope = match customer_id {
-        Some(customer_id) => Scope::Customer(customer_id),
+        Some(id) => Scope::Customer {
+            id,
+            representatives: false,
+        },
         None => Scope::Organisation(backend),
+    };
+    push_matching_conversations(sql, org_id, "", conditions, scope, false);
+}
+
+/// ` FROM … WHERE …` over one customer's conversations that count under `conditions`, with
+/// their representatives joined as `u`: the rows of a history ([`HISTORY_COLUMNS`]).
+pub(crate) fn push_history_conversations(
+    sql: &mut Sql,
+    org_id: i64,
+    conditions: &Conditions,
+    customer_id: i64,
+) {
+    let scope = Scope::Customer {
+        id: customer_id,
+        representatives: true,
     };
     push_matching_conversations(sql, org_id, "", conditions, scope, false);
 }
@@ -435,22 +460,21 @@ pub struct InteractionRecord {
 }
 
 /// `select` over one customer's scored conversations that count under `conditions`, with
-/// their representatives joined: the history's and the trend's statements start here.
+/// their representatives joined when `representatives`: the history's and the trend's
+/// statements start here.
 fn customer_conversations(
     select: &str,
     org_id: i64,
     customer_id: i64,
     conditions: &Conditions,
+    representatives: bool,
 ) -> Sql {
     let mut sql = Sql::new(select);
-    push_matching_conversations(
-        &mut sql,
-        org_id,
-        "",
-        conditions,
-        Scope::Customer(customer_id),
-        false,
-    );
+    let scope = Scope::Customer {
+        id: customer_id,
+        representatives,
+    };
+    push_matching_conversations(&mut sql, org_id, "", conditions, scope, false);
     sql
 }
 
@@ -465,8 +489,8 @@ pub async fn history_page(
     page: u32,
     page_size: u32,
 ) -> StoreResult<Page<InteractionRecord>> {
-    let count = customer_conversations("SELECT COUNT(*)", org_id, customer_id, conditions);
-    let sql = customer_conversations(HISTORY_COLUMNS, org_id, customer_id, conditions);
+    let count = customer_conversations("SELECT COUNT(*)", org_id, customer_id, conditions, false);
+    let sql = customer_conversations(HISTORY_COLUMNS, org_id, customer_id, conditions, true);
     let order = |mirrored: bool| {
         let direction = if mirrored { "ASC" } else { "DESC" };
         format!(" ORDER BY v.occurred_at_ms {direction}, v.id {direction}")
@@ -532,12 +556,13 @@ pub async fn trend_points(
     conditions: &Conditions,
     limit: usize,
 ) -> StoreResult<(Vec<TrendPoint>, i64)> {
-    let count = customer_conversations("SELECT COUNT(*)", org_id, customer_id, conditions);
+    let count = customer_conversations("SELECT COUNT(*)", org_id, customer_id, conditions, false);
     let mut sql = customer_conversations(
         "SELECT v.occurred_at_ms AS at_ms, v.score_hundredths AS score",
         org_id,
         customer_id,
         conditions,
+        false,
     );
     sql.push(" ORDER BY v.occurred_at_ms DESC, v.id DESC LIMIT ")
         .bind(i64::try_from(limit).unwrap_or(i64::MAX));
