@@ -128,3 +128,22 @@ for (const size of SIZES) {
     });
   });
 }
+
+test.describe('the toolbar on a laptop, 1366 px wide', () => {
+  test.use({ viewport: { width: 1366, height: 768 } });
+
+  test('the filters read as one bar: the channels are one row of toggles, and nothing leaves a band above the search box', async ({ page }) => {
+    await open(page, '/customers');
+    const toggles = page.getByRole('group', { name: 'Channel' }).getByRole('checkbox');
+    await expect(toggles).toHaveCount(3);
+    const tops = await toggles.evaluateAll((boxes) => boxes.map((box) => Math.round(box.getBoundingClientRect().top)));
+    expect(new Set(tops).size, `the channel toggles sit at ${tops.join(', ')}`).toBe(1);
+    // Every control of the first row of the bar sits at its top: the tallest thing in the row
+    // is a label over a 38 px control, so the search box is no lower than the others.
+    const searchTop = (await page.getByLabel('Search customers').boundingBox())!.y;
+    const queueTop = (await page.getByLabel('Queue').boundingBox())!.y;
+    const toolbarTop = (await page.getByRole('search').boundingBox())!.y;
+    expect(Math.abs(searchTop - queueTop)).toBeLessThanOrEqual(1);
+    expect(searchTop - toolbarTop, 'the search box sits right under its label at the top of the bar').toBeLessThanOrEqual(30);
+  });
+});
