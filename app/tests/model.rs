@@ -2,7 +2,8 @@
 //! on both backends and compared with a plain in-memory model of the Customers page's rules.
 //! The store answers pages from an in-memory read model that it brings up to date from the
 //! rows changed since the version it holds, and reads late history pages backwards; the model
-//! does neither, so any drift between the two shows up here. Queries run after every batch,
+//! does neither, so any drift between the two shows up here. The criteria breakdown of the
+//! history's customer is checked beside it. Queries run after every batch,
 //! so the read model is checked after incremental updates too, not only after a first load.
 #![cfg(feature = "ssr")]
 
@@ -10,6 +11,7 @@ mod support;
 
 use app::conversations::model::Channel;
 use app::conversations::store::{write_conversations, NewConversation};
+use app::criteria::breakdown_store::{criteria_breakdown, Subject};
 use app::customers::query::{CustomerQuery, Day, Period, SortDir, SortKey};
 use app::customers::read_model::ReadModels;
 use app::customers::service::{customers_page, history_page, resolve_question, Strictness};
@@ -35,6 +37,8 @@ const QUEUES: [&str; 2] = ["Billing", "Technical"];
 const PRODUCTS: [&str; 4] = ["Alpha", "alphabet", "Beta 50%", "gamma"];
 const PRODUCT_FILTERS: [&str; 3] = ["alpha", "%", "TA 5"];
 const REPS: [&str; 3] = ["rep@example.com", "sam@example.com", "kim@example.com"];
+/// The organisation's playbook criteria.
+const CRITERIA: [&str; 2] = ["greeting", "empathy"];
 /// Conversations happen at 22:13:20 UTC on day `n` after this one (the organisation is on UTC).
 const FIRST_DAY: (i32, u32, u32) = (2023, 11, 14);
 const FIRST_MS: i64 = 1_700_000_000_000;
@@ -50,6 +54,9 @@ struct Row {
     product: Option<usize>,
     channel: usize,
     rep: usize,
+    /// Per criterion of [`CRITERIA`]: not scored (`None`), not applicable (`Some(None)`), or
+    /// a score in hundredths.
+    criteria: [Option<Option<i64>>; 2],
 }
 
 #[derive(Clone, Debug)]
@@ -84,9 +91,10 @@ fn row() -> impl Strategy<Value = Row> {
         proptest::option::of(0..PRODUCTS.len()),
         0..Channel::ALL.len(),
         0..REPS.len(),
+        [criterion_score(), criterion_score()],
     )
         .prop_map(
-            |(external, customer, name, day, score, queue, product, channel, rep)| Row {
+            |(external, customer, name, day, score, queue, product, channel, rep, criteria)| Row {
                 external,
                 customer,
                 name,
@@ -97,8 +105,18 @@ fn row() -> impl Strategy<Value = Row> {
                 product,
                 channel,
                 rep,
+                criteria,
             },
         )
+}
+
+/// A conversation's score on one criterion: not scored, not applicable, or a score.
+fn criterion_score() -> impl Strategy<Value = Option<Option<i64>>> {
+    prop_oneof![
+        1 => Just(None),
+        1 => Just(Some(None)),
+        3 => (0i64..=10_000).prop_map(|s| Some(Some(s))),
+    ]
 }
 
 fn query() -> impl Strategy<Value = Query> {
@@ -186,7 +204,11 @@ impl Row {
             occurred_at_ms: FIRST_MS + self.day * 86_400_000,
             score_hundredths: self.score,
             fields,
-            criteria: Vec::new(),
+            criteria: CRITERIA
+                .iter()
+                .zip(self.criteria)
+                .filter_map(|(key, score)| Some(((*key).to_owned(), score?)))
+                .collect(),
         }
     }
 }
@@ -411,6 +433,23 @@ impl Model {
         rows
     }
 
+    /// Per criterion of [`CRITERIA`], how many counting conversations (one customer's, when
+    /// given) have a score on it and the scores' sum: what the breakdown's two sides show.
+    fn criterion_sums(&self, customer: Option<usize>, query: &Query) -> Vec<(i64, i64)> {
+        (0..CRITERIA.len())
+            .map(|criterion| {
+                let scores: Vec<i64> = self
+                    .conversations
+                    .values()
+                    .filter(|row| customer.is_none_or(|c| row.customer == c))
+                    .filter(|row| self.counts(row, query))
+                    .filter_map(|row| row.criteria[criterion].flatten())
+                    .collect();
+                (scores.len() as i64, scores.iter().sum())
+            })
+            .collect()
+    }
+
     /// The days of one customer's counting conversations, newest first, and their ids.
     fn history(&self, customer: usize, query: &Query) -> (Vec<i64>, BTreeSet<String>) {
         let mut rows: Vec<&Row> = self
@@ -461,6 +500,11 @@ async fn organisation(db: &Db) -> i64 {
             .expect("field");
     }
     tx.commit().await.expect("commit");
+    for key in CRITERIA {
+        app::criteria::store::define_criterion(db, org_id, key, key)
+            .await
+            .expect("criterion");
+    }
     org_id
 }
 
@@ -589,6 +633,40 @@ async fn check_query(
     .await
     .map_err(|e| TestCaseError::fail(format!("history: {e}")))?;
     prop_assert_eq!(past.page, history_pages);
+
+    // The criteria breakdown of the same customer, beside the organisation, under the view.
+    let breakdown = criteria_breakdown(
+        db,
+        org_id,
+        Subject::Customer(customer_id),
+        &question.conditions,
+    )
+    .await
+    .map_err(|e| TestCaseError::fail(format!("breakdown: {e}")))?;
+    let subject = model.criterion_sums(Some(query.history_customer), query);
+    let organisation = model.criterion_sums(None, query);
+    prop_assert_eq!(breakdown.len(), CRITERIA.len());
+    for figures in &breakdown {
+        let at = CRITERIA
+            .iter()
+            .position(|key| *key == figures.criterion.key)
+            .expect("a known criterion");
+        prop_assert_eq!(
+            (figures.subject.scored, figures.subject.score_sum),
+            subject[at],
+            "{} of {} under {:?}",
+            CRITERIA[at],
+            identifier,
+            customer_query
+        );
+        prop_assert_eq!(
+            (figures.organisation.scored, figures.organisation.score_sum),
+            organisation[at],
+            "{} of the organisation under {:?}",
+            CRITERIA[at],
+            customer_query
+        );
+    }
     Ok(())
 }
 
