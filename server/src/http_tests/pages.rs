@@ -163,13 +163,14 @@ pub(super) fn managers_and_admins_see_customers_and_representatives_do_not() {
             assert_eq!(page.status, StatusCode::OK);
             assert!(page.body.contains("zoe@example.com") && page.body.contains("Custs."));
             // Each of the page's resources (the viewer, the fields, the representatives, the
-            // customers) runs and is sent once: no Suspense re-creates them.
+            // customers, the row the address opens) runs and is sent once: no Suspense
+            // re-creates them.
             let sent: Vec<&str> = page
                 .body
                 .match_indices("__RESOLVED_RESOURCES[")
                 .map(|(at, _)| &page.body[at..at + 24])
                 .collect();
-            assert_eq!(sent.len(), 4, "{sent:?}");
+            assert_eq!(sent.len(), 5, "{sent:?}");
         }
         let rep = app.cookie("rep@acme.example").await;
         for (endpoint, body) in [
