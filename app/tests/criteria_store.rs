@@ -14,15 +14,10 @@ use app::criteria::model::MOST_CRITERIA;
 use app::criteria::store::{define_criterion, delete_criterion, list_criteria};
 use app::db::{Db, StoreError};
 use app::erasure::{delete_conversation, delete_customer, delete_organisation};
-use app::orgs::store::create_organisation;
 use support::{conversation, ConversationExt};
 
 async fn organisation(db: &Db, slug: &str) -> i64 {
-    let mut tx = db.begin().await.expect("begin");
-    let org_id = create_organisation(&mut tx, slug, slug, "UTC")
-        .await
-        .expect("org");
-    tx.commit().await.expect("commit");
+    let org_id = support::organisation(db, slug).await;
     for (key, label) in [("greeting", "Greeting"), ("resolution", "Resolution")] {
         define_criterion(db, org_id, key, label)
             .await

@@ -12,17 +12,7 @@ use app::conversations::import_page::store::{
 };
 use app::conversations::store::write_conversations;
 use app::db::{Db, StoreError};
-use app::orgs::store::create_organisation;
-use support::conversation;
-
-async fn organisation(db: &Db, slug: &str) -> i64 {
-    let mut tx = db.begin().await.expect("begin");
-    let org_id = create_organisation(&mut tx, slug, "Test Org", "UTC")
-        .await
-        .expect("org");
-    tx.commit().await.expect("commit");
-    org_id
-}
+use support::{conversation, organisation};
 
 fn column(source: &str, target: &str) -> MappedColumn {
     MappedColumn {

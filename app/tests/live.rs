@@ -9,18 +9,8 @@ use app::conversations::store::write_conversations;
 use app::customers::live::store::scored_written_since;
 use app::customers::live::MOST_COUNTED;
 use app::db::Db;
-use app::orgs::store::create_organisation;
 use app::versions::stored_version;
-use support::conversation;
-
-async fn organisation(db: &Db, slug: &str) -> i64 {
-    let mut tx = db.begin().await.expect("begin");
-    let org_id = create_organisation(&mut tx, slug, slug, "UTC")
-        .await
-        .expect("org");
-    tx.commit().await.expect("commit");
-    org_id
-}
+use support::{conversation, organisation};
 
 on_both_backends! {
     async fn counts_the_scored_conversations_written_after_a_version(db: &Db) {

@@ -6,7 +6,7 @@
 
 mod support;
 
-use support::ConversationExt;
+use support::{organisation, ConversationExt};
 
 use app::conversations::store::{write_conversations, NewConversation};
 use app::customers::query::CustomerQuery;
@@ -20,8 +20,8 @@ use app::customers::store::{grouped_page, CustomerSummary};
 use app::db::{Db, Sql, StoreError};
 use app::orgs::model::{CustomField, FieldKind, Role, ScoreBands};
 use app::orgs::store::{
-    create_organisation, define_field, delete_field, list_fields, score_bands, set_score_bands,
-    upsert_user, DeletedField, NewUser,
+    define_field, delete_field, list_fields, score_bands, set_score_bands, upsert_user,
+    DeletedField, NewUser,
 };
 use app::page::Page;
 use tokio::task::JoinSet;
@@ -30,15 +30,6 @@ use tokio::task::JoinSet;
 const ALL: u32 = 10_000;
 const START_MS: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 const DAY_MS: i64 = 86_400_000;
-
-async fn organisation(db: &Db, slug: &str) -> i64 {
-    let mut tx = db.begin().await.expect("begin");
-    let org_id = create_organisation(&mut tx, slug, "Test Org", "UTC")
-        .await
-        .expect("org");
-    tx.commit().await.expect("commit");
-    org_id
-}
 
 async fn person(db: &Db, org_id: i64, email: &str) -> i64 {
     let mut tx = db.begin().await.expect("begin");

@@ -6,6 +6,16 @@ use app::db::Db;
 use app::orgs::model::{CustomField, FieldKind};
 use app::orgs::store::{create_organisation, define_field};
 
+/// A new organisation named and slugged `slug`, on UTC, with nothing in it.
+pub async fn organisation(db: &Db, slug: &str) -> i64 {
+    let mut tx = db.begin().await.expect("begin");
+    let org_id = create_organisation(&mut tx, slug, slug, "UTC")
+        .await
+        .expect("organisation");
+    tx.commit().await.expect("commit");
+    org_id
+}
+
 /// A new organisation (`slug`, in `time_zone`) with one select field, `queue`: Billing or
 /// Technical.
 pub async fn organisation_with_queue(db: &Db, slug: &str, time_zone: &str) -> i64 {

@@ -5,7 +5,7 @@
 pub mod criteria;
 
 #[allow(unused_imports)] // each test binary uses its own part of this module
-pub use tools::test_data::{conversation, organisation_with_queue, ConversationExt};
+pub use tools::test_data::{conversation, organisation, organisation_with_queue, ConversationExt};
 #[allow(unused_imports)]
 pub use tools::test_db::{postgres_admin_url, TestDb};
 
